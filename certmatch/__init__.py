@@ -1,0 +1,1 @@
+"""certmatch: does this CA-signed certificate belong to that CSR or private key, and if not, why not?"""

@@ -1,0 +1,19 @@
+"""The exceptions certmatch raises: only for input it cannot use, each with a message a person can act on."""
+
+from __future__ import annotations
+
+
+class CertMatchError(Exception):
+    """Root of every certmatch error. The message never contains key material."""
+
+
+class UnusableInputError(CertMatchError):
+    """The input is not something certmatch can read (wrong format, damaged, empty)."""
+
+
+class InputTooLargeError(UnusableInputError):
+    """The input exceeds a documented resource bound (size, block count, certificates)."""
+
+
+class EncryptedKeyError(UnusableInputError):
+    """A private key or PKCS#12 file is encrypted and no (correct) password was given."""

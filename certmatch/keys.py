@@ -1,0 +1,98 @@
+"""The one definition of "same key": KeyInfo from a public key, with openssl-exact hashes.
+
+`modulus_md5` reproduces `openssl x509|req|rsa -noout -modulus | openssl md5`: openssl prints
+`Modulus=` + the modulus as uppercase hex without leading zeros (BN_print) + a newline, and md5
+hashes that whole line. `spki_sha256` is the SHA-256 of the artefact's own SPKI DER.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+from certmatch.model import KeyInfo
+
+PublicKey = (
+    rsa.RSAPublicKey
+    | ec.EllipticCurvePublicKey
+    | ed25519.Ed25519PublicKey
+    | ed448.Ed448PublicKey
+    | dsa.DSAPublicKey
+)
+
+RSA_PSS_OID_DER = bytes.fromhex("06092a864886f70d01010a")  # 1.2.840.113549.1.1.10
+
+
+def openssl_modulus_line(modulus: int) -> str:
+    """The exact line `openssl ... -noout -modulus` prints, newline included."""
+    return f"Modulus={modulus:X}\n"
+
+
+def modulus_md5(modulus: int) -> str:
+    return hashlib.md5(
+        openssl_modulus_line(modulus).encode("ascii"), usedforsecurity=False
+    ).hexdigest()
+
+
+def key_info(public_key: object, spki_der: bytes | None = None) -> KeyInfo:
+    """KeyInfo for a public key; `spki_der` is the artefact's own SPKI when it has one.
+
+    Raises TypeError for a key type certmatch does not know (the loader turns that into an
+    UnusableInputError naming the type).
+    """
+    canonical = _canonical_spki(public_key)
+    spki = spki_der if spki_der is not None else canonical
+    spki_sha256 = hashlib.sha256(spki).hexdigest()
+    if isinstance(public_key, rsa.RSAPublicKey):
+        numbers = public_key.public_numbers()
+        algorithm = "RSA-PSS" if RSA_PSS_OID_DER in spki[:32] else "RSA"
+        return KeyInfo(
+            algorithm=algorithm,
+            size=public_key.key_size,
+            curve=None,
+            modulus_md5=modulus_md5(numbers.n),
+            spki_sha256=spki_sha256,
+            # RSA identity is (n, e) so a PSS certificate matches an rsaEncryption CSR.
+            match_id=f"rsa:{numbers.n:x}:{numbers.e:x}",
+        )
+    canonical_id = "spki:" + hashlib.sha256(canonical).hexdigest()
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return KeyInfo(
+            "EC", public_key.key_size, public_key.curve.name, None, spki_sha256, canonical_id
+        )
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return KeyInfo("Ed25519", 256, None, None, spki_sha256, canonical_id)
+    if isinstance(public_key, ed448.Ed448PublicKey):
+        return KeyInfo("Ed448", 456, None, None, spki_sha256, canonical_id)
+    if isinstance(public_key, dsa.DSAPublicKey):
+        return KeyInfo("DSA", public_key.key_size, None, None, spki_sha256, canonical_id)
+    raise TypeError(f"unsupported public key type {type(public_key).__name__}")
+
+
+def hash_line_key(md5_hex: str) -> KeyInfo:
+    """KeyInfo for a pasted `MD5(stdin)= ...` line: all we know is the modulus md5."""
+    return KeyInfo("RSA", None, None, md5_hex.lower(), None, None)
+
+
+def _canonical_spki(public_key: object) -> bytes:
+    if not isinstance(
+        public_key,
+        rsa.RSAPublicKey
+        | ec.EllipticCurvePublicKey
+        | ed25519.Ed25519PublicKey
+        | ed448.Ed448PublicKey
+        | dsa.DSAPublicKey,
+    ):
+        raise TypeError(f"unsupported public key type {type(public_key).__name__}")
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def same_key(a: KeyInfo, b: KeyInfo) -> bool:
+    """True when two artefacts carry the same public key (hash lines compare modulus md5)."""
+    if a.match_id is not None and b.match_id is not None:
+        return a.match_id == b.match_id
+    return a.modulus_md5 is not None and a.modulus_md5 == b.modulus_md5
