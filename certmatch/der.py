@@ -45,7 +45,7 @@ def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
 
 
 def _first_inner(der: bytes) -> list[tuple[int, int, int]]:
-    tag, start, end = read_tlv(der, 0)
+    tag, start, _end = read_tlv(der, 0)
     if tag != _SEQUENCE:
         raise UnusableInputError("not a DER SEQUENCE")
     inner_tag, inner_start, inner_end = read_tlv(der, start)
