@@ -205,6 +205,9 @@ class Report:
     problems: tuple[InputProblem, ...] = ()
     commands: tuple[str, ...] = ()  # openssl commands a person can run to confirm
     profile: str = "generic"
+    purpose: str | None = None  # service purpose a profile assumed or was told (cisco-uc)
+    purpose_assumed: bool = False  # True when inferred rather than given with --purpose
+    ca_note: str | None = None  # ready-to-send re-issue request, when the CA must re-issue
     summary: str = ""  # one line, verdict first, for a person
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,6 +215,9 @@ class Report:
             "verdict": self.verdict.value,
             "summary": self.summary,
             "profile": self.profile,
+            "purpose": self.purpose,
+            "purpose_assumed": self.purpose_assumed,
+            "ca_note": self.ca_note,
             "artifacts": [a.to_dict() for a in self.artifacts],
             "pairs": [p.to_dict() for p in self.pairs],
             "diff": [d.to_dict() for d in self.diff],

@@ -1,0 +1,258 @@
+"""Artefacts from parsed cryptography objects: the one place x509 fields become Artefact fields.
+
+The loader (which turns bytes into cryptography objects) and the tests both build artefacts
+here, so every CSR and certificate is described the same way whatever container it came in.
+Private keys enter only through `from_private_key`, which keeps nothing but the public half.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC
+from typing import TypedDict
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from certmatch.der import certificate_spki, csr_spki
+from certmatch.errors import UnusableInputError
+from certmatch.keys import hash_line_key, key_info
+from certmatch.model import Artefact, ArtefactKind, KeyInfo
+
+# Short names as openssl prints them in a subject (`openssl x509 -noout -subject`).
+_RDN_SHORT_NAMES = {
+    NameOID.COMMON_NAME: "CN",
+    NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
+    NameOID.ORGANIZATION_NAME: "O",
+    NameOID.LOCALITY_NAME: "L",
+    NameOID.STATE_OR_PROVINCE_NAME: "ST",
+    NameOID.COUNTRY_NAME: "C",
+    NameOID.EMAIL_ADDRESS: "emailAddress",
+    NameOID.SERIAL_NUMBER: "serialNumber",
+    NameOID.DOMAIN_COMPONENT: "DC",
+    NameOID.STREET_ADDRESS: "street",
+    NameOID.POSTAL_CODE: "postalCode",
+    NameOID.TITLE: "title",
+    NameOID.GIVEN_NAME: "GN",
+    NameOID.SURNAME: "SN",
+    NameOID.USER_ID: "UID",
+}
+
+_EKU_NAMES = {
+    ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
+    ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
+    ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
+    ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
+    ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
+    ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
+    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "anyExtendedKeyUsage",
+    ExtendedKeyUsageOID.IPSEC_IKE: "ipsecIKE",
+    x509.ObjectIdentifier("1.3.6.1.5.5.7.3.5"): "ipsecEndSystem",
+    x509.ObjectIdentifier("1.3.6.1.5.5.7.3.6"): "ipsecTunnel",
+    x509.ObjectIdentifier("1.3.6.1.5.5.7.3.7"): "ipsecUser",
+}
+
+# (attribute on x509.KeyUsage, RFC 5280 name) in bit order.
+_KU_BITS = (
+    ("digital_signature", "digitalSignature"),
+    ("content_commitment", "nonRepudiation"),
+    ("key_encipherment", "keyEncipherment"),
+    ("data_encipherment", "dataEncipherment"),
+    ("key_agreement", "keyAgreement"),
+    ("key_cert_sign", "keyCertSign"),
+    ("crl_sign", "cRLSign"),
+)
+
+
+def from_certificate(cert: x509.Certificate, source: str, container: str) -> Artefact:
+    der = cert.public_bytes(serialization.Encoding.DER)
+    fields = _extension_fields(cert.extensions)
+    return Artefact(
+        source=source,
+        kind=ArtefactKind.CERTIFICATE,
+        key=_key_info(cert.public_key, certificate_spki, der),
+        container=container,
+        subject=cert.subject.rfc4514_string(),
+        subject_rdns=rdns(cert.subject),
+        issuer=cert.issuer.rfc4514_string(),
+        serial=_serial_hex(cert.serial_number),
+        not_before=cert.not_valid_before_utc.astimezone(UTC),
+        not_after=cert.not_valid_after_utc.astimezone(UTC),
+        signature_algorithm=_signature_name(cert.signature_algorithm_oid),
+        public_pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        native=cert,
+        **fields,
+    )
+
+
+def from_csr(csr: x509.CertificateSigningRequest, source: str, container: str) -> Artefact:
+    der = csr.public_bytes(serialization.Encoding.DER)
+    try:
+        extensions = csr.extensions
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        raise UnusableInputError(
+            f"{source}: the CSR's requested extensions are malformed ({exc})"
+        ) from exc
+    return Artefact(
+        source=source,
+        kind=ArtefactKind.CSR,
+        key=_key_info(csr.public_key, csr_spki, der),
+        container=container,
+        subject=csr.subject.rfc4514_string(),
+        subject_rdns=rdns(csr.subject),
+        signature_algorithm=_signature_name(csr.signature_algorithm_oid),
+        signature_valid=csr.is_signature_valid,
+        public_pem=csr.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        native=csr,
+        **_extension_fields(extensions),
+    )
+
+
+def from_public_key(
+    public_key: object, source: str, container: str, spki_der: bytes | None = None
+) -> Artefact:
+    return Artefact(
+        source=source,
+        kind=ArtefactKind.PUBLIC_KEY,
+        key=_checked_key_info(public_key, spki_der, source),
+        container=container,
+        public_pem=_public_pem(public_key),
+    )
+
+
+def from_private_key(
+    private_key: object, source: str, container: str, *, encrypted: bool
+) -> Artefact:
+    """Only the public half survives this call; the private key object is not kept."""
+    public_key_method = getattr(private_key, "public_key", None)
+    if public_key_method is None:
+        raise UnusableInputError(f"{source}: unsupported private key type")
+    public_key = public_key_method()
+    return Artefact(
+        source=source,
+        kind=ArtefactKind.PRIVATE_KEY,
+        key=_checked_key_info(public_key, None, source),
+        container=container,
+        encrypted=encrypted,
+        public_pem=_public_pem(public_key),
+    )
+
+
+def from_hash_line(md5_hex: str, source: str, line: str) -> Artefact:
+    """A pasted `MD5(stdin)= <hex>` (or `Modulus=...` reduced to its md5) comparison target."""
+    return Artefact(
+        source=source,
+        kind=ArtefactKind.HASH,
+        key=hash_line_key(md5_hex),
+        container="text",
+        public_pem=line,
+    )
+
+
+def rdns(name: x509.Name) -> tuple[tuple[str, str], ...]:
+    out = []
+    for attribute in name:
+        short = _RDN_SHORT_NAMES.get(attribute.oid, attribute.oid.dotted_string)
+        value = attribute.value if isinstance(attribute.value, str) else attribute.value.hex()
+        out.append((short, value))
+    return tuple(out)
+
+
+def general_name(name: x509.GeneralName) -> str:
+    if isinstance(name, x509.DNSName):
+        return f"DNS:{name.value}"
+    if isinstance(name, x509.IPAddress):
+        value = name.value
+        if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
+            return f"IP:{value}"
+        return f"IP:{value}"
+    if isinstance(name, x509.RFC822Name):
+        return f"email:{name.value}"
+    if isinstance(name, x509.UniformResourceIdentifier):
+        return f"URI:{name.value}"
+    if isinstance(name, x509.DirectoryName):
+        return f"DirName:{name.value.rfc4514_string()}"
+    if isinstance(name, x509.RegisteredID):
+        return f"RID:{name.value.dotted_string}"
+    if isinstance(name, x509.OtherName):
+        return f"othername:{name.type_id.dotted_string}"
+    return str(name)
+
+
+class _ExtensionFields(TypedDict, total=False):
+    sans: tuple[str, ...]
+    key_usage: tuple[str, ...]
+    key_usage_critical: bool
+    extended_key_usage: tuple[str, ...]
+    basic_constraints_ca: bool
+    basic_constraints_path_length: int | None
+
+
+def _extension_fields(extensions: x509.Extensions) -> _ExtensionFields:
+    fields: _ExtensionFields = {}
+    for ext in extensions:
+        value = ext.value
+        if isinstance(value, x509.SubjectAlternativeName):
+            fields["sans"] = tuple(general_name(n) for n in value)
+        elif isinstance(value, x509.KeyUsage):
+            fields["key_usage"] = _key_usage_names(value)
+            fields["key_usage_critical"] = ext.critical
+        elif isinstance(value, x509.ExtendedKeyUsage):
+            fields["extended_key_usage"] = tuple(_EKU_NAMES.get(o, o.dotted_string) for o in value)
+        elif isinstance(value, x509.BasicConstraints):
+            fields["basic_constraints_ca"] = value.ca
+            fields["basic_constraints_path_length"] = value.path_length
+    return fields
+
+
+def _key_usage_names(ku: x509.KeyUsage) -> tuple[str, ...]:
+    names = [name for attr, name in _KU_BITS if getattr(ku, attr)]
+    if ku.key_agreement:
+        # encipher_only/decipher_only raise unless keyAgreement is set.
+        if ku.encipher_only:
+            names.append("encipherOnly")
+        if ku.decipher_only:
+            names.append("decipherOnly")
+    return tuple(names)
+
+
+def _key_info(get_public_key: object, spki_of: object, der: bytes) -> KeyInfo:
+    assert callable(get_public_key) and callable(spki_of)
+    try:
+        public_key = get_public_key()
+    except (ValueError, TypeError) as exc:
+        raise UnusableInputError(f"unsupported or malformed public key ({exc})") from exc
+    return _checked_key_info(public_key, spki_of(der), "input")
+
+
+def _checked_key_info(public_key: object, spki_der: bytes | None, source: str) -> KeyInfo:
+    try:
+        return key_info(public_key, spki_der)
+    except TypeError as exc:
+        raise UnusableInputError(
+            f"{source}: {exc}; certmatch reads RSA, EC, Ed25519, Ed448 and DSA keys"
+        ) from exc
+
+
+def _public_pem(public_key: object) -> str:
+    public_bytes = getattr(public_key, "public_bytes", None)
+    if public_bytes is None:
+        raise UnusableInputError("unsupported public key type")
+    pem: bytes = public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem.decode("ascii")
+
+
+def _serial_hex(serial: int) -> str:
+    # `openssl x509 -serial` prints uppercase hex padded to whole bytes.
+    text = f"{serial:X}"
+    return text if len(text) % 2 == 0 else "0" + text
+
+
+def _signature_name(oid: x509.ObjectIdentifier) -> str:
+    name = getattr(oid, "_name", None)
+    if isinstance(name, str) and name != "Unknown OID":
+        return name
+    return oid.dotted_string
