@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,3 +26,19 @@ class CheckContext:
 
 # A profile is a function from the context to its findings.
 Rule = Callable[[CheckContext], list[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A named set of rules on top of (or replacing parts of) the generic rules.
+
+    `supersedes` lists generic finding codes this profile reports in its own words (the
+    orchestrator drops those generic findings). `infer_purpose` guesses the service purpose
+    when the user did not name one; `ca_note` writes the re-issue request to the CA.
+    """
+
+    name: str
+    rules: Rule
+    supersedes: frozenset[str] = frozenset()
+    infer_purpose: Callable[[CheckContext], str | None] | None = None
+    ca_note: Callable[[CheckContext, Sequence[Finding]], str | None] | None = None
