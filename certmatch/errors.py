@@ -17,3 +17,7 @@ class InputTooLargeError(UnusableInputError):
 
 class EncryptedKeyError(UnusableInputError):
     """A private key or PKCS#12 file is encrypted and no (correct) password was given."""
+
+
+class NotAModulusError(UnusableInputError):
+    """A pasted hash line is the md5 of an openssl error string, not of an RSA modulus."""

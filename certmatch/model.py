@@ -182,13 +182,19 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class InputProblem:
-    """An input that could not be used at all, with the reason."""
+    """An input that could not be used at all, with the reason.
+
+    `code` is the finding code the problem maps to: "unreadable-input", "key-encrypted"
+    (encrypted key or PKCS#12 without the right password) or "hash-not-modulus" (a pasted md5
+    of one of openssl's error strings instead of a modulus).
+    """
 
     source: str
     message: str
+    code: str = "unreadable-input"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "message": self.message}
+        return {"source": self.source, "message": self.message, "code": self.code}
 
 
 @dataclass(frozen=True, slots=True)
