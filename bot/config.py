@@ -1,0 +1,170 @@
+"""Configuration: Settings read once from the environment and `.env`, failing fast with one line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///certmatch.sqlite3"
+# The engine's own input bound (certmatch.load.DEFAULT_LIMITS) is 4 MiB; a larger file could never be read.
+DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
+KNOWN_PROFILES = ("generic", "cisco-uc")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting. The message is one line naming the variable and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the bot process needs. Tokens live here and nowhere else (never logged)."""
+
+    bot_token: str
+    signing_secret: str | None = None
+    app_token: str | None = None
+    api_url: str = DEFAULT_API_URL
+    port: int = 3000
+    database_url: str = DEFAULT_DATABASE_URL
+    default_profile: str = "generic"
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    download_timeout: float = 10.0
+    retention_days: int = 30
+    log_level: str = "INFO"
+    # Table name prefix, so several deployments (or parallel test runs) can share one database.
+    table_prefix: str = "certmatch_"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    def __repr__(self) -> str:
+        # Keep tokens out of tracebacks and logs that print the settings object.
+        return (
+            f"Settings(api_url={self.api_url!r}, port={self.port}, socket_mode={self.socket_mode})"
+        )
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env"
+) -> Settings:
+    """Read settings from `environ` (default os.environ) over the `.env` file; raise ConfigError."""
+    values: dict[str, str] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = values.get(name, "").strip()
+        return value or None
+
+    bot_token = get("SLACK_BOT_TOKEN")
+    if bot_token is None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-...) from the app's "
+            "OAuth & Permissions page into .env"
+        )
+    if not bot_token.startswith("xoxb-"):
+        raise ConfigError(
+            "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (not a user or app token)"
+        )
+    app_token = get("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError(
+            "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information > "
+            "App-Level Tokens, scope connections:write), or unset for HTTP mode"
+        )
+    signing_secret = get("SLACK_SIGNING_SECRET")
+    if app_token is None and signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is missing: HTTP mode needs the Signing Secret from the app's "
+            "Basic Information page (or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+    return Settings(
+        bot_token=bot_token,
+        signing_secret=signing_secret,
+        app_token=app_token,
+        api_url=_api_url(get("SLACK_API_URL")),
+        port=_int("PORT", get("PORT"), 3000, 1, 65535),
+        database_url=_database_url(get("DATABASE_URL")),
+        default_profile=_profile(get("CERTMATCH_PROFILE")),
+        max_file_bytes=_int(
+            "CERTMATCH_MAX_FILE_BYTES",
+            get("CERTMATCH_MAX_FILE_BYTES"),
+            DEFAULT_MAX_FILE_BYTES,
+            1,
+            DEFAULT_MAX_FILE_BYTES,
+        ),
+        download_timeout=float(
+            _int("CERTMATCH_DOWNLOAD_TIMEOUT", get("CERTMATCH_DOWNLOAD_TIMEOUT"), 10, 1, 120)
+        ),
+        retention_days=_int(
+            "CERTMATCH_RETENTION_DAYS", get("CERTMATCH_RETENTION_DAYS"), 30, 1, 3650
+        ),
+        log_level=_log_level(get("LOG_LEVEL")),
+    )
+
+
+def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a whole number from {low} to {high}, not {raw!r}"
+        ) from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return value
+
+
+def _api_url(raw: str | None) -> str:
+    if raw is None:
+        return DEFAULT_API_URL
+    parts = urlsplit(raw)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL} (GovSlack: "
+            f"https://slack-gov.com/api/), not {raw!r}"
+        )
+    # slack_sdk joins method names onto the base URL, so it must end with a slash.
+    return raw if raw.endswith("/") else raw + "/"
+
+
+def _database_url(raw: str | None) -> str:
+    if raw is None:
+        return DEFAULT_DATABASE_URL
+    scheme = raw.split(":", 1)[0].lower()
+    if scheme in ("postgres", "postgresql"):
+        return raw
+    if scheme == "sqlite" and raw.startswith("sqlite:///") and len(raw) > len("sqlite:///"):
+        return raw
+    raise ConfigError(
+        "DATABASE_URL must be sqlite:///path/to/file.sqlite3 or postgresql://user@host/db "
+        "(postgres:// works too); leave it unset for the default SQLite file"
+    )
+
+
+def _profile(raw: str | None) -> str:
+    if raw is None:
+        return "generic"
+    if raw not in KNOWN_PROFILES:
+        raise ConfigError(
+            f"CERTMATCH_PROFILE must be one of {', '.join(KNOWN_PROFILES)}, not {raw!r}"
+        )
+    return raw
+
+
+def _log_level(raw: str | None) -> str:
+    if raw is None:
+        return "INFO"
+    if raw.upper() not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
+    return raw.upper()

@@ -1,0 +1,206 @@
+"""Store behaviour on SQLite and on this machine's PostgreSQL (CERTMATCH_TEST_POSTGRES_URL)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store, StoredArtefact, storable
+from certmatch.model import Artefact, ArtefactKind, KeyInfo
+
+POSTGRES_URL = os.environ.get(
+    "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _url(backend: str, tmp_path: Path) -> str:
+    if backend == "postgresql":
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return _url(str(request.param), tmp_path)
+
+
+@pytest.fixture
+def prefix() -> str:
+    # A unique table prefix per test keeps parallel runs on one PostgreSQL apart.
+    return f"t{uuid.uuid4().hex[:12]}_"
+
+
+@pytest.fixture
+def store(store_url: str, prefix: str) -> Iterator[Store]:
+    opened = Store.open(store_url, prefix)
+    try:
+        yield opened
+    finally:
+        opened.drop_tables()
+
+
+def _stored(
+    pem: str = "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
+    posted_at: float = 1000.0,
+) -> StoredArtefact:
+    return StoredArtefact(
+        kind="csr",
+        source="tomcat.csr",
+        public_pem=pem,
+        spki_sha256="ab" * 32,
+        modulus_md5="cd" * 16,
+        subject="CN=cucm01.example.com",
+        message_ts="1764230400.000100",
+        posted_at=posted_at,
+    )
+
+
+def test_claim_is_true_once_per_key(store: Store) -> None:
+    assert store.claim("Ev1") is True
+    assert store.claim("Ev1") is False
+    assert store.claim("Ev2") is True
+
+
+def test_claim_survives_reopening_the_database(store_url: str, prefix: str) -> None:
+    first = Store.open(store_url, prefix)
+    try:
+        assert first.claim("Ev-restart") is True
+        second = Store.open(store_url, prefix)
+        assert second.claim("Ev-restart") is False
+    finally:
+        first.drop_tables()
+
+
+def test_concurrent_claims_of_one_event_succeed_exactly_once(store_url: str, prefix: str) -> None:
+    # Two "processes" (separate Store objects, many threads) race for the same event ids.
+    stores = [Store.open(store_url, prefix), Store.open(store_url, prefix)]
+    wins: list[str] = []
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        for n in range(10):
+            if stores[index % 2].claim(f"Ev-race-{n}"):
+                with lock:
+                    wins.append(f"Ev-race-{n}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(wins) == sorted(f"Ev-race-{n}" for n in range(10))
+    finally:
+        stores[0].drop_tables()
+
+
+def test_thread_artefacts_are_remembered_once_and_kept_per_thread(store: Store) -> None:
+    art = _stored()
+    assert store.add_thread_artefacts("T1", "C1", "100.1", [art, art]) == 1
+    assert store.add_thread_artefacts("T1", "C1", "100.1", [art]) == 0
+    assert store.thread_artefacts("T1", "C1", "100.1") == [art]
+    assert store.thread_artefacts("T1", "C1", "999.9") == []
+    assert store.thread_artefacts("T1", "C2", "100.1") == []
+
+
+def test_private_key_material_is_refused(store: Store) -> None:
+    bad = _stored(pem="-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+    with pytest.raises(ValueError, match="private key"):
+        store.add_thread_artefacts("T1", "C1", "1.1", [bad])
+    assert store.thread_artefacts("T1", "C1", "1.1") == []
+
+
+def test_storable_drops_private_keys_and_keeps_public_artefacts() -> None:
+    key = KeyInfo("RSA", 2048, None, "cd" * 16, "ab" * 32, "rsa:1:3")
+    private = Artefact(
+        "key.pem",
+        ArtefactKind.PRIVATE_KEY,
+        key,
+        "pem",
+        public_pem="-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n",
+    )
+    csr = Artefact(
+        "a.csr",
+        ArtefactKind.CSR,
+        key,
+        "pem",
+        subject="CN=a",
+        public_pem="-----BEGIN CERTIFICATE REQUEST-----\nx\n-----END CERTIFICATE REQUEST-----\n",
+    )
+    assert storable(private, "1.1", 5.0) is None
+    kept = storable(csr, "1.1", 5.0)
+    assert kept is not None
+    assert (kept.kind, kept.source, kept.modulus_md5, kept.subject) == (
+        "csr",
+        "a.csr",
+        "cd" * 16,
+        "CN=a",
+    )
+
+
+def test_channel_profile_is_set_and_overwritten_per_channel(store: Store) -> None:
+    assert store.channel_profile("T1", "C1") is None
+    store.set_channel_profile("T1", "C1", "cisco-uc")
+    store.set_channel_profile("T1", "C1", "generic")
+    store.set_channel_profile("T1", "C2", "cisco-uc")
+    assert store.channel_profile("T1", "C1") == "generic"
+    assert store.channel_profile("T1", "C2") == "cisco-uc"
+
+
+def test_details_round_trip(store: Store) -> None:
+    store.save_detail("d1", "full decode", "please re-issue")
+    store.save_detail("d2", "only detail", None)
+    assert store.detail("d1") is not None and store.detail("d1").ca_note == "please re-issue"  # type: ignore[union-attr]
+    assert store.detail("d2") is not None and store.detail("d2").detail == "only detail"  # type: ignore[union-attr]
+    assert store.detail("missing") is None
+
+
+def test_purge_removes_only_rows_older_than_the_cutoff(store: Store) -> None:
+    store.claim("old-event", now=10.0)
+    store.claim("new-event", now=5000.0)
+    store.add_thread_artefacts("T1", "C1", "1.1", [_stored(posted_at=10.0)])
+    store.add_thread_artefacts("T1", "C1", "2.2", [_stored(posted_at=5000.0)])
+    removed = store.purge(older_than=1000.0)
+    assert removed == 2
+    assert store.thread_artefacts("T1", "C1", "1.1") == []
+    assert len(store.thread_artefacts("T1", "C1", "2.2")) == 1
+    assert store.claim("old-event") is True
+    assert store.claim("new-event") is False
+
+
+@pytest.mark.postgres
+def test_heroku_postgres_scheme_is_accepted(prefix: str) -> None:
+    heroku_form = "postgres:" + POSTGRES_URL.split(":", 1)[1]
+    opened = Store.open(heroku_form, prefix)
+    try:
+        assert opened.backend == "postgresql"
+        assert opened.claim("Ev-heroku") is True
+    finally:
+        opened.drop_tables()
+
+
+@pytest.mark.postgres
+def test_tables_are_created_by_several_processes_starting_at_once(prefix: str) -> None:
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            Store.open(POSTGRES_URL, prefix)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert Store(POSTGRES_URL, prefix).claim("Ev-after-race") is True
+    finally:
+        Store(POSTGRES_URL, prefix).drop_tables()
