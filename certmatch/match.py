@@ -1,0 +1,273 @@
+"""Pairing by key, finding the server certificate, and building its chain by signature.
+
+Cost is linear in the number of artefacts: certificates are indexed by key identity
+(`KeyInfo.match_id`, and `modulus_md5` for pasted hash lines) and by subject name, so nothing
+compares every artefact with every other one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from certmatch.keys import same_key
+from certmatch.model import Artefact, ArtefactKind, Pair
+
+# Kinds that stand for "the key the certificate should carry".
+REQUESTER_KINDS = frozenset(
+    {ArtefactKind.CSR, ArtefactKind.PRIVATE_KEY, ArtefactKind.PUBLIC_KEY, ArtefactKind.HASH}
+)
+
+# A requester with no partner is shown against at most this many candidates, so a pile of
+# unrelated certificates cannot make the pair list quadratic.
+_MAX_CANDIDATES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """What pairing and chain building found. Indexes point into the artefact tuple."""
+
+    pairs: tuple[Pair, ...]
+    leaf: int | None  # the server certificate
+    leaf_by_key: bool  # True when the leaf shares a key with a CSR/key/hash
+    chain: tuple[int, ...]  # leaf first, then issuers in signature order
+    missing_issuer: str | None  # issuer name of the top of the chain when it is not given
+    requested: int | None  # the CSR/key/hash the leaf is compared with
+    unmatched_requesters: tuple[int, ...]  # CSR/key/hash with no certificate for its key
+    unmatched_servers: tuple[int, ...]  # end-entity certificates no CSR/key/hash belongs to
+    ca_as_leaf: tuple[int, ...]  # CA certificates given where a server certificate was expected
+    issuers: frozenset[int]  # certificates that signed another given certificate
+
+
+def is_requester(artefact: Artefact) -> bool:
+    return artefact.kind in REQUESTER_KINDS
+
+
+def match(artefacts: Sequence[Artefact]) -> MatchResult:
+    certs = [i for i, a in enumerate(artefacts) if a.kind is ArtefactKind.CERTIFICATE]
+    requesters = [i for i, a in enumerate(artefacts) if is_requester(a)]
+
+    by_id: dict[str, list[int]] = defaultdict(list)
+    by_md5: dict[str, list[int]] = defaultdict(list)
+    for i in certs:
+        key = artefacts[i].key
+        if key.match_id is not None:
+            by_id[key.match_id].append(i)
+        if key.modulus_md5 is not None:
+            by_md5[key.modulus_md5].append(i)
+
+    partners: dict[int, list[int]] = {}
+    matched_certs: set[int] = set()
+    for r in requesters:
+        key = artefacts[r].key
+        found = (
+            by_id.get(key.match_id, []) if key.match_id else by_md5.get(key.modulus_md5 or "", [])
+        )
+        partners[r] = [c for c in found if same_key(key, artefacts[c].key)]
+        matched_certs.update(partners[r])
+
+    issuers = _issuer_links(artefacts, certs)
+    signed_something = frozenset(issuers.values())
+    end_entities = [c for c in certs if not artefacts[c].is_ca and c not in signed_something]
+
+    leaf, leaf_by_key = _pick_leaf(artefacts, requesters, partners, end_entities, certs)
+    chain, missing = _chain(artefacts, leaf, issuers) if leaf is not None else ((), None)
+
+    unmatched_requesters = tuple(r for r in requesters if not partners[r])
+    unmatched_servers = tuple(c for c in end_entities if c not in matched_certs)
+
+    ca_as_leaf: tuple[int, ...] = ()
+    if requesters and certs and not matched_certs and not end_entities:
+        # Every certificate given is a CA (or signed another one given): the server
+        # certificate itself is missing and a CA certificate was handed over in its place.
+        ca_as_leaf = tuple(c for c in certs if c not in signed_something) or tuple(certs)
+
+    pairs = _pairs(partners, unmatched_servers, ca_as_leaf, leaf, certs)
+    requested = _pick_requested(artefacts, requesters, partners, leaf)
+    return MatchResult(
+        pairs=pairs,
+        leaf=leaf,
+        leaf_by_key=leaf_by_key,
+        chain=chain,
+        missing_issuer=missing,
+        requested=requested,
+        unmatched_requesters=unmatched_requesters,
+        unmatched_servers=unmatched_servers,
+        ca_as_leaf=ca_as_leaf,
+        issuers=signed_something,
+    )
+
+
+def _pick_leaf(
+    artefacts: Sequence[Artefact],
+    requesters: Sequence[int],
+    partners: dict[int, list[int]],
+    end_entities: Sequence[int],
+    certs: Sequence[int],
+) -> tuple[int | None, bool]:
+    # Prefer the certificate a CSR belongs to, then one a key/hash belongs to; among several
+    # (a renewal for the same key), prefer an end-entity certificate.
+    for wanted in (ArtefactKind.CSR, None):
+        for r in requesters:
+            if wanted is not None and artefacts[r].kind is not wanted:
+                continue
+            found = partners[r]
+            if found:
+                ends = [c for c in found if c in end_entities]
+                return (ends or found)[0], True
+    if end_entities:
+        return end_entities[0], False
+    return None, False
+
+
+def _pick_requested(
+    artefacts: Sequence[Artefact],
+    requesters: Sequence[int],
+    partners: dict[int, list[int]],
+    leaf: int | None,
+) -> int | None:
+    if not requesters:
+        return None
+    csrs = [r for r in requesters if artefacts[r].kind is ArtefactKind.CSR]
+    if leaf is not None:
+        for group in (csrs, requesters):
+            for r in group:
+                if leaf in partners[r]:
+                    return r
+        # No CSR shares the leaf's key: compare with the CSR that looks like its request.
+        cn = _cn(artefacts[leaf])
+        for r in csrs:
+            if cn is not None and _cn(artefacts[r]) == cn:
+                return r
+    return (csrs or list(requesters))[0]
+
+
+def _pairs(
+    partners: dict[int, list[int]],
+    unmatched_servers: Sequence[int],
+    ca_as_leaf: Sequence[int],
+    leaf: int | None,
+    certs: Sequence[int],
+) -> tuple[Pair, ...]:
+    pairs: list[Pair] = []
+    if unmatched_servers:
+        candidates = list(unmatched_servers)
+    elif ca_as_leaf:
+        candidates = list(ca_as_leaf)
+    elif leaf is not None:
+        candidates = [leaf]
+    else:
+        candidates = list(certs)
+    for r, found in partners.items():
+        if found:
+            pairs.extend(Pair(r, c, True) for c in found)
+        else:
+            pairs.extend(Pair(r, c, False) for c in candidates[:_MAX_CANDIDATES])
+    return tuple(pairs)
+
+
+def _issuer_links(artefacts: Sequence[Artefact], certs: Sequence[int]) -> dict[int, int]:
+    """For each certificate, the given certificate that signed it (by signature, else name+AKI)."""
+    by_subject: dict[str, list[int]] = defaultdict(list)
+    for c in certs:
+        subject = artefacts[c].subject
+        if subject is not None:
+            by_subject[subject].append(c)
+    links: dict[int, int] = {}
+    for c in certs:
+        issuer_name = artefacts[c].issuer
+        if issuer_name is None:
+            continue
+        for candidate in by_subject.get(issuer_name, []):
+            if candidate == c:
+                continue  # self-signed: not a link
+            if signed_by(artefacts[c], artefacts[candidate]):
+                links[c] = candidate
+                break
+    return links
+
+
+def signed_by(child: Artefact, issuer: Artefact) -> bool:
+    """True when `issuer` signed `child`: by signature, or by name + AKI/SKI when unverifiable."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+
+    child_cert, issuer_cert = child.native, issuer.native
+    if not isinstance(child_cert, x509.Certificate) or not isinstance(
+        issuer_cert, x509.Certificate
+    ):
+        return False
+    try:
+        child_cert.verify_directly_issued_by(issuer_cert)
+    except InvalidSignature:
+        return False  # same name, different key: a re-keyed or unrelated CA
+    except ValueError:
+        return False  # names differ
+    except (TypeError, UnsupportedAlgorithm):
+        # A signature algorithm cryptography cannot check: fall back to the key identifiers.
+        return _aki_matches_ski(child_cert, issuer_cert)
+    return True
+
+
+def is_self_signed(artefact: Artefact) -> bool:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+
+    cert = artefact.native
+    if not isinstance(cert, x509.Certificate) or artefact.subject != artefact.issuer:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (InvalidSignature, ValueError):
+        return False
+    except (TypeError, UnsupportedAlgorithm):
+        return _aki_matches_ski(cert, cert)
+    return True
+
+
+def _aki_matches_ski(child: object, issuer: object) -> bool:
+    from cryptography import x509
+
+    assert isinstance(child, x509.Certificate) and isinstance(issuer, x509.Certificate)
+    try:
+        aki = child.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    return aki.key_identifier is not None and aki.key_identifier == ski.digest
+
+
+def _chain(
+    artefacts: Sequence[Artefact], leaf: int, issuers: dict[int, int]
+) -> tuple[tuple[int, ...], str | None]:
+    chain = [leaf]
+    seen = {leaf}
+    current = leaf
+    while current in issuers and issuers[current] not in seen:
+        current = issuers[current]
+        chain.append(current)
+        seen.add(current)
+    top = artefacts[current]
+    if current in issuers or is_self_signed(top):
+        return tuple(chain), None  # reached a root (or a loop of cross-signed CAs)
+    return tuple(chain), top.issuer
+
+
+def order_differs(chain: Sequence[int]) -> bool:
+    """True when the certificates of the chain were not given leaf first (index order)."""
+    return len(chain) > 1 and list(chain) != sorted(chain)
+
+
+def _cn(artefact: Artefact) -> str | None:
+    cn = common_name(artefact)
+    return None if cn is None else cn.lower()
+
+
+def common_name(artefact: Artefact) -> str | None:
+    """The (last) CN of an artefact's subject, as given."""
+    found = None
+    for short, value in artefact.subject_rdns:
+        if short == "CN":
+            found = value
+    return found
