@@ -12,7 +12,6 @@ from bot.blocks import (
     build_home_view,
     build_report_blocks,
     build_text_view,
-    escape,
     fallback_text,
 )
 from certmatch.model import (
@@ -85,11 +84,11 @@ def test_condensed_diff_names_requested_and_issued() -> None:
 
 def test_detail_button_carries_the_detail_key_and_ca_note_button_needs_a_note() -> None:
     without_note = build_report_blocks(_report(), detail_key="k1")
-    actions = [b for b in without_note if b["type"] == "actions"][0]["elements"]
+    actions = next(b for b in without_note if b["type"] == "actions")["elements"]
     assert [a["action_id"] for a in actions] == [ACTION_SHOW_DETAIL]
     assert actions[0]["value"] == "k1"
     with_note = build_report_blocks(_report(ca_note="Please re-issue"), detail_key="k2")
-    actions = [b for b in with_note if b["type"] == "actions"][0]["elements"]
+    actions = next(b for b in with_note if b["type"] == "actions")["elements"]
     assert [a["action_id"] for a in actions] == [ACTION_SHOW_DETAIL, ACTION_SHOW_CA_NOTE]
 
 
