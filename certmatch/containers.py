@@ -1,0 +1,397 @@
+"""Binary (DER) inputs: tell what a DER structure is, and unpack certificates, CSRs, keys, PKCS#7 and PKCS#12.
+
+The shape of the outer SEQUENCE says what a structure is before any loader runs, so a damaged
+certificate is reported as a damaged certificate (not as "not a key") and an encrypted key or
+PKCS#12 is recognised before a password is asked of it. cryptography's exceptions stop here:
+they are re-raised as UnusableInputError / EncryptedKeyError with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+
+from certmatch.artefacts import from_certificate, from_csr, from_private_key, from_public_key
+from certmatch.errors import EncryptedKeyError, UnusableInputError
+from certmatch.keys import RSA_PSS_OID_DER, key_info
+from certmatch.limits import Limits, check_count, check_der_shape
+from certmatch.model import Artefact
+
+# What cryptography raises for data it cannot use.
+CRYPTO_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, OverflowError)
+
+_INTEGER, _BIT_STRING, _OCTET_STRING, _OID, _SEQUENCE = 0x02, 0x03, 0x04, 0x06, 0x30
+_CONTEXT_0 = 0xA0
+_SIGNED_DATA_OID = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2
+_PKCS7_OID_PREFIX = bytes.fromhex("2a864886f70d0107")  # 1.2.840.113549.1.7.*
+
+PASSWORD_HINT = (
+    "on the command line give the password with --password-file (or the password environment "
+    "variable); never paste a private key or its password into chat"
+)
+
+
+class DerKind(enum.Enum):
+    CERTIFICATE = "certificate"
+    CSR = "CSR"
+    PKCS7 = "PKCS#7 bundle"
+    PKCS7_OTHER = "PKCS#7/CMS message without certificates"
+    PKCS12 = "PKCS#12 file"
+    SPKI = "public key"
+    RSA_PUBLIC = "RSA public key"
+    PRIVATE_KEY = "private key"
+    ENCRYPTED_PRIVATE_KEY = "encrypted private key"
+    SIGNED_OTHER = "signed structure"  # a CRL, or a damaged certificate/CSR
+
+
+def classify(der: bytes) -> DerKind | None:
+    """What the outer structure looks like, or None when it is not one certmatch knows."""
+    try:
+        outer = _children(der, 0)
+    except _Malformed:
+        return None
+    tags = [tag for tag, _, _ in outer]
+    if not tags:
+        return None
+    if tags[0] == _OID:
+        oid = _value(der, outer[0])
+        if oid == _SIGNED_DATA_OID:
+            return DerKind.PKCS7
+        return DerKind.PKCS7_OTHER if oid.startswith(_PKCS7_OID_PREFIX) else None
+    if tags[:3] == [_SEQUENCE, _SEQUENCE, _BIT_STRING] and len(tags) == 3:
+        return _signed_kind(der, outer[0])
+    if tags == [_SEQUENCE, _BIT_STRING]:
+        return DerKind.SPKI
+    if tags == [_SEQUENCE, _OCTET_STRING]:
+        return DerKind.ENCRYPTED_PRIVATE_KEY
+    if tags[0] == _INTEGER:
+        if len(tags) >= 2 and tags[1] == _SEQUENCE and _value(der, outer[0]) == b"\x03":
+            return DerKind.PKCS12
+        if tags == [_INTEGER, _INTEGER]:
+            return DerKind.RSA_PUBLIC
+        if len(tags) >= 3 and tags[1:3] == [_SEQUENCE, _OCTET_STRING]:
+            return DerKind.PRIVATE_KEY  # PKCS#8
+        if all(tag == _INTEGER for tag in tags) and len(tags) in (6, 9):
+            return DerKind.PRIVATE_KEY  # traditional DSA / RSA (PKCS#1)
+        if len(tags) >= 2 and tags[1] == _OCTET_STRING:
+            return DerKind.PRIVATE_KEY  # SEC1 EC
+    return None
+
+
+def load_der(
+    der: bytes,
+    source: str,
+    container: str,
+    password: bytes | None,
+    limits: Limits,
+    what: str = "certificate, CSR, key or bundle",
+) -> list[Artefact]:
+    """Artefacts in one DER structure; `what` names what the caller expected, for messages."""
+    check_der_shape(source, der, limits)
+    kind = classify(der)
+    if kind is None:
+        raise UnusableInputError(
+            f"{source}: this is not a readable {what}: the structure is damaged or of another "
+            "kind; copy the original file again (not a retyped or OCR'd copy)"
+        )
+    if kind is DerKind.CERTIFICATE:
+        return [_certificate(der, source, container)]
+    if kind is DerKind.CSR:
+        return [_csr(der, source, container)]
+    if kind is DerKind.PKCS7:
+        return _pkcs7(der, source, limits)
+    if kind is DerKind.PKCS12:
+        return _pkcs12(der, source, password, limits)
+    if kind in (DerKind.SPKI, DerKind.RSA_PUBLIC):
+        return [_public_key(der, source, container, kind)]
+    if kind in (DerKind.PRIVATE_KEY, DerKind.ENCRYPTED_PRIVATE_KEY):
+        encrypted = kind is DerKind.ENCRYPTED_PRIVATE_KEY
+        return [private_key(der, source, container, password if encrypted else None, encrypted)]
+    if kind is DerKind.PKCS7_OTHER:
+        raise UnusableInputError(
+            f"{source}: a PKCS#7/CMS message that is not a certificate bundle (signed data); "
+            "ask the CA for the certificate as .cer/.crt or a .p7b bundle"
+        )
+    raise UnusableInputError(
+        f"{source}: a signed structure that is neither a readable certificate nor a CSR "
+        "(a certificate revocation list, or a damaged file)"
+    )
+
+
+def private_key(
+    der: bytes, source: str, container: str, password: bytes | None, encrypted: bool
+) -> Artefact:
+    """The public half of a DER private key (PKCS#8, encrypted PKCS#8, PKCS#1, SEC1, DSA)."""
+    if encrypted and password is None:
+        raise EncryptedKeyError(
+            f"{source}: the private key is encrypted and no password was given; {PASSWORD_HINT}"
+        )
+    try:
+        key = serialization.load_der_private_key(der, password if encrypted else None)
+    except CRYPTO_ERRORS as exc:
+        if encrypted:
+            raise EncryptedKeyError(
+                f"{source}: the password does not decrypt this private key (or the key is "
+                f"damaged); check the password; {PASSWORD_HINT}"
+            ) from exc
+        raise UnusableInputError(
+            f"{source}: the private key cannot be read: it is damaged or of an unsupported "
+            f"type ({_reason(exc)})"
+        ) from exc
+    artefact = from_private_key(key, source, container, encrypted=encrypted)
+    del key  # only the public half is kept
+    return with_pss_spki(artefact, pkcs8_pss_spki(der) if not encrypted else None)
+
+
+def legacy_encrypted_key(pem: bytes, source: str, password: bytes | None) -> Artefact:
+    """An OpenSSL `Proc-Type: 4,ENCRYPTED` PEM key (the form `openssl rsa -aes256` writes)."""
+    if password is None:
+        raise EncryptedKeyError(
+            f"{source}: the private key is encrypted (Proc-Type: 4,ENCRYPTED) and no password "
+            f"was given; {PASSWORD_HINT}"
+        )
+    try:
+        key = serialization.load_pem_private_key(pem, password)
+    except CRYPTO_ERRORS as exc:
+        raise EncryptedKeyError(
+            f"{source}: the password does not decrypt this private key (or the key is "
+            f"damaged); check the password; {PASSWORD_HINT}"
+        ) from exc
+    artefact = from_private_key(key, source, "pem", encrypted=True)
+    del key
+    return artefact
+
+
+def count_pkcs7_certificates(der: bytes) -> int | None:
+    """Certificates in a DER PKCS#7 bundle, counted from headers; None if not countable.
+
+    ContentInfo { contentType, [0] { SignedData { version, digestAlgorithms,
+    encapContentInfo, [0] IMPLICIT certificates, ... } } }. BER indefinite lengths (which a
+    few writers use) are not followed here; the DER walk in limits bounds those instead.
+    """
+    try:
+        outer = _children(der, 0)
+        explicit = _children_of(der, outer[1])
+        signed_data = _children_of(der, explicit[0])
+        for element in signed_data:
+            if element[0] == _CONTEXT_0:
+                return len(_children_of(der, element))
+        return 0
+    except (_Malformed, IndexError):
+        return None
+
+
+def with_pss_spki(artefact: Artefact, spki: bytes | None) -> Artefact:
+    """Re-key an RSA-PSS private key's artefact with the SPKI `openssl pkey -pubout` prints."""
+    if spki is None:
+        return artefact
+    public_key = serialization.load_pem_public_key(artefact.public_pem.encode("ascii"))
+    return dataclasses.replace(artefact, key=key_info(public_key, spki))
+
+
+def pkcs8_pss_spki(der: bytes) -> bytes | None:
+    """The rsassaPss SPKI for a PKCS#8 RSA-PSS key: its AlgorithmIdentifier + RSAPublicKey.
+
+    Why: cryptography reads a PSS key as a plain RSA key and re-encodes it as rsaEncryption,
+    but openssl keeps the PSS AlgorithmIdentifier, and the pin must equal openssl's.
+    """
+    try:
+        fields = _children(der, 0)
+        if len(fields) < 3 or fields[1][0] != _SEQUENCE:
+            return None
+        algorithm = der[fields[1][1] : fields[1][2]]
+        if RSA_PSS_OID_DER not in algorithm[:16]:
+            return None
+        inner = _value(der, fields[2])
+        rsa_key = _children(inner, 0)  # RSAPrivateKey: version, n, e, ...
+        n, e = _value(inner, rsa_key[1]), _value(inner, rsa_key[2])
+        public = _tlv(_SEQUENCE, _tlv(_INTEGER, n) + _tlv(_INTEGER, e))
+        return _tlv(_SEQUENCE, algorithm + _tlv(_BIT_STRING, b"\x00" + public))
+    except (_Malformed, IndexError):
+        return None
+
+
+def _certificate(der: bytes, source: str, container: str) -> Artefact:
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        return from_certificate(cert, source, container)
+    except CRYPTO_ERRORS as exc:
+        raise UnusableInputError(
+            f"{source}: the certificate is damaged and cannot be read ({_reason(exc)}); "
+            "download it from the CA again"
+        ) from exc
+
+
+def _csr(der: bytes, source: str, container: str) -> Artefact:
+    try:
+        csr = x509.load_der_x509_csr(der)
+        return from_csr(csr, source, container)
+    except CRYPTO_ERRORS as exc:
+        raise UnusableInputError(
+            f"{source}: the CSR is damaged and cannot be read ({_reason(exc)}); download it "
+            "from the server again rather than retyping or OCR'ing it"
+        ) from exc
+
+
+def _public_key(der: bytes, source: str, container: str, kind: DerKind) -> Artefact:
+    try:
+        public_key = serialization.load_der_public_key(der)
+    except CRYPTO_ERRORS as exc:
+        raise UnusableInputError(
+            f"{source}: the public key cannot be read: it is damaged or of an unsupported type "
+            f"({_reason(exc)})"
+        ) from exc
+    return from_public_key(public_key, source, container, der if kind is DerKind.SPKI else None)
+
+
+def _pkcs7(der: bytes, source: str, limits: Limits) -> list[Artefact]:
+    counted = count_pkcs7_certificates(der)
+    if counted is not None:
+        check_count(source, "certificates in the PKCS#7 bundle", counted, limits.max_certificates)
+    if counted == 0:
+        raise UnusableInputError(f"{source}: the PKCS#7 bundle holds no certificates")
+    try:
+        certificates = pkcs7.load_der_pkcs7_certificates(der)
+    except CRYPTO_ERRORS as exc:
+        raise UnusableInputError(
+            f"{source}: the PKCS#7 bundle is damaged and cannot be read ({_reason(exc)}); "
+            "download it from the CA again"
+        ) from exc
+    check_count(
+        source, "certificates in the PKCS#7 bundle", len(certificates), limits.max_certificates
+    )
+    return _numbered(certificates, source, "pkcs7")
+
+
+def _pkcs12(der: bytes, source: str, password: bytes | None, limits: Limits) -> list[Artefact]:
+    attempts = [password] if password is None else [password, None]
+    last: Exception | None = None
+    for attempt in attempts:
+        try:
+            key, certificate, extra = pkcs12.load_key_and_certificates(der, attempt)
+            encrypted = bool(attempt)
+            break
+        except CRYPTO_ERRORS as exc:
+            last = exc
+    else:
+        if password is None:
+            raise EncryptedKeyError(
+                f"{source}: the PKCS#12 file is protected by a password and none was given; "
+                f"{PASSWORD_HINT}"
+            ) from last
+        raise EncryptedKeyError(
+            f"{source}: the password does not open this PKCS#12 file (or the file is "
+            f"damaged); check the password; {PASSWORD_HINT}"
+        ) from last
+    certificates = ([certificate] if certificate is not None else []) + list(extra)
+    check_count(
+        source, "certificates in the PKCS#12 file", len(certificates), limits.max_certificates
+    )
+    out: list[Artefact] = []
+    if key is not None:
+        out.append(from_private_key(key, f"{source} [private key]", "pkcs12", encrypted=encrypted))
+        del key  # only the public half is kept
+    if len(certificates) == 1 and out:
+        return [*out, _from_cert(certificates[0], f"{source} [certificate]", "pkcs12")]
+    out += _numbered(certificates, source, "pkcs12")
+    if not out:
+        raise UnusableInputError(f"{source}: the PKCS#12 file holds no key and no certificate")
+    return out
+
+
+def _numbered(certificates: list[x509.Certificate], source: str, container: str) -> list[Artefact]:
+    total = len(certificates)
+    return [
+        _from_cert(cert, source if total == 1 else f"{source} [{i}/{total}]", container)
+        for i, cert in enumerate(certificates, 1)
+    ]
+
+
+def _from_cert(cert: x509.Certificate, source: str, container: str) -> Artefact:
+    try:
+        return from_certificate(cert, source, container)
+    except CRYPTO_ERRORS as exc:
+        raise UnusableInputError(
+            f"{source}: a certificate in the bundle cannot be read ({_reason(exc)})"
+        ) from exc
+
+
+def _signed_kind(der: bytes, tbs: tuple[int, int, int]) -> DerKind:
+    try:
+        fields = _children_of(der, tbs)
+    except _Malformed:
+        return DerKind.SIGNED_OTHER
+    tags = [tag for tag, _, _ in fields]
+    if tags and tags[0] == _CONTEXT_0:
+        return DerKind.CERTIFICATE
+    # v1 certificate: serial, signature, issuer, validity, subject, SPKI (6 or more fields);
+    # PKCS#10: version, subject, SPKI, [0] attributes.
+    if len(tags) >= 6 and tags[:6] == [_INTEGER] + [_SEQUENCE] * 5:
+        return DerKind.CERTIFICATE
+    if tags[:3] == [_INTEGER, _SEQUENCE, _SEQUENCE]:
+        return DerKind.CSR
+    return DerKind.SIGNED_OTHER
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _header(der: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, value start, value end) of a definite-length TLV at pos."""
+    if pos + 2 > len(der):
+        raise _Malformed
+    tag, first = der[pos], der[pos + 1]
+    pos += 2
+    if first & 0x80:
+        count = first & 0x7F
+        if count == 0 or count > 4 or pos + count > len(der):
+            raise _Malformed
+        length = int.from_bytes(der[pos : pos + count], "big")
+        pos += count
+    else:
+        length = first
+    if pos + length > len(der):
+        raise _Malformed
+    return tag, pos, pos + length
+
+
+def _children(der: bytes, pos: int) -> list[tuple[int, int, int]]:
+    """(tag, value start, value end) of each element inside the constructed TLV at pos."""
+    return _children_of(der, _header(der, pos))
+
+
+def _children_of(der: bytes, element: tuple[int, int, int]) -> list[tuple[int, int, int]]:
+    _, start, end = element
+    out = []
+    pos = start
+    while pos < end:
+        child = _header(der, pos)
+        if child[2] > end:
+            raise _Malformed
+        out.append(child)
+        pos = child[2]
+    return out
+
+
+def _value(der: bytes, element: tuple[int, int, int]) -> bytes:
+    return der[element[1] : element[2]]
+
+
+def _tlv(tag: int, value: bytes) -> bytes:
+    length = len(value)
+    if length < 0x80:
+        return bytes([tag, length]) + value
+    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(encoded)]) + encoded + value
+
+
+def _reason(exc: BaseException) -> str:
+    """cryptography's own words, shortened; they never contain key material."""
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."

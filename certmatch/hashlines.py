@@ -1,0 +1,140 @@
+"""Pasted openssl hash lines as comparison targets, and the md5s of openssl's error strings.
+
+Someone with root on the server (where the private key lives) compares without pasting the
+key: `openssl rsa -noout -modulus -in tomcat_priv.pem | openssl md5`. We accept what that prints
+in any openssl version (`MD5(stdin)= <hex>` in 3.x, `(stdin)= <hex>` in 1.x, a bare hex line in
+0.9.8) and a raw `Modulus=<HEX>` line. For a non-RSA key openssl hashes an error string (or
+nothing) instead of a modulus; those md5s are recognised and explained, never matched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from certmatch.keys import modulus_md5
+
+_MD5_LINE = re.compile(
+    r"^(?:MD5)?[ \t]*\([ \t]*([^)\n]{1,200}?)[ \t]*\)[ \t]*=[ \t]*([0-9a-fA-F]{32})[ \t]*$",
+    re.MULTILINE,
+)
+_BARE_MD5 = re.compile(r"^[ \t]*([0-9a-fA-F]{32})[ \t]*$", re.MULTILINE)
+_SHA256_LINE = re.compile(
+    r"^(?:SHA2?-?256)?[ \t]*\([^)\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{64}[ \t]*$", re.MULTILINE
+)
+_MODULUS_LINE = re.compile(r"^[ \t]*Modulus[ \t]*=[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_HEX = re.compile(r"^[0-9a-fA-F]{1,8192}$")
+_FILE_IN_COMMAND = re.compile(r"-in[ \t]+(\S+)")
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("ascii"), usedforsecurity=False).hexdigest()
+
+
+_RUN_INSTEAD = (
+    "The key is not RSA (EC, Ed25519, Ed448 or DSA keys have no modulus). Compare public keys "
+    "instead: hand certmatch the CSR and the certificate, or on the server run "
+    "`certmatch KEYFILE CERTFILE` or `openssl pkey -in KEYFILE -pubout -outform DER | "
+    "openssl dgst -sha256` next to `openssl x509 -in CERTFILE -noout -pubkey | "
+    "openssl pkey -pubin -outform DER | openssl dgst -sha256`."
+)
+
+# md5 of what openssl prints instead of a modulus -> what produced it.
+NOT_A_MODULUS: dict[str, str] = {
+    _md5("Modulus=No modulus for this public key type\n"): (
+        "this is the md5 of openssl's error line 'Modulus=No modulus for this public key "
+        "type' (what `openssl x509 -noout -modulus` prints for a non-RSA key), not of a modulus"
+    ),
+    _md5("Modulus=Wrong Algorithm type\n"): (
+        "this is the md5 of openssl's error line 'Modulus=Wrong Algorithm type' (what "
+        "`openssl req -noout -modulus` prints for a non-RSA key), not of a modulus"
+    ),
+    _md5(""): (
+        "this is the md5 of empty input (what `openssl rsa -noout -modulus ... | openssl md5` "
+        "gives when openssl printed nothing, e.g. for a non-RSA key or an unreadable file), "
+        "not of a modulus"
+    ),
+}
+
+_ERROR_MODULUS_TEXT = {
+    "no modulus for this public key type": "`openssl x509 -noout -modulus` printed an error",
+    "wrong algorithm type": "`openssl req -noout -modulus` printed an error",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HashLine:
+    """A usable modulus md5 pasted as text."""
+
+    md5: str  # lowercase hex
+    line: str  # the line as pasted (public: a hash)
+    file_hint: str | None  # the file named by `-in` in the command line just above, if any
+
+
+@dataclass(frozen=True, slots=True)
+class HashScan:
+    lines: tuple[HashLine, ...]
+    not_a_modulus: tuple[str, ...]  # messages for error-string md5s / `Modulus=<error>` lines
+    other: tuple[str, ...]  # messages for lines that look like hashes but cannot be used
+
+
+def scan(text: str) -> HashScan:
+    """Every hash line in `text` (prose and PEM blocks already removed by the caller)."""
+    found: list[tuple[int, HashLine]] = []
+    not_a_modulus: list[str] = []
+    other: list[str] = []
+
+    def add(pos: int, md5: str, line: str, named: str | None) -> None:
+        md5 = md5.lower()
+        if md5 in NOT_A_MODULUS:
+            not_a_modulus.append(f"{line.strip()!r}: {NOT_A_MODULUS[md5]}. {_RUN_INSTEAD}")
+        else:
+            hint = named if named not in (None, "stdin") else _file_hint(text, pos)
+            found.append((pos, HashLine(md5, line.strip(), hint)))
+
+    for match in _MD5_LINE.finditer(text):
+        add(match.start(), match.group(2), match.group(0), match.group(1))
+    for match in _BARE_MD5.finditer(text):
+        add(match.start(), match.group(1), match.group(0), None)
+    for match in _MODULUS_LINE.finditer(text):
+        value = match.group(1)
+        if _HEX.match(value):
+            # openssl prints BN_print's form: uppercase, no leading zeros; re-derive it.
+            found.append(
+                (
+                    match.start(),
+                    HashLine(modulus_md5(int(value, 16)), match.group(0).strip(), None),
+                )
+            )
+        elif value.lower() in _ERROR_MODULUS_TEXT:
+            not_a_modulus.append(
+                f"{match.group(0).strip()!r}: {_ERROR_MODULUS_TEXT[value.lower()]}, "
+                f"there is no modulus to compare. {_RUN_INSTEAD}"
+            )
+    for match in _SHA256_LINE.finditer(text):
+        other.append(
+            f"{match.group(0).strip()!r} is a SHA-256 line; certmatch compares pasted "
+            "hashes by the RSA modulus md5: run `openssl x509|req|rsa -noout -modulus -in FILE "
+            "| openssl md5`, or hand certmatch the CSR or certificate itself"
+        )
+    found.sort(key=lambda item: item[0])
+    return HashScan(tuple(h for _, h in found), tuple(not_a_modulus), tuple(other))
+
+
+def count(text: str) -> int:
+    return (
+        len(_MD5_LINE.findall(text))
+        + len(_BARE_MD5.findall(text))
+        + len(_MODULUS_LINE.findall(text))
+    )
+
+
+def _file_hint(text: str, pos: int) -> str | None:
+    """The `-in FILE` of an openssl command on the line just above (shell transcripts)."""
+    before = text[:pos].rstrip("\n")
+    previous = before[before.rfind("\n") + 1 :]
+    if "openssl" not in previous:
+        return None
+    match = _FILE_IN_COMMAND.search(previous)
+    return match.group(1) if match else None

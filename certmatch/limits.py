@@ -1,0 +1,143 @@
+"""Resource bounds on what the loader accepts, and the cheap checks that enforce them before parsing.
+
+Every bound is decided on counts a regex or a flat DER walk can produce (bytes, armour lines,
+TLV headers), never after handing a large or hostile structure to cryptography, so a rejected
+input costs milliseconds. The defaults are documented in docs/inputs.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from certmatch.errors import InputTooLargeError, UnusableInputError
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Upper bounds for one input. A real chain, CSR or key is far below every default."""
+
+    max_input_bytes: int = 4 * MIB  # whole file or pasted text, checked before anything else
+    max_pem_blocks: int = 100  # armour blocks in one text
+    max_certificates: int = 100  # certificates in one PKCS#7 or PKCS#12 container
+    max_hash_lines: int = 20  # `MD5(stdin)= ...` lines in one text
+    max_der_depth: int = 32  # ASN.1 nesting; certificates need about 10
+    max_der_elements: int = 100_000  # TLVs walked in one DER structure
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def check_input_size(name: str, size: int, limits: Limits) -> None:
+    if size > limits.max_input_bytes:
+        raise InputTooLargeError(
+            f"{name}: {_human(size)} is over the {_human(limits.max_input_bytes)} limit for one "
+            "input; a certificate, CSR or key is a few kilobytes, so hand over only the files "
+            "for the one server you are checking"
+        )
+
+
+def check_count(name: str, what: str, count: int, limit: int) -> None:
+    if count > limit:
+        raise InputTooLargeError(
+            f"{name}: {count} {what} is over the limit of {limit} for one input; "
+            "hand over only the server certificate, its CSR or key, and its chain"
+        )
+
+
+def check_der_shape(name: str, der: bytes, limits: Limits) -> None:
+    """Walk every TLV header once (iteratively) and reject deep nesting or inconsistent lengths.
+
+    Why before cryptography: a hand-made structure nested thousands deep or claiming gigabyte
+    lengths should cost a flat walk, not a recursive parse. Primitive values are skipped, so
+    this is linear in the number of constructed elements. BER indefinite lengths (some PKCS#7
+    writers use them) are followed to their end-of-contents marker.
+    """
+    ends: list[int | None] = [len(der)]  # end offset of each open constructed value
+    pos = 0
+    elements = 0
+    while pos < len(der) or len(ends) > 1:
+        end = ends[-1]
+        if end is not None and pos >= end:
+            if pos > end:
+                raise _damaged(name, "an element runs past the end of the one containing it")
+            ends.pop()
+            continue
+        if end is None and der[pos : pos + 2] == b"\x00\x00":  # end-of-contents
+            ends.pop()
+            pos += 2
+            continue
+        if len(ends) == 1 and pos >= len(der):
+            break
+        constructed, value_start, length = _header(name, der, pos)
+        elements += 1
+        if elements > limits.max_der_elements:
+            raise InputTooLargeError(
+                f"{name}: the DER structure has more than {limits.max_der_elements} elements; "
+                "that is not a certificate, CSR, key or ordinary bundle"
+            )
+        if constructed:
+            if len(ends) > limits.max_der_depth:
+                raise UnusableInputError(
+                    f"{name}: the DER structure is nested more than {limits.max_der_depth} "
+                    "levels deep; no certificate, CSR or key looks like that, so it is damaged "
+                    "or hand-made"
+                )
+            ends.append(None if length is None else value_start + length)
+            pos = value_start
+        else:
+            if length is None:
+                raise _damaged(name, "a primitive element uses an indefinite length")
+            pos = value_start + length
+    if ends and ends[-1] is not None and pos > ends[-1]:
+        raise _damaged(name, "the last element runs past the end of the data")
+
+
+def _header(name: str, der: bytes, pos: int) -> tuple[bool, int, int | None]:
+    """(constructed, value start, length or None for indefinite) of the TLV at pos."""
+    if pos + 2 > len(der):
+        raise _damaged(name, "the data ends in the middle of an element")
+    tag = der[pos]
+    constructed = bool(tag & 0x20)
+    pos += 1
+    if tag & 0x1F == 0x1F:  # high tag number form: skip the tag's continuation bytes
+        while pos < len(der) and der[pos] & 0x80:
+            pos += 1
+        pos += 1
+        if pos >= len(der):
+            raise _damaged(name, "the data ends in the middle of an element")
+    first = der[pos]
+    pos += 1
+    if first < 0x80:
+        length: int | None = first
+    elif first == 0x80:
+        length = None
+    else:
+        count = first & 0x7F
+        if count > 4 or pos + count > len(der):
+            raise _damaged(name, "an element claims an impossible length")
+        length = int.from_bytes(der[pos : pos + count], "big")
+        pos += count
+    if length is not None and pos + length > len(der):
+        raise _damaged(
+            name,
+            f"an element claims {length} bytes but only {len(der) - pos} follow "
+            "(the data is truncated or a length byte is damaged)",
+        )
+    return constructed, pos, length
+
+
+def _damaged(name: str, why: str) -> UnusableInputError:
+    return UnusableInputError(
+        f"{name}: the binary (DER) structure is damaged: {why}; copy the original file again "
+        "rather than text retyped or converted from it"
+    )
+
+
+def _human(size: int) -> str:
+    if size >= MIB:
+        return f"{size / MIB:.1f} MiB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size} bytes"

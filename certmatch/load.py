@@ -1,0 +1,308 @@
+"""The loader's entry point: one input (file or pasted text) in, the artefacts it holds out.
+
+`load()` decides text or binary, repairs chat damage (textrepair), splits PEM blocks (pem),
+reads DER structures and containers (containers) and pasted hash lines (hashlines), and names
+every artefact after where it came from ("tomcat.csr", "bundle.p7b [2/3]", "pasted text
+[block 2]"). Size bounds (limits) are applied before any parsing. Private keys leave this
+module only as their public half.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from certmatch import hashlines, pem
+from certmatch.artefacts import from_hash_line
+from certmatch.containers import (
+    DerKind,
+    classify,
+    legacy_encrypted_key,
+    load_der,
+)
+from certmatch.errors import (
+    EncryptedKeyError,
+    InputTooLargeError,
+    NotAModulusError,
+    UnusableInputError,
+)
+from certmatch.limits import DEFAULT_LIMITS, Limits, check_count, check_input_size
+from certmatch.model import Artefact, InputProblem
+from certmatch.textrepair import decode_text, repair
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Input",
+    "Limits",
+    "LoadResult",
+    "contains_material",
+    "load",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One thing handed to certmatch: a file's bytes or pasted text (UTF-8), and its name."""
+
+    name: str  # file name, or "pasted text"
+    data: bytes
+    password: bytes | None = field(default=None, repr=False)  # for encrypted keys / PKCS#12
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What one input held. `problems` are parts that could not be used (others could)."""
+
+    artefacts: tuple[Artefact, ...]
+    problems: tuple[InputProblem, ...] = ()
+
+
+# PEM label -> (what the block should hold, for messages; container kinds it may hold).
+_LABELS: dict[str, str] = {
+    "CERTIFICATE": "certificate",
+    "X509 CERTIFICATE": "certificate",
+    "TRUSTED CERTIFICATE": "certificate",
+    "CERTIFICATE REQUEST": "CSR",
+    "NEW CERTIFICATE REQUEST": "CSR",
+    "PKCS7": "PKCS#7 bundle",
+    "PKCS #7 SIGNED DATA": "PKCS#7 bundle",
+    "CMS": "PKCS#7 bundle",
+    "PRIVATE KEY": "private key",
+    "RSA PRIVATE KEY": "private key",
+    "EC PRIVATE KEY": "private key",
+    "DSA PRIVATE KEY": "private key",
+    "ENCRYPTED PRIVATE KEY": "encrypted private key",
+    "PUBLIC KEY": "public key",
+    "RSA PUBLIC KEY": "RSA public key",
+}
+_EXPECTED_KINDS: dict[str, frozenset[DerKind]] = {
+    "certificate": frozenset({DerKind.CERTIFICATE}),
+    "CSR": frozenset({DerKind.CSR}),
+    "PKCS#7 bundle": frozenset({DerKind.PKCS7}),
+    "private key": frozenset({DerKind.PRIVATE_KEY}),
+    "encrypted private key": frozenset({DerKind.ENCRYPTED_PRIVATE_KEY}),
+    "public key": frozenset({DerKind.SPKI}),
+    "RSA public key": frozenset({DerKind.RSA_PUBLIC}),
+}
+# Blocks that travel with keys and certificates but hold nothing to compare.
+_SILENT_LABELS = frozenset({"EC PARAMETERS", "DSA PARAMETERS", "DH PARAMETERS", "PARAMETERS"})
+_OTHER_LABELS = {
+    "X509 CRL": "a certificate revocation list (CRL), which certmatch does not compare",
+    "OPENSSH PRIVATE KEY": "an SSH private key, not an X.509 key; certmatch reads PEM/DER keys",
+    "SSH2 PUBLIC KEY": "an SSH public key, not an X.509 key",
+    "PGP PUBLIC KEY BLOCK": "a PGP key, not an X.509 key",
+    "PGP MESSAGE": "a PGP message, not a certificate",
+}
+
+# A deferred load of one part of a text, so all parts share one error path.
+_Loader = Callable[[], list[Artefact]]
+
+_BASE64_RUN = re.compile(r"(?:^[A-Za-z0-9+/=]{16,}[ \t]*(?:\n|\Z))+", re.MULTILINE)
+_MIN_BARE_BASE64 = 100  # characters; the smallest certificate or CSR is several hundred
+_LONG_BASE64 = re.compile(r"[A-Za-z0-9+/]{200,}|(?:^[A-Za-z0-9+/=]{40,}[ \t]*\n){3,}", re.MULTILINE)
+_ARMOUR_OR_HASH = re.compile(
+    r"-+[ \t]*(?:BEGIN|END)[ \t]+[A-Z0-9]"
+    r"|^(?:MD5)?[ \t]*\([^)\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{32}[ \t]*$"
+    r"|^[ \t]*Modulus[ \t]*=",
+    re.MULTILINE,
+)
+_BARE_MD5 = re.compile(r"^[ \t]*[0-9a-fA-F]{32}[ \t]*$", re.MULTILINE)
+_MD5_CONTEXT = re.compile(r"md5|modulus|openssl", re.IGNORECASE)
+_NOTHING_FOUND = (
+    "no certificate, CSR, key or hash line found; certmatch reads PEM text "
+    "(-----BEGIN ...-----), DER, PKCS#7 (.p7b), PKCS#12 (.pfx), a bare base64 body, or the "
+    "line `openssl ... -modulus | openssl md5` prints"
+)
+
+
+def load(inp: Input, limits: Limits = DEFAULT_LIMITS) -> LoadResult:
+    """Every artefact in one input; raise UnusableInputError when nothing in it is usable."""
+    name = inp.name or "input"
+    check_input_size(name, len(inp.data), limits)
+    if not inp.data.strip():
+        raise UnusableInputError(f"{name}: the input is empty; {_NOTHING_FOUND}")
+    text = decode_text(inp.data)
+    if text is None:
+        return LoadResult(tuple(_load_binary(inp.data, name, inp.password, limits)))
+    return _load_text(text.text, text.repairs, name, inp.password, limits)
+
+
+def contains_material(text: str) -> bool:
+    """Cheap test whether chat text holds anything worth loading (the bot stays quiet if not)."""
+    text = text[: DEFAULT_LIMITS.max_input_bytes]
+    fixed = repair(text).text
+    if _ARMOUR_OR_HASH.search(fixed) is not None or _LONG_BASE64.search(fixed) is not None:
+        return True
+    # A lone 32-digit hex line is a hash only when the message talks about one.
+    return _BARE_MD5.search(fixed) is not None and _MD5_CONTEXT.search(fixed) is not None
+
+
+def _load_binary(data: bytes, name: str, password: bytes | None, limits: Limits) -> list[Artefact]:
+    if classify(data) is None:
+        raise UnusableInputError(
+            f"{name}: {len(data)} bytes of binary data that is neither a DER certificate, CSR "
+            "or key, nor a PKCS#7 or PKCS#12 file; it may be damaged, or of another kind; "
+            "open it with `openssl x509|req|pkcs7|pkcs12 -in FILE -inform DER` to see what it is"
+        )
+    return load_der(data, name, "der", password, limits)
+
+
+def _load_text(
+    raw: str, decode_repairs: tuple[str, ...], name: str, password: bytes | None, limits: Limits
+) -> LoadResult:
+    fixed = repair(raw)
+    text = fixed.text
+    text_repairs = decode_repairs + fixed.repairs
+    check_count(name, "PEM blocks", pem.count_begin_lines(text), limits.max_pem_blocks)
+    scan = pem.scan(text)
+    check_count(name, "hash lines", hashlines.count(scan.outside), limits.max_hash_lines)
+    hashes = hashlines.scan(scan.outside)
+    runs = [] if scan.blocks else _bare_base64_runs(text)
+    items = len(scan.blocks) + len(hashes.lines) + len(runs)
+
+    artefacts: list[Artefact] = []
+    problems: list[InputProblem] = []
+    errors: list[UnusableInputError] = []
+
+    def attempt(source: str, notes: tuple[str, ...], load_one: _Loader) -> None:
+        try:
+            loaded = load_one()
+        except UnusableInputError as exc:
+            errors.append(exc)
+            problems.append(InputProblem(source, str(exc), _code(exc)))
+            return
+        artefacts.extend(replace(a, repairs=a.repairs + notes) for a in loaded)
+
+    if scan.blocks and _has_prose(scan.outside, hashes):
+        text_repairs += ("ignored the text around the PEM blocks",)
+    for block in scan.blocks:
+        source = name if items == 1 else f"{name} [block {block.index}]"
+        notes = text_repairs + block.repairs
+        attempt(source, notes, _block_loader(block, source, password, limits))
+    for index, line in enumerate(hashes.lines, 1):
+        source = name if items == 1 else f"{name} [hash {index}]"
+        if line.file_hint:
+            source = f"{source} ({line.file_hint})"
+        attempt(source, (), _hash_loader(line, source))
+    for index, run in enumerate(runs, 1):
+        source = name if items == 1 else f"{name} [base64 {index}]"
+        attempt(source, text_repairs, _base64_loader(run, source, password, limits))
+    for message in hashes.not_a_modulus:
+        errors.append(NotAModulusError(f"{name}: {message}"))
+        problems.append(InputProblem(name, errors[-1].args[0], "hash-not-modulus"))
+    for message in hashes.other:
+        errors.append(UnusableInputError(f"{name}: {message}"))
+        problems.append(InputProblem(name, errors[-1].args[0]))
+
+    if artefacts:
+        return LoadResult(tuple(artefacts), tuple(problems))
+    if not errors:
+        raise UnusableInputError(f"{name}: {_NOTHING_FOUND}")
+    if len(errors) == 1:
+        raise errors[0]
+    # Several unusable parts: raise the kind the person must act on first.
+    for kind in (EncryptedKeyError, NotAModulusError, InputTooLargeError):
+        if all(isinstance(e, kind) for e in errors):
+            raise kind(_joined(problems)) from errors[0]
+    raise UnusableInputError(_joined(problems)) from errors[0]
+
+
+def _block_loader(
+    block: pem.PemBlock, source: str, password: bytes | None, limits: Limits
+) -> _Loader:
+    def run() -> list[Artefact]:
+        label = block.label
+        if label in _SILENT_LABELS:
+            return []
+        if label in _OTHER_LABELS:
+            raise UnusableInputError(f"{source}: this block is {_OTHER_LABELS[label]}")
+        what = _LABELS.get(label)
+        if what is None:
+            raise UnusableInputError(
+                f"{source}: a PEM block labelled {label!r} is not something certmatch compares "
+                "(it reads certificates, CSRs, private and public keys, PKCS#7 bundles)"
+            )
+        if block.der is None:
+            raise UnusableInputError(
+                f"{source}: the {label} block cannot be decoded: {block.error}"
+            )
+        der = block.der
+        notes: tuple[str, ...] = ()
+        if block.dek_info is not None:
+            return [
+                legacy_encrypted_key(
+                    pem.canonical_pem(label, der, block.dek_info), source, password
+                )
+            ]
+        if label == "TRUSTED CERTIFICATE":
+            # openssl appends its trust settings after the certificate (`x509 -trustout`).
+            der = _first_element(der)
+        kind = classify(der)
+        if (
+            kind is not None
+            and kind not in _EXPECTED_KINDS[what]
+            and kind is not DerKind.SIGNED_OTHER
+        ):
+            notes = (f"the block is labelled {label} but holds a {kind.value}; read it as such",)
+        loaded = load_der(der, source, "pem", password, limits, what)
+        return [replace(a, repairs=a.repairs + notes) for a in loaded]
+
+    return run
+
+
+def _hash_loader(line: hashlines.HashLine, source: str) -> _Loader:
+    return lambda: [from_hash_line(line.md5, source, line.line)]
+
+
+def _base64_loader(run: str, source: str, password: bytes | None, limits: Limits) -> _Loader:
+    def loaded() -> list[Artefact]:
+        der, notes, error = pem.decode_base64(run)
+        if der is None:
+            raise UnusableInputError(f"{source}: the base64 text cannot be decoded: {error}")
+        artefacts = load_der(der, source, "base64", password, limits)
+        sentence = "read a bare base64 body without BEGIN/END lines"
+        return [replace(a, repairs=(*a.repairs, sentence, *notes)) for a in artefacts]
+
+    return loaded
+
+
+def _bare_base64_runs(text: str) -> list[str]:
+    runs = []
+    for match in _BASE64_RUN.finditer(text):
+        body = match.group(0)
+        if len(re.sub(r"\s", "", body)) >= _MIN_BARE_BASE64:
+            runs.append(body)
+    return runs
+
+
+def _has_prose(outside: str, hashes: hashlines.HashScan) -> bool:
+    rest = outside
+    for line in hashes.lines:
+        rest = rest.replace(line.line, "")
+    return bool(rest.strip())
+
+
+def _first_element(der: bytes) -> bytes:
+    """The first TLV of `der` (a certificate followed by openssl's trust attributes)."""
+    if len(der) < 2:
+        return der
+    first = der[1]
+    if first < 0x80:
+        return der[: 2 + first]
+    count = first & 0x7F
+    if count == 0 or count > 4 or len(der) < 2 + count:
+        return der
+    return der[: 2 + count + int.from_bytes(der[2 : 2 + count], "big")]
+
+
+def _code(exc: UnusableInputError) -> str:
+    if isinstance(exc, EncryptedKeyError):
+        return "key-encrypted"
+    if isinstance(exc, NotAModulusError):
+        return "hash-not-modulus"
+    return "unreadable-input"
+
+
+def _joined(problems: list[InputProblem]) -> str:
+    return "; ".join(p.message for p in problems)

@@ -1,0 +1,177 @@
+"""PEM armour scanning: find BEGIN/END blocks in (repaired) text and decode each body to DER.
+
+Tolerant on purpose: any number of dashes around the label, a body wrapped at any width or on
+one line, indentation and trailing spaces, RFC 1421 headers (`Proc-Type`, `DEK-Info`), a
+missing BEGIN or END line when the base64 itself is whole. Strict where it matters: a body with
+characters base64 cannot hold, or one that is visibly cut short, is reported, not guessed at.
+Messages never quote a body (it may be a private key).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+# Leading dashes: any run; trailing: at most five, so "-----END X----------BEGIN Y-----"
+# (blocks glued on one line) still yields both armour lines.
+ARMOUR = re.compile(r"-+[ \t]*(BEGIN|END)[ \t]+([A-Z0-9]+(?:[ \t]+[A-Z0-9]+)*)[ \t]*-{1,5}")
+BEGIN = re.compile(r"-+[ \t]*BEGIN[ \t]+[A-Z0-9]")
+_PROC_TYPE = re.compile(r"Proc-Type:[ \t]*4[ \t]*,[ \t]*ENCRYPTED", re.IGNORECASE)
+_DEK_INFO = re.compile(r"DEK-Info:[ \t]*([A-Za-z0-9-]+)[ \t]*,[ \t]*([0-9A-Fa-f]+)", re.IGNORECASE)
+_HEADER_LINE = re.compile(r"^[ \t]*[A-Za-z][A-Za-z0-9-]*:.*$", re.MULTILINE)
+_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+_BASE64_LINE = re.compile(r"^[A-Za-z0-9+/=]{8,}$")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class PemBlock:
+    """One armoured block: its label, its DER (None when it could not be decoded) and notes."""
+
+    index: int  # 1-based position among the blocks of the text
+    label: str  # "CERTIFICATE", "RSA PRIVATE KEY", ... (spaces normalised)
+    der: bytes | None
+    dek_info: str | None  # "AES-256-CBC,<iv>" for a legacy `Proc-Type: 4,ENCRYPTED` key
+    repairs: tuple[str, ...]
+    error: str | None  # why the body could not be decoded; None when `der` is set
+
+
+@dataclass(frozen=True, slots=True)
+class ArmourScan:
+    blocks: tuple[PemBlock, ...]
+    outside: str  # the text outside every block (prose, hash lines)
+
+
+def count_begin_lines(text: str) -> int:
+    return len(BEGIN.findall(text))
+
+
+def scan(text: str) -> ArmourScan:
+    """Pair BEGIN/END lines in order and decode each block's body."""
+    blocks: list[PemBlock] = []
+    outside: list[str] = []
+    open_label: str | None = None
+    open_end = 0  # where the open block's body starts
+    last = 0  # end of the last consumed region
+
+    def add(label: str, body: str, notes: list[str], missing: str | None) -> None:
+        blocks.append(_decode(len(blocks) + 1, label, body, notes, missing))
+
+    for match in ARMOUR.finditer(text):
+        kind, label = match.group(1), _WHITESPACE.sub(" ", match.group(2))
+        if kind == "BEGIN":
+            if open_label is not None:
+                add(open_label, text[open_end : match.start()], [], "END")
+            else:
+                outside.append(text[last : match.start()])
+            open_label, open_end = label, match.end()
+        elif open_label is not None:
+            notes = []
+            if label != open_label:
+                notes.append(f"the END line said {label!r} where BEGIN said {open_label!r}")
+            add(open_label, text[open_end : match.start()], notes, None)
+            open_label = None
+        else:
+            # An END line with no BEGIN: the base64 lines right above it may still be whole.
+            before = text[last : match.start()]
+            body, prose = _trailing_base64_lines(before)
+            outside.append(prose)
+            add(label, body, [], "BEGIN")
+        last = match.end()
+    if open_label is not None:
+        add(open_label, text[open_end:], [], "END")
+    else:
+        outside.append(text[last:])
+    return ArmourScan(tuple(blocks), "\n".join(outside))
+
+
+def canonical_pem(label: str, der: bytes, dek_info: str | None = None) -> bytes:
+    """Standard PEM for a decoded block (what cryptography's PEM loaders insist on)."""
+    body = base64.b64encode(der).decode("ascii")
+    lines = [f"-----BEGIN {label}-----"]
+    if dek_info is not None:
+        lines += ["Proc-Type: 4,ENCRYPTED", f"DEK-Info: {dek_info}", ""]
+    lines += [body[i : i + 64] for i in range(0, len(body), 64)]
+    lines.append(f"-----END {label}-----")
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def decode_base64(text: str) -> tuple[bytes | None, list[str], str | None]:
+    """(DER, repairs, error) for a base64 body with any whitespace and wrapping."""
+    notes: list[str] = []
+    lines = [line for line in text.split("\n") if line.strip()]
+    if any(line[:1] in (" ", "\t") for line in lines):
+        notes.append("removed indentation")
+    if any(line[-1:] in (" ", "\t") for line in lines):
+        notes.append("removed trailing spaces")
+    widths = [len(line.strip()) for line in lines]
+    if len(widths) == 1 and widths[0] > 64:
+        notes.append("read base64 written on one line (PEM wraps at 64)")
+    elif len(widths) > 1 and (any(w != widths[0] for w in widths[1:-1]) or widths[0] != 64):
+        notes.append(f"read base64 wrapped at {max(widths)} characters (PEM wraps at 64)")
+    b64 = _WHITESPACE.sub("", text)
+    if not b64:
+        return None, notes, "the block is empty"
+    wrong = sorted({c for c in b64 if c not in _BASE64_CHARS})
+    if wrong:
+        shown = " ".join(repr(c) for c in wrong[:6])
+        return (
+            None,
+            notes,
+            f"the base64 contains characters base64 cannot hold ({shown}); the text was "
+            "damaged (retyped, OCR'd or reformatted)",
+        )
+    stripped = b64.rstrip("=")
+    if "=" in stripped:
+        return None, notes, "the base64 has padding (=) in the middle: it is damaged"
+    if len(stripped) % 4 == 1:
+        return (
+            None,
+            notes,
+            f"the base64 is {len(stripped)} characters long, which no data encodes to: "
+            "characters are missing (cut off or lost when copying)",
+        )
+    if len(b64) % 4 != 0:
+        notes.append("added missing base64 padding (=)")
+    try:
+        der = base64.b64decode(stripped + "=" * (-len(stripped) % 4), validate=True)
+    except binascii.Error as exc:  # pragma: no cover - the checks above catch these
+        return None, notes, f"the base64 does not decode ({exc})"
+    return der, notes, None
+
+
+def _decode(index: int, label: str, body: str, notes: list[str], missing: str | None) -> PemBlock:
+    dek = _DEK_INFO.search(body)
+    dek_info = f"{dek.group(1).upper()},{dek.group(2)}" if dek is not None else None
+    if _PROC_TYPE.search(body) is not None and dek_info is None:
+        return PemBlock(index, label, None, None, tuple(notes), _LEGACY_WITHOUT_DEK)
+    # RFC 1421 headers (Proc-Type, DEK-Info, Comment...) are not part of the base64.
+    body = _HEADER_LINE.sub("", _DEK_INFO.sub("", _PROC_TYPE.sub("", body)))
+    der, body_notes, error = decode_base64(body)
+    notes = notes + body_notes
+    if missing is not None:
+        if error is None:
+            notes.append(f"the {missing} line of the block was missing; the base64 itself is whole")
+        else:
+            cut = "start" if missing == "BEGIN" else "end"
+            error = (
+                f"the block has no {missing} line and {error}; the {cut} of the block was "
+                "probably cut off when copying: copy the whole block, BEGIN to END lines"
+            )
+    return PemBlock(index, label, der, dek_info, tuple(notes), error)
+
+
+_LEGACY_WITHOUT_DEK = (
+    "the block says Proc-Type: 4,ENCRYPTED but has no DEK-Info line, so it cannot be decrypted"
+)
+
+
+def _trailing_base64_lines(text: str) -> tuple[str, str]:
+    """Split text into (base64 lines at its end, the prose before them) for a lone END line."""
+    lines = text.split("\n")
+    cut = len(lines)
+    while cut > 0 and (not lines[cut - 1].strip() or _BASE64_LINE.match(lines[cut - 1].strip())):
+        cut -= 1
+    return "\n".join(lines[cut:]), "\n".join(lines[:cut])

@@ -1,0 +1,94 @@
+"""Undo what chat clients, e-mail and word processors do to pasted PEM text, saying what was undone.
+
+Each repair is safe for PEM because it only touches characters that cannot occur in base64 or
+in an armour line (entities, exotic spaces, typographic dashes, quote markers, backticks) or
+only whitespace. Every repair that changed something is reported as a short sentence, shown to
+the user next to the artefacts read from the text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import re
+from dataclasses import dataclass
+
+# Characters that are text but not printable, other than tab/newline/carriage return: a file
+# with many of these is binary (DER, PKCS#12, random bytes), not text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NBSP = re.compile("[\u00a0\u2007\u202f\u2002\u2003\u2009\u3000]")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar, minus sign, small
+# and full-width hyphen-minus: word processors and Slack turn "-----" into some of these.
+_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
+_ENTITY = re.compile(r"&(?:[a-zA-Z]+|#[0-9]+|#[xX][0-9a-fA-F]+);")
+_QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
+_FENCE = re.compile(r"```[a-zA-Z0-9_-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class RepairedText:
+    """Text ready for armour scanning, and the sentences saying what was changed to get it."""
+
+    text: str
+    repairs: tuple[str, ...]
+
+
+def decode_text(data: bytes) -> RepairedText | None:
+    """The input as text, or None when it is binary (DER, PKCS#12, random bytes)."""
+    repairs: list[str] = []
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # PowerShell's `>` and Notepad's "Unicode" write UTF-16 with a byte order mark.
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+        repairs.append("read the text as UTF-16 (as Windows PowerShell and Notepad save it)")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                return None
+            # Only worth reporting if the text turns out to hold material; harmless otherwise.
+            repairs.append("read the text as Windows-1252, not UTF-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if _CONTROL.search(text[:4096]) is not None:
+        return None
+    return RepairedText(text, tuple(repairs))
+
+
+def repair(text: str) -> RepairedText:
+    """Normalise chat/e-mail damage; the result keeps line structure where the input had it.
+
+    Whitespace inside a block (indentation, trailing spaces, wrap width) is the armour
+    scanner's business (certmatch.pem), so it is reported per block, not here.
+    """
+    repairs: list[str] = []
+
+    def apply(pattern: re.Pattern[str], replacement: str, sentence: str) -> None:
+        nonlocal text
+        new, count = pattern.subn(replacement, text)
+        if count and new != text:
+            repairs.append(sentence)
+            text = new
+
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        repairs.append("converted Windows (CRLF) line endings")
+    if _ENTITY.search(text) is not None:
+        unescaped = html.unescape(text)
+        if unescaped != text:
+            repairs.append(
+                "decoded HTML entities such as &lt; &gt; &amp; (Slack and web forms add them)"
+            )
+            text = unescaped
+    apply(_ZERO_WIDTH, "", "removed invisible zero-width characters")
+    apply(_NBSP, " ", "replaced non-breaking spaces with ordinary spaces")
+    apply(_DASHES, "-", "replaced typographic (en/em) dashes in the armour lines with hyphens")
+    apply(_FENCE, "\n", "removed ``` code fences")
+    apply(_QUOTE_MARKER, "", "removed e-mail quote markers (>) at the start of lines")
+    return RepairedText(text, tuple(repairs))
