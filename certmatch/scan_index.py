@@ -1,0 +1,247 @@
+"""The inventory model of a scan: slim per-file records, the key index that pairs them, key sets.
+
+Pairing is one pass over the artefacts with a dict keyed by `KeyInfo.match_id` (plus the RSA
+modulus md5 for pasted hash lines), the same "same key" as `keys.same_key`, so the cost grows
+linearly with the number of files. Records carry metadata and fingerprints only: the parsed
+cryptography objects and PEM text are dropped in the worker that read the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from certmatch.model import Artefact, ArtefactKind, InputProblem, Pair
+
+REQUEST_KINDS = (
+    ArtefactKind.CSR,
+    ArtefactKind.PRIVATE_KEY,
+    ArtefactKind.PUBLIC_KEY,
+    ArtefactKind.HASH,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Chain hints of one certificate: its own and its issuer's key identifiers (hex)."""
+
+    subject_key_id: str | None = None
+    authority_key_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    """What a worker sends back for one file: slim artefacts (no `native`, no PEM) and problems."""
+
+    path: str
+    artefacts: tuple[Artefact, ...] = ()
+    links: tuple[Links, ...] = ()  # one per artefact
+    problems: tuple[InputProblem, ...] = ()
+
+
+def slim(artefact: Artefact) -> Artefact:
+    """The artefact without what would make a record heavy or unsafe to ship between processes."""
+    return replace(artefact, native=None, public_pem="")
+
+
+@dataclass(frozen=True, slots=True)
+class KeySet:
+    """Everything found for one public key. Indexes point into `Inventory.artifacts`.
+
+    `status`: "matched" (certificate and CSR/key/hash), "waiting" (CSR/key/hash, no certificate),
+    "orphan" (certificate with no CSR or key), "ca" (only CA certificates, listed for chains).
+    """
+
+    status: str
+    name: str  # the CN a person recognises the set by ("" when none)
+    csrs: tuple[int, ...] = ()
+    keys: tuple[int, ...] = ()  # private and public keys
+    hashes: tuple[int, ...] = ()
+    certificates: tuple[int, ...] = ()  # end-entity certificates, newest first
+    ca_certificates: tuple[int, ...] = ()
+    chain: tuple[int, ...] = ()  # newest certificate, then its issuers found in the scan
+    findings: list[int] = field(default_factory=list, compare=False)  # into Inventory.findings
+
+    @property
+    def requests(self) -> tuple[int, ...]:
+        return self.csrs + self.keys + self.hashes
+
+
+@dataclass(slots=True)
+class Index:
+    """The flat artefact list and the key index built from the scanned files."""
+
+    artifacts: list[Artefact] = field(default_factory=list)
+    links: list[Links] = field(default_factory=list)
+    folder: list[str] = field(default_factory=list)  # directory of each artefact's file
+    problems: list[InputProblem] = field(default_factory=list)
+    files: int = 0
+    groups: list[list[int]] = field(default_factory=list)
+
+    def add(self, scanned: ScannedFile) -> None:
+        self.files += 1
+        folder = os.path.dirname(scanned.path)
+        self.artifacts.extend(scanned.artefacts)
+        self.links.extend(scanned.links)
+        self.folder.extend(folder for _ in scanned.artefacts)
+        self.problems.extend(scanned.problems)
+
+    def group(self) -> list[list[int]]:
+        """Artefact indexes grouped by public key, in first-seen order. Linear: one dict pass."""
+        by_id: dict[str, int] = {}
+        by_md5: dict[str, int] = {}
+        groups: list[list[int]] = []
+        hashes: list[int] = []
+        for i, artefact in enumerate(self.artifacts):
+            key = artefact.key
+            if key.match_id is None:
+                hashes.append(i)
+                continue
+            g = by_id.get(key.match_id)
+            if g is None:
+                g = by_id[key.match_id] = len(groups)
+                groups.append([])
+            groups[g].append(i)
+            if key.modulus_md5 is not None:
+                by_md5.setdefault(key.modulus_md5, g)
+        # Hash lines know only the modulus md5 (`same_key` falls back to it), so they join
+        # whichever group holds that RSA modulus, whatever order the files came in.
+        for i in hashes:
+            md5 = self.artifacts[i].key.modulus_md5 or f"#{i}"
+            g = by_md5.get(md5)
+            if g is None:
+                g = by_md5[md5] = len(groups)
+                groups.append([])
+            groups[g].append(i)
+        self.groups = groups
+        return groups
+
+
+def common_name(artefact: Artefact) -> str:
+    for short, value in reversed(artefact.subject_rdns):
+        if short == "CN":
+            return value
+    return ""
+
+
+def build_sets(index: Index) -> list[KeySet]:
+    """One KeySet per key group, sorted for a person: by name, then by first file."""
+    arts = index.artifacts
+    sets: list[KeySet] = []
+    for members in index.group():
+        csrs, keys, hashes, leaves, cas = [], [], [], [], []
+        for i in members:
+            kind = arts[i].kind
+            if kind is ArtefactKind.CSR:
+                csrs.append(i)
+            elif kind in (ArtefactKind.PRIVATE_KEY, ArtefactKind.PUBLIC_KEY):
+                keys.append(i)
+            elif kind is ArtefactKind.HASH:
+                hashes.append(i)
+            elif arts[i].is_ca:
+                cas.append(i)
+            else:
+                leaves.append(i)
+        leaves.sort(key=lambda i: _newest_first(arts[i]))
+        named = leaves + csrs + cas
+        name = next((common_name(arts[i]) for i in named if common_name(arts[i])), "")
+        if leaves or (cas and (csrs or keys or hashes)):
+            status = "matched" if (csrs or keys or hashes) else "orphan"
+        elif csrs or keys or hashes:
+            status = "waiting"
+        else:
+            status = "ca"
+        sets.append(
+            KeySet(status, name, tuple(csrs), tuple(keys), tuple(hashes), tuple(leaves), tuple(cas))
+        )
+    sets.sort(key=lambda s: (s.name.lower(), min(s.requests + s.certificates + s.ca_certificates)))
+    return sets
+
+
+def _newest_first(artefact: Artefact) -> tuple[float, str]:
+    stamp = artefact.not_after.timestamp() if artefact.not_after else 0.0
+    return (-stamp, artefact.source)
+
+
+def chain_of(
+    index: Index, leaf: int, ca_by_subject: dict[str, list[int]]
+) -> tuple[list[int], bool]:
+    """The leaf and its issuers found in the scan (by issuer name, preferring a matching key id).
+
+    Returns (chain, complete): complete when it ends in a self-issued certificate. Linking is by
+    name and key identifier, not signature: a scan never holds parsed certificates in one place.
+    """
+    chain = [leaf]
+    seen = {index.artifacts[leaf].key.match_id}
+    current = leaf
+    while True:
+        artefact = index.artifacts[current]
+        if artefact.issuer is None:
+            return chain, False
+        if artefact.issuer == artefact.subject:  # self-issued: a root, the end of the chain
+            return chain, True
+        candidates = ca_by_subject.get(artefact.issuer, [])
+        wanted = index.links[current].authority_key_id
+        chosen = next(
+            (c for c in candidates if wanted and index.links[c].subject_key_id == wanted),
+            candidates[0] if candidates and not wanted else None,
+        )
+        if chosen is None or index.artifacts[chosen].key.match_id in seen:
+            return chain, False
+        seen.add(index.artifacts[chosen].key.match_id)
+        chain.append(chosen)
+        current = chosen
+
+
+def ca_subjects(index: Index) -> dict[str, list[int]]:
+    """CA certificates by subject, one per distinct key (the same CA arrives in many bundles)."""
+    out: dict[str, list[int]] = defaultdict(list)
+    seen: set[tuple[str, str | None]] = set()
+    for i, artefact in enumerate(index.artifacts):
+        if artefact.kind is ArtefactKind.CERTIFICATE and artefact.is_ca and artefact.subject:
+            marker = (artefact.subject, artefact.key.match_id)
+            if marker not in seen:
+                seen.add(marker)
+                out[artefact.subject].append(i)
+    return out
+
+
+def set_pairs(index: Index, key_set: KeySet) -> list[Pair]:
+    """Pairs for one set, linear in its size: each certificate with the CSR/key beside it (same
+    folder) or else the first one found, and each CSR/key not yet paired with the newest cert."""
+    requests = key_set.requests
+    if not requests or not (key_set.certificates or key_set.ca_certificates):
+        return []
+    certificates = key_set.certificates or key_set.ca_certificates
+    pairs: list[Pair] = []
+    paired: set[int] = set()
+    by_folder: dict[str, list[int]] = defaultdict(list)
+    for r in requests:
+        by_folder[index.folder[r]].append(r)
+    for c in certificates:
+        partners = by_folder.get(index.folder[c]) or [requests[0]]
+        for r in partners:
+            pairs.append(Pair(r, c, True))
+            paired.add(r)
+    for r in requests:
+        if r not in paired:
+            pairs.append(Pair(r, certificates[0], True))
+    return pairs
+
+
+def expiry_state(artefact: Artefact, now: datetime, window: timedelta) -> str | None:
+    """ "expired", "expiring" (within the window), "not-yet-valid" or None."""
+    if artefact.not_after is not None and artefact.not_after < now:
+        return "expired"
+    if artefact.not_before is not None and artefact.not_before > now:
+        return "not-yet-valid"
+    if artefact.not_after is not None and artefact.not_after < now + window:
+        return "expiring"
+    return None
+
+
+def iter_indexes(sets: Iterable[KeySet], status: str) -> list[int]:
+    return [i for i, s in enumerate(sets) if s.status == status]
