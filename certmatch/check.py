@@ -1,0 +1,275 @@
+"""The orchestrator: inputs -> artefacts -> pairs, chain, diff, findings, verdict -> Report.
+
+`check()` never raises for bad input: an input that cannot be used becomes a Report problem
+and a finding, and the verdict says "error". `evaluate()` is the same minus loading, for
+callers (tests, the bot's memory) that already hold artefacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from certmatch.checks import (
+    GENERIC,
+    PROFILE_NAMES,
+    ca_note_for,
+    generic_findings,
+    get_profile,
+    key_encrypted,
+    non_modulus_reason,
+    sort_findings,
+    unreadable_input,
+)
+from certmatch.commands import commands_for
+from certmatch.context import CheckContext
+from certmatch.diff import diff
+from certmatch.errors import EncryptedKeyError, NotAModulusError, UnusableInputError
+from certmatch.limits import DEFAULT_LIMITS, Limits
+from certmatch.match import MatchResult, is_requester, match
+from certmatch.model import (
+    Artefact,
+    ArtefactKind,
+    Finding,
+    InputProblem,
+    Report,
+    Severity,
+    Verdict,
+)
+
+if TYPE_CHECKING:
+    from certmatch.load import Input
+
+__all__ = ["PROFILE_NAMES", "check", "evaluate"]
+
+# Problem codes that stand for an input the person meant to compare (so: verdict "error").
+_FATAL_CODES = frozenset({"key-encrypted", "hash-not-modulus"})
+
+
+def check(
+    inputs: Sequence[Input],
+    *,
+    profile: str = "generic",
+    purpose: str | None = None,
+    now: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    problems: Sequence[InputProblem] = (),
+) -> Report:
+    """Load every input and evaluate them together.
+
+    `problems` are inputs that failed before they could be handed over (a file the CLI could
+    not open); they count like inputs that could not be loaded. ValueError only for an
+    unknown profile name (a caller's mistake, not bad input).
+    """
+    from certmatch.load import load
+
+    get_profile(profile)  # fail on a bad profile name before doing any work
+    artefacts: list[Artefact] = []
+    found: list[InputProblem] = list(problems)
+    fatal: list[InputProblem] = list(problems)
+    bundles: list[tuple[int, ...]] = []
+    for inp in inputs:
+        try:
+            result = load(inp, limits)
+        except EncryptedKeyError as exc:
+            fatal.append(_problem(inp.name, exc, "key-encrypted"))
+            found.append(fatal[-1])
+            continue
+        except NotAModulusError as exc:
+            fatal.append(_problem(inp.name, exc, "hash-not-modulus"))
+            found.append(fatal[-1])
+            continue
+        except UnusableInputError as exc:
+            fatal.append(_problem(inp.name, exc, "unreadable-input"))
+            found.append(fatal[-1])
+            continue
+        except Exception as exc:  # a loader bug must not cost the person the whole answer
+            fatal.append(
+                InputProblem(
+                    inp.name,
+                    f"certmatch could not read this input ({type(exc).__name__}); "
+                    "please report it with the file if you can share it",
+                )
+            )
+            found.append(fatal[-1])
+            continue
+        start = len(artefacts)
+        artefacts.extend(result.artefacts)
+        found.extend(result.problems)
+        fatal.extend(p for p in result.problems if p.code in _FATAL_CODES)
+        certs = tuple(
+            i for i in range(start, len(artefacts)) if artefacts[i].kind is ArtefactKind.CERTIFICATE
+        )
+        if len(certs) > 1:
+            bundles.append(certs)
+    return evaluate(
+        artefacts,
+        problems=found,
+        fatal=fatal,
+        bundles=bundles,
+        profile=profile,
+        purpose=purpose,
+        now=now,
+    )
+
+
+def _problem(name: str, exc: Exception, code: str) -> InputProblem:
+    message = str(exc) or type(exc).__name__
+    # Loader messages usually start with the input's name already.
+    if message.startswith(f"{name}: "):
+        message = message[len(name) + 2 :]
+    return InputProblem(name, message, code)
+
+
+def evaluate(
+    artefacts: Sequence[Artefact],
+    *,
+    problems: Sequence[InputProblem] = (),
+    fatal: Sequence[InputProblem] | None = None,
+    bundles: Sequence[tuple[int, ...]] = (),
+    profile: str = "generic",
+    purpose: str | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """The Report for artefacts already loaded. `fatal` defaults to every problem."""
+    chosen = get_profile(profile)
+    arts = tuple(artefacts)
+    fatal = list(problems) if fatal is None else list(fatal)
+    moment = _utc(now)
+    m = match(arts)
+    diff_entries = (
+        diff(arts[m.requested], arts[m.leaf])
+        if m.requested is not None
+        and m.leaf is not None
+        and arts[m.requested].kind is ArtefactKind.CSR
+        else ()
+    )
+    ctx = CheckContext(
+        artifacts=arts,
+        pairs=m.pairs,
+        leaf=m.leaf,
+        chain=m.chain,
+        requested=m.requested,
+        diff=diff_entries,
+        bundles=tuple(bundles),
+        now=moment,
+        purpose=purpose,
+    )
+    findings: list[Finding] = [_problem_finding(p) for p in problems]
+    findings.extend(generic_findings(ctx, m))
+    purpose_out, assumed = purpose, False
+    if chosen is not GENERIC:
+        findings = [f for f in findings if f.code not in chosen.supersedes]
+        findings.extend(chosen.rules(ctx))
+        if purpose is None and chosen.infer_purpose is not None:
+            purpose_out = chosen.infer_purpose(ctx)
+            assumed = purpose_out is not None
+    ordered = sort_findings(findings)
+    writer = chosen.ca_note if chosen.ca_note is not None else ca_note_for
+    note = writer(ctx, ordered)
+    verdict = _verdict(arts, m, fatal)
+    return Report(
+        verdict=verdict,
+        artifacts=arts,
+        pairs=m.pairs,
+        diff=diff_entries,
+        findings=ordered,
+        leaf=m.leaf,
+        chain=m.chain,
+        problems=tuple(problems),
+        commands=commands_for(arts, m.issuers),
+        profile=chosen.name,
+        purpose=purpose_out,
+        purpose_assumed=assumed,
+        ca_note=note,
+        summary=_summary(verdict, arts, m, ordered, fatal),
+    )
+
+
+def _utc(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def _problem_finding(problem: InputProblem) -> Finding:
+    if problem.code == "key-encrypted":
+        return key_encrypted(problem.source, problem.message)
+    if problem.code == "hash-not-modulus":
+        return Finding(
+            "hash-not-modulus",
+            Severity.ERROR,
+            f"{problem.source}: {problem.message}",
+            "Keys other than RSA have no modulus, and an empty md5 means the openssl command "
+            "failed. Run it without `| openssl md5` to see why, or give the CSR or key file; "
+            "for EC keys compare `openssl pkey -in KEY -pubout -outform DER | openssl dgst "
+            "-sha256` instead.",
+        )
+    return unreadable_input(problem)
+
+
+def _usable_requesters(arts: Sequence[Artefact]) -> list[int]:
+    return [i for i, a in enumerate(arts) if is_requester(a) and non_modulus_reason(a) is None]
+
+
+def _verdict(arts: Sequence[Artefact], m: MatchResult, fatal: Sequence[InputProblem]) -> Verdict:
+    if fatal or any(non_modulus_reason(a) is not None for a in arts):
+        return Verdict.ERROR
+    has_cert = any(a.kind is ArtefactKind.CERTIFICATE for a in arts)
+    if not has_cert or not _usable_requesters(arts):
+        return Verdict.INCOMPLETE
+    if m.unmatched_requesters or m.unmatched_servers or m.ca_as_leaf:
+        return Verdict.MISMATCH
+    return Verdict.MATCH
+
+
+def _summary(
+    verdict: Verdict,
+    arts: Sequence[Artefact],
+    m: MatchResult,
+    findings: Sequence[Finding],
+    fatal: Sequence[InputProblem],
+) -> str:
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    warnings = sum(1 for f in findings if f.severity is Severity.WARNING)
+    tail = "".join(
+        [
+            f"; {errors} error{'s' * (errors != 1)}" if errors else "",
+            f"; {warnings} warning{'s' * (warnings != 1)}" if warnings else "",
+        ]
+    )
+    if verdict is Verdict.ERROR:
+        if fatal:
+            first = fatal[0]
+            what = f"{first.source}: {first.message}"
+            more = f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""
+        else:
+            what, more = _first(findings, ("hash-not-modulus",)), ""
+        return f"error: could not use {what}{more}"
+    if verdict is Verdict.INCOMPLETE:
+        if not arts:
+            return "incomplete: nothing was given to compare"
+        return "incomplete: " + _first(findings, ("nothing-to-compare",)) + tail
+    if verdict is Verdict.MISMATCH:
+        return "mismatch: " + _first(findings, ("key-mismatch", "ca-as-leaf")) + tail
+    paired = sorted({p.left for p in m.pairs if p.match})
+    leaf = arts[m.leaf] if m.leaf is not None else None
+    key = leaf.key if leaf is not None else arts[paired[0]].key
+    detail = f"{key.algorithm}" + (f" {key.size}" if key.size else "")
+    ident = (
+        f"modulus md5 {key.modulus_md5}" if key.modulus_md5 else f"SPKI SHA-256 {key.spki_sha256}"
+    )
+    names = ", ".join(arts[i].source for i in paired)
+    target = leaf.source if leaf is not None else "the certificate"
+    return f"match: {target} carries the key of {names} ({detail}, {ident}){tail}"
+
+
+def _first(findings: Sequence[Finding], codes: tuple[str, ...]) -> str:
+    for f in findings:
+        if f.code in codes:
+            return f.message
+    for f in findings:
+        if f.severity is Severity.ERROR:
+            return f.message
+    return "see the findings"

@@ -1,0 +1,110 @@
+"""The openssl commands a person can run to confirm certmatch's hashes, per artefact and container.
+
+RSA artefacts get the modulus md5 pipeline the vendor note uses (`openssl req -noout -modulus
+-in tomcat.csr | openssl md5`); other key types have no modulus and get the SPKI SHA-256 pin.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Collection, Sequence
+
+from certmatch.model import Artefact, ArtefactKind
+
+_MEMBER = re.compile(r"^(?P<path>.*?)( \[[^\]]*\])+$")  # "chain.pem [block 2]", "b.p7b [2/3]"
+_PLACEHOLDER = {
+    ArtefactKind.CSR: "request.csr",
+    ArtefactKind.CERTIFICATE: "certificate.pem",
+    ArtefactKind.PRIVATE_KEY: "private.key",
+    ArtefactKind.PUBLIC_KEY: "public.pem",
+}
+_MD5 = "openssl md5"
+_SHA256 = "openssl pkey -pubin -outform DER | openssl dgst -sha256"
+# Matches certificate armour lines but not "CERTIFICATE REQUEST".
+_CERT_BEGIN = "/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/"
+
+
+def file_of(artefact: Artefact) -> str | None:
+    """The file an artefact came from, or None when it was pasted text / stdin."""
+    source = artefact.source
+    member = _MEMBER.match(source)
+    path = member.group("path") if member else source
+    if path in ("-", "<stdin>", "stdin") or ("." not in path and " " in path):
+        return None
+    if path.startswith(("pasted", "message", "text")) and " " in path:
+        return None
+    return path
+
+
+def commands_for(artefacts: Sequence[Artefact], skip: Collection[int] = ()) -> tuple[str, ...]:
+    """One confirming command per artefact (CA certificates that signed others are skipped)."""
+    out: list[str] = []
+    ordinal: dict[str, int] = {}  # certificates seen so far per file, for bundle members
+    for i, a in enumerate(artefacts):
+        path = file_of(a)
+        position = 1
+        if a.kind is ArtefactKind.CERTIFICATE and path is not None:
+            position = ordinal[path] = ordinal.get(path, 0) + 1
+        if i in skip or a.kind is ArtefactKind.HASH:
+            continue
+        command = _command(a, path, position)
+        if command not in out:
+            out.append(command)
+    return tuple(out)
+
+
+def _command(a: Artefact, path: str | None, position: int) -> str:
+    quoted = shlex.quote(path if path is not None else _PLACEHOLDER[a.kind])
+    rsa = a.key.modulus_md5 is not None
+    if a.kind is ArtefactKind.CSR:
+        source = _reader("req", a.container, quoted)
+        return (
+            f"{source} -noout -modulus | {_MD5}" if rsa else f"{source} -noout -pubkey | {_SHA256}"
+        )
+    if a.kind is ArtefactKind.CERTIFICATE:
+        return _certificate(a, quoted, position, rsa)
+    if a.kind is ArtefactKind.PRIVATE_KEY:
+        if a.container == "pkcs12":
+            head = f"openssl pkcs12 -in {quoted} -nocerts -nodes | "
+            tail = "openssl rsa -noout -modulus" if rsa else "openssl pkey -pubout -outform DER"
+        else:
+            inform = " -inform DER" if a.container == "der" else ""
+            head = ""
+            tail = (
+                f"openssl rsa{inform} -noout -modulus -in {quoted}"
+                if rsa
+                else f"openssl pkey{inform} -in {quoted} -pubout -outform DER"
+            )
+        return f"{head}{tail} | " + (_MD5 if rsa else "openssl dgst -sha256")
+    # Public key.
+    inform = " -inform DER" if a.container == "der" else ""
+    if rsa:
+        return f"openssl rsa -pubin{inform} -noout -modulus -in {quoted} | {_MD5}"
+    return f"openssl pkey -pubin{inform} -in {quoted} -outform DER | openssl dgst -sha256"
+
+
+def _reader(tool: str, container: str, quoted: str) -> str:
+    """`openssl x509|req ... -in FILE` reading PEM, DER or a bare base64 body."""
+    if container == "der":
+        return f"openssl {tool} -inform DER -in {quoted}"
+    if container == "base64":
+        return f"openssl base64 -d -A -in {quoted} | openssl {tool} -inform DER"
+    return f"openssl {tool} -in {quoted}"
+
+
+def _certificate(a: Artefact, quoted: str, position: int, rsa: bool) -> str:
+    finish = f"-noout -modulus | {_MD5}" if rsa else f"-noout -pubkey | {_SHA256}"
+    if a.container == "pkcs12":
+        return f"openssl pkcs12 -in {quoted} -nokeys -clcerts | openssl x509 {finish}"
+    if a.container == "pkcs7":
+        # A .p7b may be DER or PEM; try DER first, quietly, then PEM.
+        listing = (
+            f"(openssl pkcs7 -inform DER -print_certs -in {quoted} 2>/dev/null"
+            f" || openssl pkcs7 -print_certs -in {quoted})"
+        )
+        return f"{listing} | awk '{_CERT_BEGIN}{{n++}} n=={position}' | openssl x509 {finish}"
+    if a.container == "pem" and position > 1:
+        pick = f"awk '{_CERT_BEGIN}{{n++}} n=={position}' {quoted}"
+        return f"{pick} | openssl x509 {finish}"
+    return f"{_reader('x509', a.container, quoted)} {finish}"
