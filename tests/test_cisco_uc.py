@@ -1,0 +1,313 @@
+"""The cisco-uc profile: every code fires on its vector and stays silent where it should not."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from certmatch.model import Severity
+from certmatch.profiles import cisco_uc
+from certmatch.profiles.cisco_uc import PROFILE, purpose_of
+from tests.uc_vectors import NOW, codes, context, only, uc_findings
+
+GOOD = ("tomcat.csr", "tomcat.pem", "inter.pem", "root.pem")
+
+# (code, files) where the code must be reported.
+FIRES = [
+    ("uc-key-mismatch", ("tomcat-regenerated.csr", "tomcat.pem")),
+    ("uc-key-mismatch", ("tomcat.csr", "tomcat.pem", "tomcat-ms.pem")),
+    ("uc-san-mismatch", ("tomcat.csr", "tomcat-san-changed.pem")),
+    ("uc-san-mismatch", ("tomcat.csr", "tomcat-san-added-ip.pem")),
+    ("uc-expired", ("tomcat.csr", "tomcat-expired.pem")),
+    ("uc-expired", (*GOOD, "inter-expired.pem")),
+    ("uc-not-yet-valid", ("tomcat.csr", "tomcat-not-yet-valid.pem")),
+    ("uc-wildcard", ("wildcard.csr", "wildcard.pem")),
+    ("uc-wildcard", ("wildcard.csr",)),
+    ("uc-wildcard", ("tomcat.csr", "tomcat-wildcard-added.pem")),
+    ("uc-rsa-too-large", ("rsa4608.csr", "rsa4608.pem")),
+    ("uc-rsa-too-large", ("rsa4608.csr",)),
+    ("uc-eku-server-missing", ("tomcat.csr", "tomcat-client-only.pem")),
+    ("uc-eku-client-dropped", ("tomcat.csr", "tomcat-server-only.pem")),
+    ("uc-eku-client-dropped", ("expe01.csr", "expe01-server-only.pem")),
+    ("uc-ku-dropped", ("tomcat.csr", "tomcat-ku-dropped.pem")),
+    ("uc-ku-dropped", ("tomcat-ECDSA.csr", "tomcat-ECDSA-ku-dropped.pem")),
+    ("uc-capf-not-ca", ("capf.csr", "capf-not-ca.pem")),
+    ("uc-sha1", ("tomcat.csr", "tomcat-sha1.pem", "inter.pem", "root.pem")),
+    ("uc-sha1", ("tomcat.csr", "tomcat-via-sha1-inter.pem", "inter-sha1.pem", "root.pem")),
+    ("uc-cn-changed", ("tomcat.csr", "tomcat-cn-changed.pem")),
+    ("uc-cn-changed", ("tomcat-ms.csr", "tomcat-ms-cn-stripped.pem")),
+    ("uc-cn-not-in-san", ("cn-not-in-san.csr", "cn-not-in-san.pem")),
+    ("uc-ou-dropped", ("tomcat.csr", "tomcat-no-ou.pem")),
+    ("uc-chain-incomplete", ("tomcat.csr", "tomcat.pem")),
+    ("uc-chain-incomplete", ("tomcat.csr", "tomcat.pem", "inter.pem")),
+    ("uc-bundle", ("tomcat.csr", "tomcat-chain.p7b")),
+    ("uc-bundle", ("tomcat.csr", "tomcat-chain.pem")),
+    ("uc-ca-as-leaf", ("tomcat.csr", "inter.pem")),
+    ("uc-ca-as-leaf", ("tomcat.csr", "root.pem", "inter.pem")),
+    ("uc-ca-as-leaf", ("tomcat-csr-as.cer",)),
+    ("uc-multi-server-ip", ("tomcat-ms-ip.csr", "tomcat-ms-ip.pem")),
+    ("uc-multi-server-ip", ("tomcat-ms-ip.csr",)),
+]
+
+# (code, files) where the code must not be reported.
+SILENT = [
+    ("uc-key-mismatch", GOOD),
+    ("uc-key-mismatch", ("tomcat.csr", "inter.pem")),
+    ("uc-key-mismatch", ("tomcat.csr", "CallManager.csr", "tomcat.pem")),
+    ("uc-san-mismatch", GOOD),
+    ("uc-san-mismatch", ("tomcat.csr", "tomcat-san-reordered.pem")),
+    # Content is only compared between a CSR and the certificate for its key.
+    ("uc-san-mismatch", ("tomcat-regenerated.csr", "tomcat-san-changed.pem")),
+    ("uc-expired", GOOD),
+    ("uc-not-yet-valid", GOOD),
+    ("uc-wildcard", GOOD),
+    ("uc-rsa-too-large", ("rsa4096.csr", "rsa4096.pem")),
+    ("uc-eku-server-missing", GOOD),
+    ("uc-eku-server-missing", ("tomcat.csr", "tomcat-no-eku.pem")),
+    ("uc-eku-client-dropped", GOOD),
+    ("uc-eku-client-dropped", ("tomcat.csr", "tomcat-no-eku.pem")),
+    ("uc-eku-client-dropped", ("tomcat.csr", "tomcat-client-only.pem")),
+    ("uc-eku-client-dropped", ("capf.csr", "capf.pem")),
+    ("uc-ku-dropped", GOOD),
+    ("uc-ku-dropped", ("tomcat-ECDSA.csr", "tomcat-ECDSA.pem")),
+    ("uc-ku-dropped", ("capf.csr", "capf-not-ca.pem")),
+    ("uc-capf-not-ca", ("capf.csr", "capf.pem")),
+    ("uc-capf-not-ca", GOOD),
+    ("uc-sha1", GOOD),
+    ("uc-cn-changed", GOOD),
+    ("uc-cn-changed", ("tomcat-ms.csr", "tomcat-ms.pem")),
+    ("uc-cn-not-in-san", GOOD),
+    ("uc-cn-not-in-san", ("tomcat-ms.csr", "tomcat-ms.pem")),
+    ("uc-cn-not-in-san", ("capf.csr", "capf.pem")),
+    ("uc-ou-dropped", GOOD),
+    ("uc-chain-incomplete", GOOD),
+    ("uc-chain-incomplete", ("tomcat.csr", "tomcat-self-signed.pem")),
+    ("uc-chain-incomplete", ("tomcat.csr", "tomcat-chain.p7b")),
+    ("uc-chain-incomplete", ("tomcat.csr",)),
+    ("uc-bundle", GOOD),
+    ("uc-ca-as-leaf", GOOD),
+    ("uc-ca-as-leaf", ("capf.csr", "capf.pem", "inter.pem", "root.pem")),
+    ("uc-ca-as-leaf", ("tomcat.csr",)),
+    ("uc-multi-server-ip", ("tomcat-ip.csr", "tomcat-ip.pem")),
+    ("uc-multi-server-ip", ("tomcat-ms.csr", "tomcat-ms.pem")),
+]
+
+# The severity each code carries (issue 5's table).
+SEVERITY = {
+    "uc-key-mismatch": Severity.ERROR,
+    "uc-san-mismatch": Severity.ERROR,
+    "uc-expired": Severity.ERROR,
+    "uc-not-yet-valid": Severity.WARNING,
+    "uc-wildcard": Severity.ERROR,
+    "uc-rsa-too-large": Severity.ERROR,
+    "uc-eku-server-missing": Severity.ERROR,
+    "uc-eku-client-dropped": Severity.WARNING,
+    "uc-capf-not-ca": Severity.WARNING,
+    "uc-sha1": Severity.WARNING,
+    "uc-cn-changed": Severity.WARNING,
+    "uc-cn-not-in-san": Severity.WARNING,
+    "uc-ou-dropped": Severity.INFO,
+    "uc-chain-incomplete": Severity.WARNING,
+    "uc-bundle": Severity.INFO,
+    "uc-ca-as-leaf": Severity.ERROR,
+    "uc-multi-server-ip": Severity.WARNING,
+}
+
+
+def _id(case: tuple[str, tuple[str, ...]]) -> str:
+    return f"{case[0]}:{'+'.join(case[1])}"
+
+
+@pytest.mark.parametrize("case", FIRES, ids=_id)
+def test_rule_fires_on_its_vector(case: tuple[str, tuple[str, ...]]) -> None:
+    code, files = case
+    assert code in codes(*files)
+
+
+@pytest.mark.parametrize("case", SILENT, ids=_id)
+def test_rule_stays_silent_where_it_does_not_apply(case: tuple[str, tuple[str, ...]]) -> None:
+    code, files = case
+    assert code not in codes(*files)
+
+
+def test_every_code_of_the_issue_has_a_firing_and_a_silent_vector() -> None:
+    fired = {code for code, _ in FIRES}
+    silent = {code for code, _ in SILENT}
+    assert fired == silent == {*SEVERITY, "uc-ku-dropped"}
+
+
+def test_a_correctly_issued_certificate_with_its_chain_has_no_uc_findings() -> None:
+    assert uc_findings(*GOOD) == []
+
+
+@pytest.mark.parametrize("case", FIRES, ids=_id)
+def test_every_finding_has_its_severity_a_hint_and_a_vendor_reference(
+    case: tuple[str, tuple[str, ...]],
+) -> None:
+    code, files = case
+    assert any(f.code == code for f in uc_findings(*files))
+    for finding in uc_findings(*files):
+        if finding.code.startswith("uc-"):
+            assert finding.hint and finding.message
+            assert finding.reference, finding.code
+            if finding.code in SEVERITY:
+                assert finding.severity is SEVERITY[finding.code], finding.code
+
+
+def test_key_dropped_is_a_warning_for_rsa_and_info_for_ec() -> None:
+    assert only("uc-ku-dropped", "tomcat.csr", "tomcat-ku-dropped.pem").severity is Severity.WARNING
+    ec = only("uc-ku-dropped", "tomcat-ECDSA.csr", "tomcat-ECDSA-ku-dropped.pem")
+    assert ec.severity is Severity.INFO
+    assert "Key Agreement" in ec.message
+
+
+def test_key_mismatch_quotes_cucm_and_blames_a_regenerated_csr() -> None:
+    ctx = context("tomcat-regenerated.csr", "tomcat.pem")
+    finding = only("uc-key-mismatch", "tomcat-regenerated.csr", "tomcat.pem")
+    assert "CSR Public Key and Certificate Public Key Do Not Match" in finding.message
+    assert ctx.artifacts[0].key.modulus_md5 in finding.message
+    assert ctx.artifacts[1].key.modulus_md5 in finding.message
+    assert "regenerated" in finding.hint
+    assert finding.artifacts == (0, 1)
+
+
+def test_key_mismatch_names_a_certificate_no_csr_belongs_to() -> None:
+    finding = only("uc-key-mismatch", "tomcat.csr", "tomcat.pem", "tomcat-ms.pem")
+    assert "tomcat-ms.pem" in finding.message
+    assert finding.artifacts == (2,)
+
+
+def test_san_mismatch_names_what_the_ca_added_and_dropped() -> None:
+    finding = only("uc-san-mismatch", "tomcat.csr", "tomcat-san-changed.pem")
+    assert "added DNS:www.cucmpub01.example.com" in finding.message
+    assert "dropped DNS:example.com" in finding.message
+    assert "CSR SAN and Certificate SAN Does Not Match" in finding.message
+
+
+def test_client_auth_dropped_cites_both_field_notices_and_says_what_breaks() -> None:
+    cucm = only("uc-eku-client-dropped", "tomcat.csr", "tomcat-server-only.pem")
+    assert "mutual TLS" in cucm.message
+    assert "FN74345" in (cucm.reference or "") and "FN74362" in (cucm.reference or "")
+    expressway = only("uc-eku-client-dropped", "expe01.csr", "expe01-server-only.pem")
+    assert "Expressway before X15.4" in expressway.message
+
+
+def test_cn_changed_recognises_a_stripped_multi_server_suffix() -> None:
+    finding = only("uc-cn-changed", "tomcat-ms.csr", "tomcat-ms-cn-stripped.pem")
+    assert "-ms" in finding.hint and "cucmpub01-ms.example.com" in finding.hint
+
+
+def test_chain_incomplete_names_the_trust_store_of_the_purpose() -> None:
+    assumed = only("uc-chain-incomplete", "tomcat.csr", "tomcat.pem")
+    assert "tomcat-trust" in assumed.hint
+    assert "CA Certificate is Not Available in the Trust-Store" in assumed.message
+    named = only("uc-chain-incomplete", "tomcat.csr", "tomcat.pem", purpose="callmanager")
+    assert "CallManager-trust" in named.hint
+
+
+def test_bundle_names_the_server_certificate_and_the_upload_order() -> None:
+    finding = only("uc-bundle", "tomcat.csr", "tomcat-chain.p7b")
+    # AD CS order is root, intermediate, leaf: the leaf is the third member.
+    assert "the server certificate is tomcat-chain.p7b [3/3]" in finding.message
+    root, inter = finding.hint.index("[1/3]"), finding.hint.index("[2/3]")
+    assert root < inter < finding.hint.index("tomcat-trust")
+
+
+def test_sha1_on_the_intermediate_is_reported_but_not_a_roots_self_signature() -> None:
+    files = ("tomcat.csr", "tomcat-via-sha1-inter.pem", "inter-sha1.pem", "root.pem")
+    finding = only("uc-sha1", *files)
+    assert (
+        "inter-sha1.pem" in finding.message and "tomcat-via-sha1-inter.pem" not in finding.message
+    )
+    assert context(*files).artifacts[3].signature_algorithm == "sha256WithRSAEncryption"
+
+
+def test_expired_ca_certificate_is_told_apart_from_an_expired_server_certificate() -> None:
+    server = only("uc-expired", "tomcat.csr", "tomcat-expired.pem")
+    ca = only("uc-expired", *GOOD, "inter-expired.pem")
+    assert "server certificate" in server.message and "CA certificate" in ca.message
+
+
+def test_csr_saved_as_a_certificate_is_reported_as_not_a_certificate() -> None:
+    finding = only("uc-ca-as-leaf", "tomcat-csr-as.cer")
+    assert "not a certificate" in finding.message
+
+
+def test_the_clock_decides_validity() -> None:
+    later = NOW.replace(year=2046)
+    assert "uc-not-yet-valid" not in codes("tomcat.csr", "tomcat-not-yet-valid.pem", now=later)
+    assert "uc-expired" in codes(*GOOD, now=later)
+
+
+# --- purpose -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "purpose"),
+    [
+        ("tomcat.csr", "tomcat"),
+        ("CallManager.csr", "CallManager"),
+        ("ipsec.csr", "ipsec"),
+        ("capf.csr", "CAPF"),
+        ("cup-xmpp.csr", "cup-xmpp"),
+        ("expe01.csr", "Expressway"),
+        ("tomcat-ECDSA.csr", "tomcat-ECDSA"),
+    ],
+)
+def test_purpose_is_inferred_from_the_csr(file: str, purpose: str) -> None:
+    ctx = context(file)
+    assert PROFILE.infer_purpose is not None
+    assert PROFILE.infer_purpose(ctx) == purpose
+
+
+@pytest.mark.parametrize(
+    ("file", "purpose"),
+    [("ipsec.csr", "ipsec"), ("capf.csr", "CAPF"), ("cup-xmpp.csr", "cup-xmpp")],
+)
+def test_purpose_is_inferred_from_content_when_the_file_name_says_nothing(
+    file: str, purpose: str
+) -> None:
+    ctx = context(file)
+    renamed = dataclasses.replace(ctx.artifacts[0], source="request.txt")
+    ctx = dataclasses.replace(ctx, artifacts=(renamed,))
+    assert PROFILE.infer_purpose is not None
+    assert PROFILE.infer_purpose(ctx) == purpose
+
+
+def test_a_named_purpose_overrides_the_inferred_one() -> None:
+    assert purpose_of(context("tomcat.csr", purpose="cup-xmpp")) == "cup-xmpp"
+    assert purpose_of(context("tomcat.csr", purpose="CALLMANAGER")) == "CallManager"
+
+
+def test_nothing_to_infer_from_gives_no_purpose() -> None:
+    assert purpose_of(context("root.pem")) is None
+
+
+# --- the profile ---------------------------------------------------------------------
+
+
+def test_profile_supersedes_exactly_the_generic_codes_it_restates() -> None:
+    assert PROFILE.name == "cisco-uc"
+    restated = {
+        "key-mismatch",
+        "ca-as-leaf",
+        "san-dropped",
+        "san-added",
+        "cert-expired",
+        "cert-not-yet-valid",
+        "eku-dropped",
+        "ku-dropped",
+        "weak-signature",
+        "cn-changed",
+        "cn-not-in-san",
+        "chain-incomplete",
+    }
+    assert restated == PROFILE.supersedes
+    kept = {"csr-signature-invalid", "weak-key", "private-key-present", "chain-order"}
+    assert not kept & PROFILE.supersedes
+
+
+def test_rules_are_pure_functions_of_the_context() -> None:
+    ctx = context("tomcat-regenerated.csr", "tomcat-san-changed.pem", "tomcat-chain.p7b")
+    assert cisco_uc.rules(ctx) == cisco_uc.rules(ctx)
