@@ -266,10 +266,8 @@ def _summary(
 
 
 def _first(findings: Sequence[Finding], codes: tuple[str, ...]) -> str:
-    for f in findings:
-        if f.code in codes:
-            return f.message
-    for f in findings:
-        if f.severity is Severity.ERROR:
-            return f.message
-    return "see the findings"
+    """The message of the first finding with one of `codes` (else the first error), no full stop."""
+    chosen = next((f for f in findings if f.code in codes), None) or next(
+        (f for f in findings if f.severity is Severity.ERROR), None
+    )
+    return "see the findings" if chosen is None else chosen.message.rstrip(".")

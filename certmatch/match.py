@@ -190,39 +190,63 @@ def _issuer_links(artefacts: Sequence[Artefact], certs: Sequence[int]) -> dict[i
 
 def signed_by(child: Artefact, issuer: Artefact) -> bool:
     """True when `issuer` signed `child`: by signature, or by name + AKI/SKI when unverifiable."""
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-
-    child_cert, issuer_cert = child.native, issuer.native
-    if not isinstance(child_cert, x509.Certificate) or not isinstance(
-        issuer_cert, x509.Certificate
-    ):
+    if child.issuer != issuer.subject:
         return False
-    try:
-        child_cert.verify_directly_issued_by(issuer_cert)
-    except InvalidSignature:
-        return False  # same name, different key: a re-keyed or unrelated CA
-    except ValueError:
-        return False  # names differ
-    except (TypeError, UnsupportedAlgorithm):
-        # A signature algorithm cryptography cannot check: fall back to the key identifiers.
-        return _aki_matches_ski(child_cert, issuer_cert)
-    return True
+    return _verified(child.native, issuer.native)
 
 
 def is_self_signed(artefact: Artefact) -> bool:
+    if artefact.subject != artefact.issuer:
+        return False
+    return _verified(artefact.native, artefact.native)
+
+
+def _verified(child: object, issuer: object) -> bool:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
-    cert = artefact.native
-    if not isinstance(cert, x509.Certificate) or artefact.subject != artefact.issuer:
+    if not isinstance(child, x509.Certificate) or not isinstance(issuer, x509.Certificate):
         return False
     try:
-        cert.verify_directly_issued_by(cert)
-    except (InvalidSignature, ValueError):
+        child.verify_directly_issued_by(issuer)
+    except InvalidSignature:
+        return False  # same name, different key: a re-keyed or unrelated CA
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # cryptography refuses SHA-1/MD5 and some algorithms here (names were compared
+        # already): check the signature by hand, else fall back to the key identifiers.
+        verdict = _verify_legacy(child, issuer)
+        return _aki_matches_ski(child, issuer) if verdict is None else verdict
+    return True
+
+
+def _verify_legacy(child: object, issuer: object) -> bool | None:
+    """Verify a SHA-1/MD5-era signature directly; None when the algorithm is not handled."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
+
+    assert isinstance(child, x509.Certificate) and isinstance(issuer, x509.Certificate)
+    try:
+        algorithm = child.signature_hash_algorithm
+        public_key = issuer.public_key()
+        if algorithm is None or not isinstance(
+            child.signature_algorithm_parameters, padding.PKCS1v15 | ec.ECDSA | type(None)
+        ):
+            return None  # RSA-PSS and EdDSA are verified by cryptography itself
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(
+                child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), algorithm
+            )
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        elif isinstance(public_key, dsa.DSAPublicKey):
+            public_key.verify(child.signature, child.tbs_certificate_bytes, algorithm)
+        else:
+            return None
+    except InvalidSignature:
         return False
-    except (TypeError, UnsupportedAlgorithm):
-        return _aki_matches_ski(cert, cert)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
     return True
 
 

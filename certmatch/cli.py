@@ -1,0 +1,200 @@
+"""`python -m certmatch`: argument parsing, reading files/stdin, printing text or JSON, exit codes.
+
+Exit codes (DESIGN.md): 0 match, 1 mismatch, 2 unusable input or nothing to compare. With
+`--json` stdout carries exactly one JSON document whatever happens, including usage errors and
+internal errors. Heavy modules (cryptography via the engine) are imported only once the
+arguments are known, so `--help` and usage errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from certmatch.model import InputProblem, Report
+
+# Kept literal (not imported from certmatch.checks) so argument errors need no engine import.
+PROFILES = ("generic", "cisco-uc")
+EXIT_CODES = {"match": 0, "mismatch": 1, "incomplete": 2, "error": 2}
+DEFAULT_PASSWORD_ENV = "CERTMATCH_PFX_PASSWORD"
+_STDIN_NAME = "stdin"
+
+
+class UsageError(Exception):
+    """A command-line mistake; the message says what to change."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _parser() -> _Parser:
+    parser = _Parser(
+        prog="certmatch",
+        description="Does this CA-signed certificate belong to that CSR or private key, and if "
+        "not, why not? Give the CSR (or key, or the `MD5(stdin)= ...` line) and the "
+        "certificate(s) in any order and form (PEM, DER, PKCS#7, PKCS#12, pasted text).",
+        epilog="Exit status: 0 match; 1 mismatch (also when the only certificate is a CA "
+        "certificate); 2 unusable input or nothing to compare. "
+        "`certmatch scan PATH...` pairs whole folders.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="files to compare; - is stdin")
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    parser.add_argument("--profile", choices=PROFILES, default="generic", help="rule set")
+    parser.add_argument(
+        "--purpose", metavar="NAME", help="service the certificate is for (cisco-uc: tomcat, ...)"
+    )
+    parser.add_argument("--ca-note", action="store_true", help="print the re-issue note to the CA")
+    parser.add_argument(
+        "--password-file", metavar="PATH", help="file holding the PKCS#12/private key password"
+    )
+    parser.add_argument(
+        "--password-env",
+        metavar="VAR",
+        default=DEFAULT_PASSWORD_ENV,
+        help=f"environment variable holding the password (default {DEFAULT_PASSWORD_ENV})",
+    )
+    parser.add_argument(
+        "--now", metavar="ISO8601", type=_moment, help="check validity at this time (UTC)"
+    )
+    return parser
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time (example: 2026-06-01T12:00:00Z)"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    want_json = "--json" in args
+    try:
+        if args[:1] == ["scan"]:
+            from certmatch.scan import main as scan_main
+
+            return scan_main(args[1:])
+        return _run(args)
+    except UsageError as exc:
+        return _fail(f"usage: {exc} (see certmatch --help)", want_json, "usage")
+    except KeyboardInterrupt:
+        return _fail("interrupted", want_json, "interrupted")
+    except Exception as exc:  # the promise: never a traceback, always an answer
+        return _fail(
+            f"internal error ({type(exc).__name__}: {exc}); please report it",
+            want_json,
+            "internal-error",
+        )
+
+
+def _run(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    password = _password(args.password_file, args.password_env)
+
+    from certmatch.check import check
+    from certmatch.limits import DEFAULT_LIMITS
+    from certmatch.load import Input
+
+    inputs: list[Input] = []
+    unread: list[InputProblem] = []
+    for path in args.files:
+        name = _STDIN_NAME if path == "-" else path
+        data = _read(path, DEFAULT_LIMITS.max_input_bytes, unread)
+        if data is not None:
+            inputs.append(Input(name, data, password))
+    report = check(
+        inputs,
+        profile=args.profile,
+        purpose=args.purpose,
+        now=args.now,
+        limits=DEFAULT_LIMITS,
+        problems=unread,
+    )
+    _emit(report, as_json=args.json, ca_note=args.ca_note)
+    return EXIT_CODES[report.verdict.value]
+
+
+def _password(path: str | None, env_var: str) -> bytes | None:
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                return handle.read(64 * 1024).rstrip(b"\r\n")
+        except OSError as exc:
+            raise UsageError(f"cannot read the password file {path}: {exc.strerror}") from None
+    # The one environment read the engine allows (tests/test_layers.py): the PKCS#12 password.
+    value = os.environ.get(env_var)
+    return value.encode("utf-8") if value else None
+
+
+def _read(path: str, max_bytes: int, unread: list[InputProblem]) -> bytes | None:
+    """The input's bytes, at most one byte over the limit so the loader can name the excess."""
+    from certmatch.model import InputProblem
+
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read(max_bytes + 1)
+        with open(path, "rb") as handle:
+            return handle.read(max_bytes + 1)
+    except IsADirectoryError:
+        message = "is a folder; give files, or use `certmatch scan` for folders"
+    except FileNotFoundError:
+        message = "no such file"
+    except OSError as exc:
+        message = f"cannot be read ({exc.strerror or type(exc).__name__})"
+    unread.append(InputProblem(path, message))
+    return None
+
+
+def _emit(report: Report, *, as_json: bool, ca_note: bool) -> None:
+    if as_json:
+        import json
+
+        text = json.dumps(report.to_dict(), indent=2) + "\n"
+    else:
+        from certmatch.render import render_text
+
+        text = render_text(report, ca_note=ca_note)
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `certmatch ... | head`: the reader left; nothing more to say.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _fail(message: str, as_json: bool, code: str) -> int:
+    """Report a failure that happened outside the engine: one JSON document or one stderr line."""
+    if as_json:
+        import json
+
+        document = {
+            "verdict": "error",
+            "summary": f"error: {message}",
+            "profile": None,
+            "purpose": None,
+            "purpose_assumed": False,
+            "ca_note": None,
+            "artifacts": [],
+            "pairs": [],
+            "diff": [],
+            "findings": [],
+            "leaf": None,
+            "chain": [],
+            "problems": [{"source": "certmatch", "message": message, "code": code}],
+            "commands": [],
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        sys.stderr.write(f"certmatch: {message}\n")
+    return 2
