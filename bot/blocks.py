@@ -12,17 +12,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from certmatch.model import Artefact, ArtefactKind, Report, Severity, Verdict
+from handlers.ports import (
+    ACTION_SHOW_CA_NOTE,
+    ACTION_SHOW_DETAIL,
+    MODAL_CALLBACK_ID,
+    MODAL_FILES_ACTION,
+    MODAL_FILES_BLOCK,
+    MODAL_TEXT_ACTION,
+    MODAL_TEXT_BLOCK,
+)
 
 Block = dict[str, Any]
-
-ACTION_SHOW_DETAIL = "certmatch_show_detail"
-ACTION_SHOW_CA_NOTE = "certmatch_show_ca_note"
-MODAL_CALLBACK_ID = "certmatch_check_modal"
-SHORTCUT_CALLBACK_ID = "certmatch_check_message"
-MODAL_FILES_BLOCK = "files"
-MODAL_FILES_ACTION = "files_input"
-MODAL_TEXT_BLOCK = "text"
-MODAL_TEXT_ACTION = "text_input"
 
 _SECTION_LIMIT = 3000
 _MAX_ARTEFACTS = 6

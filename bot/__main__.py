@@ -1,0 +1,59 @@
+"""`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT (POST /slack/events, GET /healthz)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from slack_bolt.error import BoltError
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+
+logger = logging.getLogger("certmatch.bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"certmatch: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    return run(settings)
+
+
+def run(settings: Settings) -> int:
+    from bot.app import create_app
+
+    try:
+        app = create_app(settings)
+    except BoltError as exc:
+        # Bolt's auth.test at start-up refused the token.
+        print(
+            f"certmatch: SLACK_BOT_TOKEN was refused by Slack ({exc}); copy the current Bot "
+            "User OAuth Token from OAuth & Permissions and reinstall the app if needed",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        logger.info("starting in Socket Mode")
+        SocketModeHandler(app, settings.app_token).start()  # type: ignore[no-untyped-call]
+        return 0
+    from bot.web import serve, wsgi_app
+
+    server = serve(wsgi_app(app), "0.0.0.0", settings.port)
+    logger.info("listening on port %d: POST /slack/events, GET /healthz", settings.port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

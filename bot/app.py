@@ -1,0 +1,128 @@
+"""create_app(settings): the Bolt App with its Web API client, retries, de-duplication, listeners and error handler."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.webhook import WebhookClient
+
+import handlers
+from bot.config import Settings
+from bot.files import SlackFileFetcher
+from bot.service import Service
+from bot.store import Store
+
+logger = logging.getLogger("certmatch.bot")
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """429 (honouring Retry-After), 5xx and connection resets are retried with backoff."""
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
+    ]
+
+
+def build_client(settings: Settings) -> WebClient:
+    return WebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        timeout=30,
+        retry_handlers=retry_handlers(),
+    )
+
+
+def create_app(settings: Settings, store: Store | None = None) -> App:
+    """The whole Slack app. Opens (and creates the tables of) the store unless one is given."""
+    store = store if store is not None else Store.open(settings.database_url, settings.table_prefix)
+    fetcher = SlackFileFetcher(
+        settings.bot_token, settings.api_url, settings.max_file_bytes, settings.download_timeout
+    )
+    service = Service(settings, store, fetcher)
+    app = App(
+        client=build_client(settings),
+        signing_secret=settings.signing_secret or "",
+        # Listeners ack() first and then work in Bolt's thread pool, so Slack gets its
+        # answer within milliseconds whatever the check costs.
+        process_before_response=False,
+        # auth.test at start-up: a wrong token stops the process instead of the first reply.
+        token_verification_enabled=True,
+    )
+    app.middleware(_deduplicate_events(service))
+    handlers.register(app, service)
+
+    @app.error
+    def handle_listener_error(
+        error: Exception, body: dict[str, Any], client: WebClient, logger: logging.Logger
+    ) -> None:
+        # The traceback goes to the log (never the payload: it may hold a private key);
+        # the person gets a sentence saying what happened and what to do.
+        logger.error("listener failed: %s", type(error).__name__, exc_info=error)
+        try:
+            _tell_user(client, body, service.failure_reply(error))
+        except Exception:
+            logger.exception("could not tell the user about the failure")
+
+    return app
+
+
+def _deduplicate_events(service: Service) -> Callable[..., BoltResponse | None]:
+    def deduplicate_events(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        """Slack retries (X-Slack-Retry-Num, same event_id) and other processes get one answer."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not service.claim(f"event:{event_id}"):
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    return deduplicate_events
+
+
+def _tell_user(client: WebClient, body: dict[str, Any], reply: Any) -> None:
+    """Reach the person where they asked: the message's thread, the response_url, or the form's channel."""
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event", {})
+        if event.get("type") != "message" or not event.get("channel"):
+            return
+        client.chat_postMessage(
+            channel=event["channel"],
+            thread_ts=event.get("thread_ts") or event.get("ts"),
+            text=reply.text,
+            blocks=reply.blocks,
+            unfurl_links=False,
+        )
+        return
+    response_url = body.get("response_url")
+    if kind == "view_submission":
+        meta = json.loads(body.get("view", {}).get("private_metadata") or "{}")
+        response_url = meta.get("response_url")
+    if response_url:
+        WebhookClient(response_url, retry_handlers=client.retry_handlers).send(
+            text=reply.text, blocks=reply.blocks, response_type="ephemeral"
+        )
+        return
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    if user and channel:
+        try:
+            client.chat_postEphemeral(
+                channel=channel, user=user, text=reply.text, blocks=reply.blocks
+            )
+        except SlackApiError:
+            client.chat_postMessage(channel=user, text=reply.text, blocks=reply.blocks)

@@ -1,0 +1,229 @@
+"""The check workflow behind every Slack surface: fetch files, add the thread's memory, run the engine, remember, render.
+
+`Service` implements `handlers.ports.CertmatchService`. It owns the rules for staying quiet
+(a busy channel gets no reply to messages without certificate material), for what is
+remembered (public artefacts only, per thread, purged after the retention window) and for
+logging (one line per check: ids, kinds and verdict, never text or key material).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import PurePosixPath
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot import blocks
+from bot.config import Settings
+from bot.files import FileProblem, SlackFileFetcher
+from bot.store import Store, storable
+from certmatch.check import PROFILE_NAMES, check
+from certmatch.load import Input, contains_material
+from certmatch.model import ArtefactKind, InputProblem
+from certmatch.render import render_text
+from handlers.ports import Reply, SlackMessage
+
+logger = logging.getLogger("certmatch.bot")
+
+# Appended to the names of inputs re-read from the thread's memory; artefacts whose source
+# carries it are not stored again and are shown as coming from earlier in the thread.
+MEMORY_MARK = " (earlier in this thread)"
+# Extensions people give certificates, CSRs, bundles and keys; problems with these files are
+# always reported, while a failed .png or .pdf in a busy channel gets silence.
+CERT_EXTENSIONS = frozenset(
+    {".csr", ".req", ".cer", ".crt", ".pem", ".der", ".p7b", ".p7c", ".pfx", ".p12", ".key", ".pub"}
+)
+# Files that never hold certificate material; not even downloaded.
+_SKIPPED_MIMETYPE_PREFIXES = ("image/", "video/", "audio/")
+_SKIPPED_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".gif", ".webp", ".heic", ".mp4", ".mov", ".mp3", ".wav", ".pdf",
+     ".docx", ".xlsx", ".pptx", ".zip", ".gz", ".tgz"}
+)  # fmt: skip
+_PURGE_EVERY_SECONDS = 3600.0
+
+
+def _extension(name: str) -> str:
+    return PurePosixPath(name.lower()).suffix
+
+
+def _is_cert_named(file: Mapping[str, Any]) -> bool:
+    name = str(file.get("name") or "")
+    # Slack Connect stubs have no name until files.info: treat them as candidates.
+    return not name or _extension(name) in CERT_EXTENSIONS
+
+
+def _worth_fetching(file: Mapping[str, Any]) -> bool:
+    mimetype = str(file.get("mimetype") or "")
+    if mimetype.startswith(_SKIPPED_MIMETYPE_PREFIXES):
+        return False
+    return _extension(str(file.get("name") or "")) not in _SKIPPED_EXTENSIONS
+
+
+class Service:
+    """One per process; thread-safe (the store opens a connection per operation)."""
+
+    def __init__(self, settings: Settings, store: Store, fetcher: SlackFileFetcher) -> None:
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self._purge_lock = threading.Lock()
+        self._last_purge = 0.0
+
+    # -- CertmatchService -------------------------------------------------------------------------
+
+    def claim(self, key: str) -> bool:
+        return self.store.claim(key)
+
+    def profile_names(self) -> Sequence[str]:
+        return PROFILE_NAMES
+
+    def channel_profile(self, team: str, channel: str) -> str:
+        return self.store.channel_profile(team, channel) or self.settings.default_profile
+
+    def set_channel_profile(self, team: str, channel: str, profile: str) -> str | None:
+        if profile not in PROFILE_NAMES:
+            return f"Unknown profile `{profile}`: choose one of " + ", ".join(
+                f"`{n}`" for n in PROFILE_NAMES
+            )
+        self.store.set_channel_profile(team, channel, profile)
+        return None
+
+    def help_blocks(self) -> list[dict[str, Any]]:
+        return blocks.build_help_blocks()
+
+    def home_view(self) -> dict[str, Any]:
+        return blocks.build_home_view(self.settings.retention_days, self.settings.default_profile)
+
+    def check_modal(self, channel: str, response_url: str | None) -> dict[str, Any]:
+        return blocks.build_check_modal(channel, response_url)
+
+    def detail_view(self, detail_key: str, *, ca_note: bool) -> dict[str, Any]:
+        stored = self.store.detail(detail_key)
+        if stored is None:
+            return blocks.build_text_view(
+                "certmatch",
+                f"These details are no longer kept (after {self.settings.retention_days} days "
+                "they are deleted). Post the files again for a fresh check.",
+            )
+        if ca_note:
+            return blocks.build_text_view("Note to the CA", stored.ca_note or "No re-issue needed.")
+        return blocks.build_text_view("certmatch details", stored.detail)
+
+    def failure_reply(self, error: Exception) -> Reply:
+        text = (
+            f"Sorry, certmatch failed while checking this ({type(error).__name__}); nothing "
+            "was lost on your side. Please try again in a minute; if it keeps failing, run "
+            "`python -m certmatch FILE...` locally and tell the app's admins."
+        )
+        return Reply(text, blocks.build_notice_blocks(":warning: " + text))
+
+    def check(self, client: WebClient, message: SlackMessage, *, quiet: bool) -> Reply | None:
+        started = time.monotonic()
+        self._maybe_purge()
+        candidates = [f for f in message.files if _worth_fetching(f)]
+        fetched, fetch_problems = self.fetcher.fetch_all(client, candidates)
+        text_has_material = bool(message.text) and contains_material(message.text)
+        inputs = [Input(f.name, f.data) for f in fetched]
+        if text_has_material:
+            inputs.insert(0, Input("pasted text", message.text.encode("utf-8")))
+        loud = (
+            text_has_material
+            or any(_is_cert_named(f) for f in candidates)
+            or any(p.code == "missing-scope" for p in fetch_problems)
+        )
+        if not inputs:
+            if fetch_problems and loud:
+                return self._problems_only(fetch_problems)
+            if quiet:
+                return None
+            return Reply(
+                "certmatch found no certificate, CSR, key or md5 line in that.",
+                blocks.build_notice_blocks(
+                    "I found no certificate, CSR, key or `openssl ... | openssl md5` line in "
+                    "that. Paste PEM text (`-----BEGIN ...`) or attach `.csr`/`.cer`/`.p7b` files."
+                ),
+            )
+
+        profile = self.channel_profile(message.team, message.channel)
+        memory = self._memory_inputs(message)
+        report = check(
+            memory + inputs,
+            profile=profile,
+            problems=[InputProblem(p.name, p.message) for p in fetch_problems],
+        )
+        current = [a for a in report.artifacts if MEMORY_MARK not in a.source]
+        if quiet and not loud and not current:
+            # Files that turned out to hold nothing (a log, a screenshot without a name).
+            return None
+        self._remember(message, current)
+        detail_key = uuid.uuid4().hex
+        self.store.save_detail(detail_key, render_text(report), report.ca_note)
+        logger.info(
+            "checked team=%s channel=%s thread=%s kinds=%s memory=%d verdict=%s ms=%d",
+            message.team,
+            message.channel,
+            message.thread_ts,
+            ",".join(a.kind.value for a in current),
+            len(memory),
+            report.verdict.value,
+            (time.monotonic() - started) * 1000,
+        )
+        return Reply(
+            text=blocks.fallback_text(report),
+            blocks=blocks.build_report_blocks(report, detail_key=detail_key),
+            private_key=blocks.has_private_key(report),
+        )
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _problems_only(self, problems: Sequence[FileProblem]) -> Reply:
+        lines = [f"• {blocks.escape(p.message)}" for p in problems]
+        text = ":warning: I could not read the files:\n" + "\n".join(lines)
+        return Reply(
+            "certmatch could not read the files: " + "; ".join(p.message for p in problems),
+            blocks.build_notice_blocks(text),
+        )
+
+    def _memory_inputs(self, message: SlackMessage) -> list[Input]:
+        if message.thread_ts is None:
+            return []
+        remembered = self.store.thread_artefacts(message.team, message.channel, message.thread_ts)
+        return [
+            Input(r.source + MEMORY_MARK, r.public_pem.encode("utf-8"))
+            for r in remembered
+            # The shortcut may re-check a message whose artefacts are already remembered.
+            if r.message_ts != message.message_ts
+        ]
+
+    def _remember(self, message: SlackMessage, current: Sequence[Any]) -> None:
+        if message.thread_ts is None or message.message_ts is None:
+            return  # slash commands and the form have no thread to remember for
+        now = time.time()
+        rows = [storable(a, message.message_ts, now) for a in current]
+        kept = [r for r in rows if r is not None]
+        if kept:
+            self.store.add_thread_artefacts(message.team, message.channel, message.thread_ts, kept)
+        assert all(r.kind != ArtefactKind.PRIVATE_KEY.value for r in kept)
+
+    def _maybe_purge(self) -> None:
+        now = time.time()
+        with self._purge_lock:
+            if now - self._last_purge < _PURGE_EVERY_SECONDS:
+                return
+            self._last_purge = now
+        try:
+            removed = self.store.purge(now - self.settings.retention_days * 86400)
+            if removed:
+                logger.info(
+                    "purged %d rows older than %d days", removed, self.settings.retention_days
+                )
+        except Exception:
+            # Retention must not cost anyone their answer; the next check tries again.
+            logger.exception("purge failed")
+            with self._purge_lock:
+                self._last_purge = 0.0

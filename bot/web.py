@@ -1,0 +1,97 @@
+"""HTTP mode: a WSGI application serving POST /slack/events (Bolt) and GET /healthz.
+
+gunicorn runs it in production (`gunicorn 'bot.web:create_wsgi_app()'`, see the Procfile);
+`python -m bot` serves the same callable with a threaded wsgiref server for a single host.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+# Slack's payloads are small; a bigger body is not from Slack (and would cost memory).
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def wsgi_app(app: App) -> WSGIApplication:
+    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") == "GET" and path == HEALTH_PATH:
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"ok": true}']
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
+            return [b"request too large"]
+        return bolt(environ, start_response)
+
+    return application
+
+
+def create_wsgi_app(settings: Settings | None = None) -> WSGIApplication:
+    """The gunicorn entry point: settings from env/.env, a one-line error if they are wrong."""
+    from bot.app import create_app
+    from bot.logs import configure_logging
+
+    try:
+        settings = settings if settings is not None else load_settings()
+        if not settings.signing_secret:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is missing: HTTP mode needs the app's Signing Secret "
+                "(Basic Information page)"
+            )
+    except ConfigError as exc:
+        raise SystemExit(f"certmatch: {exc}") from None
+    configure_logging(settings.log_level)
+    return wsgi_app(create_app(settings))
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        logging.getLogger("certmatch.http").debug(format, *args)
+
+
+def serve(application: WSGIApplication, host: str, port: int) -> WSGIServer:
+    """A threaded HTTP server for `application`, not yet serving (call serve_forever)."""
+    return make_server(
+        host, port, application, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+
+
+def serve_in_thread(
+    application: WSGIApplication, host: str = "127.0.0.1", port: int = 0
+) -> tuple[WSGIServer, Callable[[], None]]:
+    """Start serving in a daemon thread; return the server and a function that stops it."""
+    server = serve(application, host, port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return server, stop

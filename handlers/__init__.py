@@ -1,0 +1,15 @@
+"""Slack listeners for certmatch: `register(app, service)` wires every surface onto a Bolt App."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import commands, home, interactive, messages
+from handlers.ports import CertmatchService
+
+
+def register(app: App, service: CertmatchService) -> None:
+    messages.register(app, service)
+    commands.register(app, service)
+    interactive.register(app, service)
+    home.register(app, service)

@@ -1,0 +1,66 @@
+"""`/certmatch`: help, per-channel profile, a check of pasted text, or (bare) a form for files."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from handlers.ports import COMMAND, CertmatchService, SlackMessage
+
+
+def register(app: App, service: CertmatchService) -> None:
+    @app.command(COMMAND)
+    def handle_certmatch_command(
+        ack: Ack,
+        command: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        logger: logging.Logger,
+    ) -> None:
+        text = str(command.get("text") or "").strip()
+        word = text.split(maxsplit=1)[0].lower() if text else ""
+        team = str(command.get("team_id") or "")
+        channel = str(command.get("channel_id") or "")
+        if not text:
+            ack()
+            # trigger_id is valid for 3 seconds: open the form right after the ack.
+            client.views_open(
+                trigger_id=command["trigger_id"],
+                view=service.check_modal(channel, command.get("response_url")),
+            )
+            return
+        if word == "help":
+            ack(text="certmatch help", blocks=service.help_blocks())
+            return
+        if word == "profile":
+            ack(text=_profile_command(service, team, channel, text))
+            return
+        ack()
+        reply = service.check(
+            client, SlackMessage(team=team, channel=channel, text=text), quiet=False
+        )
+        assert reply is not None  # quiet=False always answers
+        # A private key must not be shown to the channel: answer only the person who sent it.
+        respond(
+            text=reply.text,
+            blocks=reply.blocks,
+            response_type="ephemeral" if reply.private_key else "in_channel",
+            replace_original=False,
+        )
+
+
+def _profile_command(service: CertmatchService, team: str, channel: str, text: str) -> str:
+    parts = text.split()
+    names = ", ".join(f"`{n}`" for n in service.profile_names())
+    if len(parts) == 1:
+        current = service.channel_profile(team, channel)
+        return f"This channel uses the `{current}` profile. Change it with `/certmatch profile <name>` ({names})."
+    if len(parts) != 2:
+        return f"Usage: `/certmatch profile <name>` where name is one of {names}."
+    error = service.set_channel_profile(team, channel, parts[1].lower())
+    if error is not None:
+        return error
+    return f"This channel now uses the `{parts[1].lower()}` profile for every check."
