@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import warnings
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -92,7 +93,7 @@ def load_der(
     what: str = "certificate, CSR, key or bundle",
 ) -> list[Artefact]:
     """Artefacts in one DER structure; `what` names what the caller expected, for messages."""
-    check_der_shape(source, der, limits)
+    precheck(der, source, limits)
     kind = classify(der)
     if kind is None:
         raise UnusableInputError(
@@ -121,6 +122,17 @@ def load_der(
         f"{source}: a signed structure that is neither a readable certificate nor a CSR "
         "(a certificate revocation list, or a damaged file)"
     )
+
+
+def precheck(der: bytes, source: str, limits: Limits) -> None:
+    """The bounds, before any parser runs: certificates in a bundle, then nesting and size."""
+    if classify(der) is DerKind.PKCS7:
+        counted = count_pkcs7_certificates(der)
+        if counted is not None:
+            check_count(
+                source, "certificates in the PKCS#7 bundle", counted, limits.max_certificates
+            )
+    check_der_shape(source, der, limits)
 
 
 def private_key(
@@ -174,14 +186,36 @@ def count_pkcs7_certificates(der: bytes) -> int | None:
     encapContentInfo, [0] IMPLICIT certificates, ... } } }. BER indefinite lengths (which a
     few writers use) are not followed here; the DER walk in limits bounds those instead.
     """
+    elements = pkcs7_certificate_elements(der)
+    return None if elements is None else len(elements)
+
+
+def _pkcs7_certificates(der: bytes) -> list[x509.Certificate]:
+    """The bundle's certificates in file order.
+
+    Why not always pkcs7.load_der_pkcs7_certificates: `openssl crl2pkcs7` and AD CS write the
+    certificate SET in file order rather than DER's sorted order, which cryptography accepts
+    only with a warning (an error under `-W error`), and the file order is itself worth
+    reporting. BER bundles (indefinite lengths) still go through cryptography.
+    """
+    elements = pkcs7_certificate_elements(der)
+    if elements is not None:
+        return [x509.load_der_x509_certificate(element) for element in elements]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return pkcs7.load_der_pkcs7_certificates(der)
+
+
+def pkcs7_certificate_elements(der: bytes) -> list[bytes] | None:
+    """Each certificate's DER in a definite-length PKCS#7 bundle; None when not walkable."""
     try:
         outer = _children(der, 0)
         explicit = _children_of(der, outer[1])
         signed_data = _children_of(der, explicit[0])
         for element in signed_data:
             if element[0] == _CONTEXT_0:
-                return len(_children_of(der, element))
-        return 0
+                return _child_tlvs(der, element)
+        return []
     except (_Malformed, IndexError):
         return None
 
@@ -250,13 +284,10 @@ def _public_key(der: bytes, source: str, container: str, kind: DerKind) -> Artef
 
 
 def _pkcs7(der: bytes, source: str, limits: Limits) -> list[Artefact]:
-    counted = count_pkcs7_certificates(der)
-    if counted is not None:
-        check_count(source, "certificates in the PKCS#7 bundle", counted, limits.max_certificates)
-    if counted == 0:
+    if count_pkcs7_certificates(der) == 0:
         raise UnusableInputError(f"{source}: the PKCS#7 bundle holds no certificates")
     try:
-        certificates = pkcs7.load_der_pkcs7_certificates(der)
+        certificates = _pkcs7_certificates(der)
     except CRYPTO_ERRORS as exc:
         raise UnusableInputError(
             f"{source}: the PKCS#7 bundle is damaged and cannot be read ({_reason(exc)}); "
@@ -376,6 +407,19 @@ def _children_of(der: bytes, element: tuple[int, int, int]) -> list[tuple[int, i
             raise _Malformed
         out.append(child)
         pos = child[2]
+    return out
+
+
+def _child_tlvs(der: bytes, element: tuple[int, int, int]) -> list[bytes]:
+    """The complete encodings (header included) of the elements inside `element`."""
+    out = []
+    pos, end = element[1], element[2]
+    while pos < end:
+        _, _, child_end = _header(der, pos)
+        if child_end > end:
+            raise _Malformed
+        out.append(der[pos:child_end])
+        pos = child_end
     return out
 
 

@@ -20,6 +20,7 @@ from certmatch.containers import (
     classify,
     legacy_encrypted_key,
     load_der,
+    precheck,
 )
 from certmatch.errors import (
     EncryptedKeyError,
@@ -27,7 +28,12 @@ from certmatch.errors import (
     NotAModulusError,
     UnusableInputError,
 )
-from certmatch.limits import DEFAULT_LIMITS, Limits, check_count, check_input_size
+from certmatch.limits import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_count,
+    check_input_size,
+)
 from certmatch.model import Artefact, InputProblem
 from certmatch.textrepair import decode_text, repair
 
@@ -139,6 +145,9 @@ def contains_material(text: str) -> bool:
 
 
 def _load_binary(data: bytes, name: str, password: bytes | None, limits: Limits) -> list[Artefact]:
+    if data[:1] == b"\x30":
+        # Looks like DER: a precise reason (truncated, nested too deep) beats "unknown data".
+        precheck(data, name, limits)
     if classify(data) is None:
         raise UnusableInputError(
             f"{name}: {len(data)} bytes of binary data that is neither a DER certificate, CSR "
@@ -158,8 +167,9 @@ def _load_text(
     scan = pem.scan(text)
     check_count(name, "hash lines", hashlines.count(scan.outside), limits.max_hash_lines)
     hashes = hashlines.scan(scan.outside)
-    runs = [] if scan.blocks else _bare_base64_runs(text)
-    items = len(scan.blocks) + len(hashes.lines) + len(runs)
+    runs = [] if scan.blocks else _bare_base64_runs(_without_hash_lines(text, hashes))
+    counted = [b for b in scan.blocks if b.label not in _SILENT_LABELS]
+    items = len(counted) + len(hashes.lines) + len(runs)
 
     artefacts: list[Artefact] = []
     problems: list[InputProblem] = []
@@ -177,7 +187,7 @@ def _load_text(
     if scan.blocks and _has_prose(scan.outside, hashes):
         text_repairs += ("ignored the text around the PEM blocks",)
     for block in scan.blocks:
-        source = name if items == 1 else f"{name} [block {block.index}]"
+        source = name if items == 1 and block in counted else f"{name} [block {block.index}]"
         notes = text_repairs + block.repairs
         attempt(source, notes, _block_loader(block, source, password, limits))
     for index, line in enumerate(hashes.lines, 1):
@@ -245,7 +255,12 @@ def _block_loader(
             and kind is not DerKind.SIGNED_OTHER
         ):
             notes = (f"the block is labelled {label} but holds a {kind.value}; read it as such",)
-        loaded = load_der(der, source, "pem", password, limits, what)
+        try:
+            loaded = load_der(der, source, "pem", password, limits, what)
+        except (EncryptedKeyError, InputTooLargeError):
+            raise
+        except UnusableInputError as exc:
+            raise UnusableInputError(_damaged_block(source, label, block, exc)) from exc
         return [replace(a, repairs=a.repairs + notes) for a in loaded]
 
     return run
@@ -274,6 +289,28 @@ def _bare_base64_runs(text: str) -> list[str]:
         if len(re.sub(r"\s", "", body)) >= _MIN_BARE_BASE64:
             runs.append(body)
     return runs
+
+
+def _damaged_block(source: str, label: str, block: pem.PemBlock, exc: UnusableInputError) -> str:
+    detail = str(exc).removeprefix(f"{source}: ")
+    if block.missing is not None:
+        cut = "start" if block.missing == "BEGIN" else "end"
+        return (
+            f"{source}: the {label} block has no {block.missing} line and what is there does "
+            f"not make a whole {_LABELS.get(label, label)}: its {cut} was cut off when copying. "
+            "Copy the whole block, from the BEGIN line to the END line, or send the file itself"
+        )
+    return (
+        f"{source}: the {label} block's base64 decodes, but the data inside is damaged: "
+        f"characters were changed or lost, as happens when text is retyped, OCR'd from a "
+        f"screenshot or cut short; send the file itself. Detail: {detail}"
+    )
+
+
+def _without_hash_lines(text: str, hashes: hashlines.HashScan) -> str:
+    for line in hashes.lines:
+        text = text.replace(line.line, "")
+    return text
 
 
 def _has_prose(outside: str, hashes: hashlines.HashScan) -> bool:

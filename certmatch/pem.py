@@ -36,6 +36,7 @@ class PemBlock:
     dek_info: str | None  # "AES-256-CBC,<iv>" for a legacy `Proc-Type: 4,ENCRYPTED` key
     repairs: tuple[str, ...]
     error: str | None  # why the body could not be decoded; None when `der` is set
+    missing: str | None = None  # "BEGIN" or "END" when that armour line was absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,7 @@ def _decode(index: int, label: str, body: str, notes: list[str], missing: str | 
                 f"the block has no {missing} line and {error}; the {cut} of the block was "
                 "probably cut off when copying: copy the whole block, BEGIN to END lines"
             )
-    return PemBlock(index, label, der, dek_info, tuple(notes), error)
+    return PemBlock(index, label, der, dek_info, tuple(notes), error, missing)
 
 
 _LEGACY_WITHOUT_DEK = (
