@@ -89,7 +89,8 @@ def _reader(tool: str, container: str, quoted: str) -> str:
     if container == "der":
         return f"openssl {tool} -inform DER -in {quoted}"
     if container == "base64":
-        return f"openssl base64 -d -A -in {quoted} | openssl {tool} -inform DER"
+        # The body may be one line or wrapped at any width: join it before decoding.
+        return f"tr -d ' \\t\\r\\n' < {quoted} | openssl base64 -d -A | openssl {tool} -inform DER"
     return f"openssl {tool} -in {quoted}"
 
 
