@@ -7,6 +7,8 @@ subject, SANs, extended key usage, key usage, CA flag, signature hash.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Sequence
 
 from certmatch.context import CheckContext
@@ -38,6 +40,9 @@ _REISSUE_CODES = frozenset(
         "uc-wildcard",
     }
 )
+_WIDTH = 78
+_FIELD = re.compile(r"^ +[A-Za-z0-9 -]+: {2,}")
+
 # The CA handed over the wrong file, rather than a wrong certificate.
 _WRONG_FILE_CODES = frozenset({"ca-as-leaf", "uc-ca-as-leaf"})
 
@@ -115,7 +120,7 @@ def ca_note(ctx: CheckContext, findings: Sequence[Finding]) -> str | None:
     if csr is not None:
         lines += _csr_block(csr)
         lines.append("")
-        lines += _wanted_block(csr, _matched_leaf(ctx, csr), exact=exact)
+        lines += _wanted_block(csr, _matched_leaf(ctx, csr), exact=exact, wrong_file=wrong_file)
         lines.append("")
     lines += [
         "Please send the server certificate as Base-64 (PEM), one certificate per file, with "
@@ -123,7 +128,7 @@ def ca_note(ctx: CheckContext, findings: Sequence[Finding]) -> str | None:
         "",
         "Thank you.",
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(wrapped for line in lines for wrapped in _wrap(line)) + "\n"
 
 
 def _needs_reissue(finding: Finding, ctx: CheckContext) -> bool:
@@ -172,7 +177,7 @@ def _csr_block(csr: Artefact) -> list[str]:
     what = "The CSR to sign" if csr.kind is ArtefactKind.CSR else "The public key to certify"
     lines = [f"{what} ({csr.source})"]
     if csr.subject:
-        lines.append(f"  Subject:        {csr.subject}")
+        lines.append(f"  Subject:        {_dn(csr)}")
     if csr.key.size:
         lines.append(f"  Key:            {csr.key.algorithm} {csr.key.size} bits")
     if csr.key.modulus_md5:
@@ -186,9 +191,11 @@ def _csr_block(csr: Artefact) -> list[str]:
     return lines
 
 
-def _wanted_block(csr: Artefact, leaf: Artefact | None, *, exact: bool) -> list[str]:
+def _wanted_block(
+    csr: Artefact, leaf: Artefact | None, *, exact: bool, wrong_file: bool
+) -> list[str]:
     """What the certificate must carry, each line saying what the received one got wrong."""
-    lines = ["Please issue the certificate with:"]
+    lines = ["The certificate must carry:" if wrong_file else "Please issue the certificate with:"]
     if csr.kind is not ArtefactKind.CSR:
         lines.append("  - exactly this public key (sign our CSR for it; do not generate a new key)")
         return lines
@@ -198,7 +205,7 @@ def _wanted_block(csr: Artefact, leaf: Artefact | None, *, exact: bool) -> list[
         if leaf is not None and leaf.subject_rdns != csr.subject_rdns:
             missing = [f"{k}={v}" for k, v in csr.subject_rdns if (k, v) not in leaf.subject_rdns]
             changed = f" (restore: {', '.join(missing)})" if missing else " (keep the field order)"
-        lines.append(f"  - subject exactly as requested: {csr.subject}{changed}")
+        lines.append(f"  - subject exactly as requested: {_dn(csr)}{changed}")
     if csr.sans:
         note = ""
         if leaf is not None:
@@ -243,6 +250,27 @@ def _missing(requested: Sequence[str], issued: Sequence[str] | None) -> list[str
     if not issued:
         return []  # absent extension: nothing restricted, or nothing received to compare
     return [value for value in requested if value not in issued]
+
+
+def _dn(artefact: Artefact) -> str:
+    """The subject in the order the CSR carries it, as the CA's request form shows it."""
+    return ", ".join(f"{k}={v}" for k, v in artefact.subject_rdns)
+
+
+def _wrap(line: str) -> list[str]:
+    """Lines of at most _WIDTH characters for an e-mail or ticket; list items hang-indented."""
+    if len(line) <= _WIDTH or _FIELD.match(line):
+        return [line]  # "  Modulus MD5:    <hash>" reads best unbroken
+    body = line.lstrip(" ")
+    indent = " " * (len(line) - len(body))
+    hang = indent + ("  " if body.startswith("- ") else "")
+    return textwrap.wrap(
+        line,
+        _WIDTH,
+        subsequent_indent=hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _base(source: str) -> str:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
 
 import pytest
 
+from certmatch.check import check
+from certmatch.cli import main
+from certmatch.load import Input
 from certmatch.model import Severity
 from certmatch.profiles import cisco_uc
 from certmatch.profiles.cisco_uc import PROFILE, purpose_of
-from tests.uc_vectors import NOW, codes, context, only, uc_findings
+from tests.uc_vectors import NOW, UC, codes, context, only, uc_findings
 
 GOOD = ("tomcat.csr", "tomcat.pem", "inter.pem", "root.pem")
 
@@ -311,3 +317,102 @@ def test_profile_supersedes_exactly_the_generic_codes_it_restates() -> None:
 def test_rules_are_pure_functions_of_the_context() -> None:
     ctx = context("tomcat-regenerated.csr", "tomcat-san-changed.pem", "tomcat-chain.p7b")
     assert cisco_uc.rules(ctx) == cisco_uc.rules(ctx)
+
+
+# --- end to end: check() and the CLI -------------------------------------------------
+
+
+def _check_codes(*names: str, profile: str = "cisco-uc") -> list[str]:
+    inputs = [Input(name, (UC / name).read_bytes()) for name in names]
+    return [f.code for f in check(inputs, profile=profile, now=NOW).findings]
+
+
+@pytest.mark.parametrize("case", FIRES, ids=_id)
+def test_check_reports_the_code(case: tuple[str, tuple[str, ...]]) -> None:
+    code, files = case
+    found = _check_codes(*files)
+    assert code in found
+    assert not PROFILE.supersedes & set(found)
+
+
+@pytest.mark.parametrize("case", SILENT, ids=_id)
+def test_check_stays_silent(case: tuple[str, tuple[str, ...]]) -> None:
+    code, files = case
+    assert code not in _check_codes(*files)
+
+
+@pytest.mark.parametrize(
+    ("files", "generic", "uc"),
+    [
+        (("tomcat.csr", "tomcat-san-changed.pem"), {"san-dropped", "san-added"}, "uc-san-mismatch"),
+        (("tomcat-regenerated.csr", "tomcat.pem"), {"key-mismatch"}, "uc-key-mismatch"),
+        (("tomcat.csr", "tomcat-server-only.pem"), {"eku-dropped"}, "uc-eku-client-dropped"),
+        (("tomcat.csr", "tomcat-sha1.pem"), {"weak-signature"}, "uc-sha1"),
+        (("tomcat.csr", "tomcat.pem"), {"chain-incomplete"}, "uc-chain-incomplete"),
+    ],
+)
+def test_uc_code_replaces_the_generic_one_it_restates(
+    files: tuple[str, ...], generic: set[str], uc: str
+) -> None:
+    plain = set(_check_codes(*files, profile="generic"))
+    assert generic <= plain and uc not in plain
+    restated = set(_check_codes(*files))
+    assert uc in restated and not generic & restated
+
+
+@pytest.mark.parametrize("case", FIRES, ids=_id)
+def test_cli_json_reports_the_code(
+    case: tuple[str, tuple[str, ...]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, files = case
+    argv = ["--profile", "cisco-uc", "--json", "--now", NOW.isoformat()]
+    main([*argv, *(str(UC / f) for f in files)])
+    document = json.loads(capsys.readouterr().out)
+    assert document["profile"] == "cisco-uc"
+    assert code in [f["code"] for f in document["findings"]]
+
+
+PURPOSE = ("--purpose", "callmanager")
+
+
+def test_cli_purpose_and_ca_note_flags_work_with_the_profile() -> None:
+    files = [str(UC / "tomcat.csr"), str(UC / "tomcat-server-only.pem")]
+    run = subprocess.run(
+        [sys.executable, "-m", "certmatch", "--profile", "cisco-uc", "--json", *PURPOSE, *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    document = json.loads(run.stdout)
+    assert run.returncode == 0  # same key: the upload problem is in the findings
+    # The report echoes the name as typed; the rules use the store's spelling.
+    assert (document["purpose"], document["purpose_assumed"]) == ("callmanager", False)
+    codes_ = [f["code"] for f in document["findings"]]
+    assert "uc-eku-client-dropped" in codes_ and "uc-chain-incomplete" in codes_
+    chain = next(f for f in document["findings"] if f["code"] == "uc-chain-incomplete")
+    assert "CallManager-trust" in chain["hint"]
+    assert "FN74345" in next(
+        f["reference"] for f in document["findings"] if f["code"] == "uc-eku-client-dropped"
+    )
+    assert "restore clientAuth" in " ".join(document["ca_note"].split())
+
+    text = subprocess.run(
+        [sys.executable, "-m", "certmatch", "--profile", "cisco-uc", "--ca-note", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    assert "purpose tomcat (assumed" in text
+    assert "please issue a new certificate" in " ".join(text.split())
+
+
+def test_cli_exit_code_for_a_regenerated_csr_is_mismatch() -> None:
+    files = [str(UC / "tomcat-regenerated.csr"), str(UC / "tomcat.pem")]
+    run = subprocess.run(
+        [sys.executable, "-m", "certmatch", "--profile", "cisco-uc", "--json", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert json.loads(run.stdout)["findings"][0]["code"] == "uc-key-mismatch"
