@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
+from certmatch.ca_note import ca_note
 from certmatch.check import check
+from certmatch.checks import ca_note_for, get_profile
 from certmatch.cli import main
 from certmatch.load import Input
 from certmatch.model import Severity
@@ -416,3 +418,10 @@ def test_cli_exit_code_for_a_regenerated_csr_is_mismatch() -> None:
     )
     assert run.returncode == 1
     assert json.loads(run.stdout)["findings"][0]["code"] == "uc-key-mismatch"
+
+
+def test_the_engine_registry_serves_this_profile_and_this_note() -> None:
+    assert get_profile("cisco-uc") is PROFILE
+    ctx = context("tomcat.csr", "tomcat-san-changed.pem")
+    findings = PROFILE.rules(ctx)
+    assert ca_note_for(ctx, findings) == ca_note(ctx, findings) is not None
