@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import pickle
 import random
+import shutil
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 OUT = Path(__file__).resolve().parent / "out"
 POOL_2048 = 240
 POOL_3072 = 80
-CORPUS_VERSION = 1  # bump when the layout below changes, so cached trees are rebuilt
+CORPUS_VERSION = 2  # bump when the layout below changes, so cached trees are rebuilt
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 _PEM = serialization.Encoding.PEM
@@ -207,7 +208,7 @@ def _set_files(
 def build_tree(n_files: int, seed: int = 6) -> Path:
     """A folder of exactly `n_files` files (reused when already built with this layout version)."""
     root = OUT / f"corpus-{n_files}"
-    stamp = root / ".complete"
+    stamp = OUT / f"corpus-{n_files}.complete"  # beside the tree, or the scan would count it
     if stamp.exists() and stamp.read_text() == f"{CORPUS_VERSION}\n":
         return root
     pool = rsa_pool()
@@ -224,6 +225,8 @@ def build_tree(n_files: int, seed: int = 6) -> Path:
             files[path] = data
         index += 1
     paths = sorted(files)[:n_files]
+    if root.exists():
+        shutil.rmtree(root)  # a tree from an older layout must not leave files behind
     for path in paths:
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
