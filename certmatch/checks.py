@@ -217,16 +217,19 @@ def _mismatch(r: int, req: Artefact, c: int, cert: Artefact, ca_given: bool) -> 
         ArtefactKind.HASH: "pasted modulus md5",
     }[req.kind]
     message = (
-        f"The {what} {_describe(req)} and the certificate {_describe(cert)} do not share a key."
+        f"The {what} {_describe(req)} and the certificate {_describe(cert)} do not share a key"
     )
+    cause = ""
     req_cn, cert_cn = common_name(req), common_name(cert)
     if ca_given or cert.is_ca:
+        cause = f": {cert.source} is the CA certificate, not the server certificate"
         hint = (
             "This is the CA certificate, not the server certificate: ask the CA for the "
             "certificate it issued for your CSR (the end-entity certificate). The CA "
             "certificate belongs in the trust store."
         )
     elif req.kind is ArtefactKind.CSR and req_cn and cert_cn and req_cn.lower() == cert_cn.lower():
+        cause = ": the CSR was most likely regenerated after it was submitted"
         hint = (
             "Both name the same host, so the CSR was most likely regenerated after it was "
             "submitted: the server now holds a newer key than the one the CA signed. Send "
@@ -234,6 +237,7 @@ def _mismatch(r: int, req: Artefact, c: int, cert: Artefact, ca_given: bool) -> 
             "regenerate the CSR again until the certificate is installed."
         )
     elif req.kind is ArtefactKind.CSR:
+        cause = ": the certificate was issued for a different request"
         hint = (
             "The certificate was issued for a different request (another host, or another "
             "CSR). Find the certificate issued for this CSR, or send this CSR to the CA."
@@ -249,7 +253,7 @@ def _mismatch(r: int, req: Artefact, c: int, cert: Artefact, ca_given: bool) -> 
             "This key did not generate the CSR this certificate was issued for. Find the key "
             "created with that CSR; if it is gone, generate a new CSR and have the CA re-issue."
         )
-    return Finding("key-mismatch", _E, message, hint, (r, c))
+    return Finding("key-mismatch", _E, f"{message}{cause}.", hint, (r, c))
 
 
 def _hash_not_modulus(r: int, req: Artefact, reason: str) -> Finding:
