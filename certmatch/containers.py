@@ -238,7 +238,7 @@ def pkcs8_pss_spki(der: bytes) -> bytes | None:
         fields = _children(der, 0)
         if len(fields) < 3 or fields[1][0] != _SEQUENCE:
             return None
-        algorithm = der[fields[1][1] : fields[1][2]]
+        algorithm = _tlv(_SEQUENCE, _value(der, fields[1]))
         if RSA_PSS_OID_DER not in algorithm[:16]:
             return None
         inner = _value(der, fields[2])
