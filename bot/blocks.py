@@ -84,11 +84,18 @@ def has_private_key(report: Report) -> bool:
     )
 
 
+def _summary(report: Report) -> str:
+    # The engine's summary starts with the verdict word ("match: ..."), which the icon says already.
+    prefix = f"{report.verdict.value}: "
+    summary = report.summary
+    return summary[len(prefix) :] if summary.lower().startswith(prefix) else summary
+
+
 def verdict_text(report: Report) -> str:
     """One line anyone can read at a glance (mrkdwn)."""
     line = _VERDICT_LINE[report.verdict]
     if report.summary:
-        line += ": " + escape(report.summary)
+        line += ": " + escape(_summary(report))
     return line
 
 
@@ -102,7 +109,7 @@ def fallback_text(report: Report) -> str:
     }[report.verdict]
     text = f"certmatch: {words}"
     if report.summary:
-        text += f": {report.summary}"
+        text += f": {_summary(report)}"
     if has_private_key(report):
         text += " (a private key was posted: treat it as exposed)"
     return _clip(escape(text), 3000)

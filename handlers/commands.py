@@ -33,10 +33,10 @@ def register(app: App, service: CertmatchService) -> None:
             )
             return
         if word == "help":
-            ack(text="certmatch help", blocks=service.help_blocks())
+            ack(text="certmatch help", blocks=service.help_blocks(), response_type="ephemeral")
             return
         if word == "profile":
-            ack(text=_profile_command(service, team, channel, text))
+            ack(text=_profile_command(service, team, channel, text), response_type="ephemeral")
             return
         ack()
         reply = service.check(

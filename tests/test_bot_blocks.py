@@ -149,3 +149,10 @@ def test_check_modal_keeps_channel_and_response_url_in_private_metadata() -> Non
 def test_home_view_states_retention_and_that_keys_are_not_stored() -> None:
     text = json.dumps(build_home_view(30, "cisco-uc"))
     assert "30 days" in text and "Private keys are never stored" in text and "cisco-uc" in text
+
+
+def test_the_engine_summary_verdict_word_is_not_repeated() -> None:
+    report = _report(verdict=Verdict.MATCH, summary="match: a.cer carries the key of a.csr")
+    first = build_report_blocks(report)[0]["text"]["text"]
+    assert first == ":white_check_mark: *Match*: a.cer carries the key of a.csr"
+    assert fallback_text(report) == "certmatch: Match: a.cer carries the key of a.csr"

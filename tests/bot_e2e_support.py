@@ -1,0 +1,293 @@
+"""End-to-end helpers: run the real app over HTTP against the Slack stand-in and send signed Slack requests.
+
+Payloads follow /work/shared/slack (Events API `message`/`file_share`, slash command form,
+interactivity `payload=` form). Requests are signed exactly as Slack signs them:
+`v0=hex(HMAC-SHA256(secret, "v0:" + timestamp + ":" + raw body))`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.store import Store
+from bot.web import serve_in_thread, wsgi_app
+
+SIGNING_SECRET = "standin-signing-secret-0123456789"
+VECTORS = Path(__file__).resolve().parent / "vectors"
+_ids = itertools.count(1)
+
+
+def vector(name: str) -> bytes:
+    return (VECTORS / name).read_bytes()
+
+
+def sign(body: bytes, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + ts.encode() + b":" + body
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class RunningBot:
+    url: str
+    settings: Settings
+    store: Store
+    stop: Callable[[], None]
+
+    def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        secret: str = SIGNING_SECRET,
+        timestamp: int | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Response:
+        headers = {"Content-Type": content_type, **sign(body, secret, timestamp)}
+        headers.update(extra_headers or {})
+        request = urllib.request.Request(
+            self.url + "/slack/events", data=body, headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Response(response.status, response.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return Response(exc.code, exc.read())
+
+    def send_event(
+        self, payload: dict[str, Any], *, retry_num: int | None = None, **kw: Any
+    ) -> Response:
+        extra = {}
+        if retry_num is not None:
+            extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.post(
+            json.dumps(payload).encode(), "application/json", extra_headers=extra, **kw
+        )
+
+    def send_command(self, form: dict[str, str], **kw: Any) -> Response:
+        return self.post(urlencode(form).encode(), "application/x-www-form-urlencoded", **kw)
+
+    def send_interaction(self, payload: dict[str, Any], **kw: Any) -> Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded", **kw)
+
+    def get(self, path: str) -> Response:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+                return Response(response.status, response.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return Response(exc.code, exc.read())
+
+
+def settings_for(
+    standin: SlackStandIn, database_url: str, prefix: str, **overrides: Any
+) -> Settings:
+    settings = Settings(
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        api_url=standin.api_url,
+        database_url=database_url,
+        table_prefix=prefix,
+        download_timeout=3.0,
+    )
+    return replace(settings, **overrides)
+
+
+def start_bot(settings: Settings) -> RunningBot:
+    """create_app + the real WSGI endpoint on 127.0.0.1, random port."""
+    store = Store.open(settings.database_url, settings.table_prefix)
+    app = create_app(settings, store)
+    server, stop = serve_in_thread(wsgi_app(app))
+    host, port = server.server_address[:2]
+    return RunningBot(f"http://{host}:{port}", settings, store, stop)
+
+
+# -- payloads shaped like /work/shared/slack --------------------------------------------------
+
+
+def event_id() -> str:
+    return f"Ev{int(time.time() * 1000)}{next(_ids):04d}"
+
+
+def new_ts() -> str:
+    return f"{int(time.time())}.{next(_ids):06d}"
+
+
+def message_event(
+    *,
+    text: str = "",
+    files: list[dict[str, Any]] | None = None,
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    channel: str = "C0PKI",
+    user: str = "U0ALICE",
+    eid: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    ts = ts or new_ts()
+    event: dict[str, Any] = {
+        "type": "message",
+        "text": text,
+        "user": user,
+        "ts": ts,
+        "channel": channel,
+        "channel_type": "channel",
+        "event_ts": ts,
+        "team": TEAM_ID,
+    }
+    if files:
+        event.update({"subtype": "file_share", "files": files, "upload": True})
+    if thread_ts:
+        event.update({"thread_ts": thread_ts, "parent_user_id": user})
+    event.update(extra or {})
+    return envelope(event, eid)
+
+
+def envelope(event: dict[str, Any], eid: str | None = None) -> dict[str, Any]:
+    return {
+        "token": "(legacy verification token)",
+        "team_id": TEAM_ID,
+        "context_team_id": TEAM_ID,
+        "context_enterprise_id": None,
+        "api_app_id": "A0CERTMATCH",
+        "event": event,
+        "type": "event_callback",
+        "event_id": eid or event_id(),
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": "4-example",
+    }
+
+
+def command_form(text: str, standin: SlackStandIn, channel: str = "C0PKI") -> dict[str, str]:
+    return {
+        "token": "(legacy)",
+        "team_id": TEAM_ID,
+        "team_domain": "example",
+        "channel_id": channel,
+        "channel_name": "pki",
+        "user_id": "U0ALICE",
+        "user_name": "alice",
+        "command": "/certmatch",
+        "text": text,
+        "api_app_id": "A0CERTMATCH",
+        "is_enterprise_install": "false",
+        "response_url": f"{standin.base_url}/response/commands/{TEAM_ID}/1/abc",
+        "trigger_id": "1.2.abc",
+    }
+
+
+def message_shortcut(
+    message: dict[str, Any], standin: SlackStandIn, channel: str = "C0PKI"
+) -> dict[str, Any]:
+    return {
+        "type": "message_action",
+        "token": "(legacy)",
+        "action_ts": str(time.time()),
+        "team": {"id": TEAM_ID, "domain": "example"},
+        "user": {"id": "U0ALICE", "username": "alice", "team_id": TEAM_ID, "name": "alice"},
+        "channel": {"id": channel, "name": "pki"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": "certmatch_check_message",
+        "trigger_id": "1.2.shortcut",
+        "response_url": f"{standin.base_url}/response/app/{TEAM_ID}/2/def",
+        "message_ts": message["ts"],
+        "message": message,
+    }
+
+
+def view_submission(
+    *, channel: str, response_url: str | None, files: list[dict[str, Any]], text: str
+) -> dict[str, Any]:
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "example"},
+        "user": {"id": "U0ALICE", "username": "alice", "name": "alice", "team_id": TEAM_ID},
+        "api_app_id": "A0CERTMATCH",
+        "token": "(legacy)",
+        "trigger_id": "1.2.view",
+        "view": {
+            "id": "V0FORM",
+            "team_id": TEAM_ID,
+            "type": "modal",
+            "callback_id": "certmatch_check_modal",
+            "private_metadata": json.dumps({"channel": channel, "response_url": response_url}),
+            "state": {
+                "values": {
+                    "files": {"files_input": {"type": "file_input", "files": files}},
+                    "text": {"text_input": {"type": "plain_text_input", "value": text or None}},
+                }
+            },
+            "hash": "1.abc",
+            "app_id": "A0CERTMATCH",
+            "bot_id": "B0SELF",
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
+
+
+def block_action(action_id: str, value: str, standin: SlackStandIn) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "example"},
+        "user": {"id": "U0ALICE", "username": "alice", "name": "alice", "team_id": TEAM_ID},
+        "api_app_id": "A0CERTMATCH",
+        "token": "(legacy)",
+        "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0PKI"},
+        "trigger_id": "1.2.button",
+        "channel": {"id": "C0PKI", "name": "pki"},
+        "message": {"type": "message", "ts": "1.1", "text": "certmatch"},
+        "response_url": f"{standin.base_url}/response/actions/{TEAM_ID}/3/ghi",
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "certmatch_actions",
+                "value": value,
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+def post_text(call_args: dict[str, Any]) -> str:
+    """Everything a chat.postMessage carried, as one string to search."""
+    return json.dumps(call_args, ensure_ascii=False)

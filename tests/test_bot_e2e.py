@@ -1,0 +1,481 @@
+"""End-to-end: the app's real HTTP endpoint, signed Slack requests, and what the Slack stand-in received."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bot_e2e_support import (
+    SIGNING_SECRET,
+    RunningBot,
+    block_action,
+    command_form,
+    message_event,
+    message_shortcut,
+    new_ts,
+    post_text,
+    settings_for,
+    start_bot,
+    vector,
+    view_submission,
+)
+from slack_standin import BOT_TOKEN, SlackStandIn
+
+from handlers.ports import ACTION_SHOW_CA_NOTE, ACTION_SHOW_DETAIL
+
+CSR = vector("server.csr.pem")
+CERT_DER = vector("server.cert.der")
+CERT_PEM = vector("server.cert.pem")
+REGENERATED_CSR = vector("server-regenerated.csr.pem")
+PRIVATE_KEY = vector("server.key.pem")
+MD5 = "f0e579a6a57e32465d7a87521b4a6c31"  # modulus md5 of the server key (openssl-equal)
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    server = SlackStandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+
+
+@pytest.fixture
+def bot(standin: SlackStandIn, db_url: str) -> Iterator[RunningBot]:
+    running = start_bot(settings_for(standin, db_url, "certmatch_"))
+    yield running
+    running.stop()
+
+
+def _settle(standin: SlackStandIn, seconds: float = 0.5) -> None:
+    """Give background listeners time to (wrongly) post, before asserting that nothing came."""
+    time.sleep(seconds)
+
+
+# -- uploads and pasted text --------------------------------------------------------------------
+
+
+def test_upload_of_csr_and_certificate_gets_one_threaded_match_reply(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    files = [standin.add_file("tomcat.csr", CSR), standin.add_file("certnew.cer", CERT_DER)]
+    payload = message_event(files=files)
+    assert bot.send_event(payload).status == 200
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    post = standin.posts()[0]
+    assert post["channel"] == "C0PKI"
+    assert post["thread_ts"] == payload["event"]["ts"]
+    assert post["unfurl_links"] is False and post["unfurl_media"] is False
+    assert post["text"].startswith("certmatch: Match")
+    assert f"MD5(stdin)= {MD5}" in post_text(post)
+    # Both downloads carried the bot token and nothing else was fetched.
+    downloads = standin.calls_to("download")
+    assert len(downloads) == 2 and {c.token for c in downloads} == {BOT_TOKEN}
+
+
+def test_pasted_pem_with_slack_escaping_and_fences_is_checked(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    pasted = "CSR from cucm01:\n```" + CSR.decode() + "```\n&gt; sent to the CA on Monday"
+    payload = message_event(text=pasted)
+    bot.send_event(payload)
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    post = standin.posts()[0]
+    assert post["thread_ts"] == payload["event"]["ts"]
+    assert "Nothing to compare yet" in post["text"]
+    assert f"MD5(stdin)= {MD5}" in post_text(post)
+
+
+def test_messages_without_material_get_no_reply(bot: RunningBot, standin: SlackStandIn) -> None:
+    bot.send_event(message_event(text="has anyone renewed the tomcat cert yet?"))
+    bot.send_event(message_event(files=[standin.add_file("diagram.png", b"\x89PNG\r\n\x1a\n")]))
+    _settle(standin, 1.0)
+    assert standin.calls_to("chat.postMessage") == []
+    assert standin.calls_to("download") == []
+
+
+def test_other_bots_messages_are_ignored(bot: RunningBot, standin: SlackStandIn) -> None:
+    payload = message_event(
+        text=CERT_PEM.decode(), extra={"subtype": "bot_message", "bot_id": "B0OTHER"}
+    )
+    payload["event"].pop("user")
+    bot.send_event(payload)
+    _settle(standin, 1.0)
+    assert standin.calls_to("chat.postMessage") == []
+
+
+def test_reply_in_an_existing_thread_goes_to_that_thread(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    payload = message_event(
+        files=[standin.add_file("certnew.cer", CERT_DER)], thread_ts="1764230400.000100"
+    )
+    bot.send_event(payload)
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    assert standin.posts()[0]["thread_ts"] == "1764230400.000100"
+
+
+def test_slack_connect_stub_is_resolved_with_files_info(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    full = standin.add_file("tomcat.csr", CSR)
+    bot.send_event(message_event(files=[SlackStandIn.stub(full)], channel="C0SHARED"))
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    assert standin.calls_to("files.info")[0].args["file"] == full["id"]
+    assert f"MD5(stdin)= {MD5}" in post_text(standin.posts()[0])
+
+
+# -- thread memory ------------------------------------------------------------------------------
+
+
+def test_thread_memory_matches_a_certificate_posted_after_a_restart(
+    standin: SlackStandIn, db_url: str
+) -> None:
+    first = start_bot(settings_for(standin, db_url, "certmatch_"))
+    parent = message_event(files=[standin.add_file("tomcat.csr", CSR)])
+    first.send_event(parent)
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    first.stop()
+
+    # A new process (new app, new store object) on the same database, days later.
+    second = start_bot(settings_for(standin, db_url, "certmatch_"))
+    try:
+        reply = message_event(
+            files=[standin.add_file("certnew.cer", CERT_DER)], thread_ts=parent["event"]["ts"]
+        )
+        second.send_event(reply)
+        standin.wait_for(lambda s: len(s.posts()) == 2)
+        post = standin.posts()[1]
+        assert post["thread_ts"] == parent["event"]["ts"]
+        assert post["text"].startswith("certmatch: Match")
+        assert "earlier in this thread" in post_text(post)
+    finally:
+        second.stop()
+
+
+def test_thread_memory_reports_a_regenerated_csr_as_mismatch(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    parent = message_event(files=[standin.add_file("tomcat.csr", REGENERATED_CSR)])
+    bot.send_event(parent)
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    bot.send_event(
+        message_event(
+            files=[standin.add_file("certnew.cer", CERT_DER)], thread_ts=parent["event"]["ts"]
+        )
+    )
+    standin.wait_for(lambda s: len(s.posts()) == 2)
+    assert standin.posts()[1]["text"].startswith("certmatch: Mismatch")
+
+
+def test_memory_is_per_thread(bot: RunningBot, standin: SlackStandIn) -> None:
+    bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    bot.send_event(message_event(files=[standin.add_file("certnew.cer", CERT_DER)]))
+    standin.wait_for(lambda s: len(s.posts()) == 2)
+    assert "earlier in this thread" not in post_text(standin.posts()[1])
+
+
+# -- delivery guarantees ------------------------------------------------------------------------
+
+
+def test_slack_retries_of_one_event_produce_one_reply(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    payload = message_event(files=[standin.add_file("tomcat.csr", CSR)])
+    assert bot.send_event(payload).status == 200
+    for retry in (1, 2, 3):
+        assert bot.send_event(payload, retry_num=retry).status == 200
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    _settle(standin, 1.0)
+    assert len(standin.calls_to("chat.postMessage")) == 1
+
+
+def test_two_processes_on_one_database_reply_once(standin: SlackStandIn, db_url: str) -> None:
+    one = start_bot(settings_for(standin, db_url, "certmatch_"))
+    two = start_bot(settings_for(standin, db_url, "certmatch_"))
+    try:
+        payload = message_event(files=[standin.add_file("tomcat.csr", CSR)])
+        one.send_event(payload)
+        two.send_event(payload, retry_num=1)
+        standin.wait_for(lambda s: len(s.posts()) == 1)
+        _settle(standin, 1.0)
+        assert len(standin.calls_to("chat.postMessage")) == 1
+    finally:
+        one.stop()
+        two.stop()
+
+
+def test_forged_signature_is_refused_and_nothing_is_posted(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    payload = message_event(text=CSR.decode())
+    assert bot.send_event(payload, secret="not-the-signing-secret").status == 401
+    stale = int(time.time()) - 600
+    assert bot.send_event(payload, timestamp=stale).status == 401
+    _settle(standin)
+    assert standin.calls_to("chat.postMessage") == []
+
+
+def test_rate_limited_post_is_retried_after_retry_after(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    standin.fail_next(
+        "chat.postMessage",
+        429,
+        body={"ok": False, "error": "ratelimited"},
+        headers={"Retry-After": "1"},
+    )
+    standin.fail_next("chat.postMessage", 503, body={"ok": False, "error": "service_unavailable"})
+    bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
+    standin.wait_for(lambda s: len(s.posts()) == 1, timeout=15)
+    calls = standin.calls_to("chat.postMessage")
+    assert len(calls) == 3
+    assert calls[1].at - calls[0].at >= 0.9  # waited for Retry-After
+
+
+def test_a_failing_listener_still_tells_the_user(bot: RunningBot, standin: SlackStandIn) -> None:
+    # A Web API failure that is not retried (files.info error is a problem, so break the store).
+    bot.store.drop_tables()
+    bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    post = standin.posts()[0]
+    assert "Sorry, certmatch failed" in post["text"]
+    assert "Traceback" not in post_text(post)
+
+
+def test_url_verification_and_healthz(bot: RunningBot) -> None:
+    challenge = {
+        "token": "x",
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        "type": "url_verification",
+    }
+    response = bot.send_event(challenge)
+    assert response.status == 200 and response.json()["challenge"] == challenge["challenge"]
+    health = bot.get("/healthz")
+    assert health.status == 200 and health.json() == {"ok": True}
+    assert bot.get("/nothing-here").status == 404
+
+
+# -- files that cannot be used ------------------------------------------------------------------
+
+
+def test_oversized_file_is_refused_without_download(bot: RunningBot, standin: SlackStandIn) -> None:
+    big = standin.add_file("bundle.p7b", b"x", size=50 * 1024 * 1024)
+    bot.send_event(message_event(files=[big]))
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    assert "not downloaded" in standin.posts()[0]["text"]
+    assert standin.calls_to("download") == []
+
+
+def test_sign_in_page_tells_the_admin_to_add_files_read(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    standin.files_read_scope = False
+    bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    text = standin.posts()[0]["text"]
+    assert "files:read" in text and "reinstall" in text
+
+
+def test_garbage_file_gets_a_clear_message(bot: RunningBot, standin: SlackStandIn) -> None:
+    bot.send_event(
+        message_event(files=[standin.add_file("certnew.cer", vector("random-bytes.bin"))])
+    )
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    post = standin.posts()[0]
+    assert post["text"].startswith("certmatch: Could not read the input")
+    assert "certnew.cer" in post_text(post)
+
+
+# -- private keys -------------------------------------------------------------------------------
+
+
+def test_private_key_gets_an_exposure_warning_and_is_never_echoed_or_stored(
+    bot: RunningBot, standin: SlackStandIn, db_url: str
+) -> None:
+    payload = message_event(text="here is the key\n" + PRIVATE_KEY.decode())
+    bot.send_event(payload)
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    post = post_text(standin.posts()[0])
+    assert "treat it as exposed" in post
+    assert f"MD5(stdin)= {MD5}" in post  # matched by its public half
+    body_lines = [line for line in PRIVATE_KEY.decode().splitlines() if "-----" not in line]
+    assert not any(line in post for line in body_lines)
+    assert "PRIVATE KEY" not in post
+    # Nothing of it in the database file either.
+    raw = Path(db_url[len("sqlite:///") :]).read_bytes()
+    wal = Path(db_url[len("sqlite:///") :] + "-wal")
+    raw += wal.read_bytes() if wal.exists() else b""
+    assert not any(line.encode() in raw for line in body_lines)
+    assert bot.store.thread_artefacts("T0EXAMPLE", "C0PKI", payload["event"]["ts"]) == []
+
+
+# -- /certmatch, the form, the shortcut, buttons, App Home ------------------------------------
+
+
+def test_slash_command_help_answers_in_the_ack(bot: RunningBot, standin: SlackStandIn) -> None:
+    response = bot.send_command(command_form("help", standin))
+    assert response.status == 200
+    assert "certmatch" in json.dumps(response.json()) and "/certmatch profile" in json.dumps(
+        response.json()
+    )
+
+
+def test_slash_command_with_pasted_pem_answers_in_the_channel(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    text = CSR.decode() + "\n" + CERT_PEM.decode()
+    assert bot.send_command(command_form(text, standin)).status == 200
+    calls = standin.wait_for_calls("response_url")
+    assert calls[0].args["response_type"] == "in_channel"
+    assert calls[0].args["text"].startswith("certmatch: Match")
+
+
+def test_slash_command_with_a_private_key_answers_only_the_sender(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    bot.send_command(command_form(PRIVATE_KEY.decode(), standin))
+    calls = standin.wait_for_calls("response_url")
+    assert calls[0].args["response_type"] == "ephemeral"
+    assert "treat it as exposed" in json.dumps(calls[0].args)
+
+
+def test_bare_slash_command_opens_the_form(bot: RunningBot, standin: SlackStandIn) -> None:
+    assert bot.send_command(command_form("", standin)).status == 200
+    opened = standin.wait_for_calls("views.open")[0].args
+    assert opened["trigger_id"] == "1.2.abc"
+    view = opened["view"] if isinstance(opened["view"], dict) else json.loads(opened["view"])
+    assert view["callback_id"] == "certmatch_check_modal"
+    assert json.loads(view["private_metadata"])["channel"] == "C0PKI"
+
+
+def test_profile_is_set_per_channel_and_used_for_checks(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    assert "generic" in bot.send_command(command_form("profile", standin)).json()["text"]
+    response = bot.send_command(command_form("profile cisco-uc", standin))
+    assert "cisco-uc" in response.json()["text"]
+    assert bot.store.channel_profile("T0EXAMPLE", "C0PKI") == "cisco-uc"
+    assert (
+        "Unknown profile" in bot.send_command(command_form("profile nope", standin)).json()["text"]
+    )
+    bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    assert "profile `cisco-uc`" in post_text(standin.posts()[0])
+    # Another channel keeps the default.
+    assert (
+        "generic"
+        in bot.send_command(command_form("profile", standin, channel="C0OTHER")).json()["text"]
+    )
+
+
+def test_form_submission_with_files_answers_in_the_channel(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    files = [standin.add_file("tomcat.csr", CSR), standin.add_file("certnew.cer", CERT_DER)]
+    response_url = f"{standin.base_url}/response/commands/T0EXAMPLE/9/form"
+    response = bot.send_interaction(
+        view_submission(channel="C0PKI", response_url=response_url, files=files, text="")
+    )
+    assert response.status == 200 and response.body in (b"", b"{}")
+    calls = standin.wait_for_calls("response_url")
+    assert calls[0].path.endswith("/9/form")
+    assert calls[0].args["text"].startswith("certmatch: Match")
+
+
+def test_empty_form_submission_is_refused_with_a_field_error(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    response = bot.send_interaction(
+        view_submission(channel="C0PKI", response_url=None, files=[], text="")
+    )
+    assert response.json()["response_action"] == "errors"
+    assert "text" in response.json()["errors"]
+
+
+def test_message_shortcut_checks_the_message_and_replies_in_its_thread(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    ts = new_ts()
+    message = {
+        "type": "message",
+        "user": "U0ALICE",
+        "ts": ts,
+        "thread_ts": "1764230400.000100",
+        "text": CSR.decode() + CERT_PEM.decode(),
+    }
+    assert bot.send_interaction(message_shortcut(message, standin)).status == 200
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    post = standin.posts()[0]
+    assert post["thread_ts"] == "1764230400.000100"
+    assert post["text"].startswith("certmatch: Match")
+
+
+def test_shortcut_on_a_message_without_material_says_so(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    message = {"type": "message", "user": "U0ALICE", "ts": new_ts(), "text": "lunch?"}
+    bot.send_interaction(message_shortcut(message, standin))
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    assert "no certificate" in standin.posts()[0]["text"]
+
+
+def test_detail_and_ca_note_buttons_open_modals_with_the_stored_text(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    bot.send_event(
+        message_event(
+            files=[
+                standin.add_file("tomcat.csr", REGENERATED_CSR),
+                standin.add_file("certnew.cer", CERT_DER),
+            ]
+        )
+    )
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    actions = next(b for b in standin.posts()[0]["blocks"] if b["type"] == "actions")["elements"]
+    by_id = {a["action_id"]: a["value"] for a in actions}
+    assert ACTION_SHOW_DETAIL in by_id
+    bot.send_interaction(block_action(ACTION_SHOW_DETAIL, by_id[ACTION_SHOW_DETAIL], standin))
+    view = standin.wait_for_calls("views.open")[0].args["view"]
+    assert MD5 in json.dumps(view)  # the full decode lists every artefact's modulus md5
+    assert ACTION_SHOW_CA_NOTE in by_id  # a mismatch needs a re-issue
+    bot.send_interaction(block_action(ACTION_SHOW_CA_NOTE, by_id[ACTION_SHOW_CA_NOTE], standin))
+    note = json.dumps(standin.wait_for_calls("views.open", 2)[1].args["view"])
+    assert "Note to the CA" in note and "re-issue" in note
+
+
+def test_app_home_is_published_with_privacy_information(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    home = message_event()
+    home["event"] = {
+        "type": "app_home_opened",
+        "user": "U0ALICE",
+        "channel": "D0BOTDM",
+        "tab": "home",
+        "event_ts": new_ts(),
+    }
+    bot.send_event(home)
+    published = standin.wait_for_calls("views.publish")[0].args
+    assert published["user_id"] == "U0ALICE"
+    assert "30 days" in json.dumps(published["view"])
+
+
+def test_unique_secret_is_what_signs(standin: SlackStandIn, db_url: str) -> None:
+    # Guard against a test harness that would accept anything: a bot with another secret refuses ours.
+    other = start_bot(
+        settings_for(standin, db_url, f"t{uuid.uuid4().hex[:8]}_", signing_secret="different")
+    )
+    try:
+        assert other.send_event(message_event(text="x")).status == 401
+        assert SIGNING_SECRET != "different"
+    finally:
+        other.stop()
