@@ -128,7 +128,8 @@ def _password(path: str | None, env_var: str) -> bytes | None:
     if path is not None:
         try:
             with open(path, "rb") as handle:
-                return handle.read(64 * 1024).rstrip(b"\r\n")
+                lines = handle.read(64 * 1024).splitlines()
+            return lines[0] if lines else b""
         except OSError as exc:
             raise UsageError(f"cannot read the password file {path}: {exc.strerror}") from None
     # The one environment read the engine allows (tests/test_layers.py): the PKCS#12 password.
