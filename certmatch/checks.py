@@ -38,7 +38,8 @@ NON_MODULUS_MD5 = {
     for text, what in _OPENSSL_NON_MODULUS.items()
 }
 
-_CERT_FILE_SUFFIXES = frozenset({".cer", ".crt", ".der", ".p7b", ".p7c", ".pem"})
+# File names people give the certificate that came back (".pem" is too generic to tell).
+_CERT_FILE_SUFFIXES = frozenset({".cer", ".crt", ".der", ".p7b", ".p7c"})
 _UPLOAD_ORDER = "the root CA certificate first, then the intermediates, then the server certificate"
 
 
@@ -299,9 +300,14 @@ def _ca_as_leaf(ctx: CheckContext, m: MatchResult) -> list[Finding]:
     seen: dict[str, int] = {}
     for i in csrs:
         a = arts[i]
-        suffix = PurePath(a.source.split(" [")[0]).suffix.lower()
+        suffixes = [x.lower() for x in PurePath(a.source.split(" [")[0]).suffixes]
+        named_as_cert = (
+            bool(suffixes)
+            and suffixes[-1] in _CERT_FILE_SUFFIXES
+            and not {".csr", ".req"} & set(suffixes)
+        )
         twin = seen.get(a.public_pem)
-        if (suffix in _CERT_FILE_SUFFIXES and len(csrs) > 1) or twin is not None:
+        if (named_as_cert and len(csrs) > 1) or twin is not None:
             out.append(
                 Finding(
                     "ca-as-leaf",

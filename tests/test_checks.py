@@ -251,3 +251,14 @@ def test_verdict_does_not_depend_on_input_order(pki) -> None:  # type: ignore[no
     for rotation in range(3):
         rotated = arts[rotation:] + arts[:rotation]
         assert run(rotated).verdict is Verdict.MATCH
+
+
+def test_two_different_csrs_in_pem_and_der_files_are_not_taken_for_certificates() -> None:
+    report = run(
+        [
+            csr_artefact(make_csr(new_key("ec256")), "a.csr.der"),
+            csr_artefact(make_csr(new_key("ec256"), name(CN="b.example.com")), "b.pem"),
+        ]
+    )
+    assert "ca-as-leaf" not in codes(report)
+    assert report.verdict is Verdict.INCOMPLETE

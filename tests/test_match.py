@@ -148,3 +148,21 @@ def test_pairing_many_unrelated_certificates_stays_bounded() -> None:
     m = match([csr_artefact(make_csr(new_key("ec256"))), *certs])
     assert 0 < len(m.pairs) <= 8
     assert len(m.unmatched_servers) == 20
+
+
+def test_pairing_cost_is_linear_in_the_number_of_artefacts() -> None:
+    """20,000 keys and 20,000 certificates pair through the index, not pairwise comparison."""
+    import time
+
+    from certmatch.model import ArtefactKind, KeyInfo
+
+    def fake(kind: ArtefactKind, n: int) -> Artefact:
+        key = KeyInfo("RSA", 2048, None, f"{n:032x}", f"{n:064x}", f"rsa:{n:x}:10001")
+        return Artefact(f"f{n}", kind, key, "pem", basic_constraints_ca=False)
+
+    arts = [fake(ArtefactKind.PRIVATE_KEY, n) for n in range(20_000)]
+    arts += [fake(ArtefactKind.CERTIFICATE, n) for n in range(20_000)]
+    started = time.perf_counter()
+    m = match(arts)
+    assert time.perf_counter() - started < 2.0
+    assert len(m.pairs) == 20_000 and all(p.match for p in m.pairs)
