@@ -14,7 +14,7 @@ from certmatch.ca_note import ku_label, san_set
 from certmatch.checks import non_modulus_reason
 from certmatch.context import CheckContext, Profile
 from certmatch.keys import same_key
-from certmatch.match import common_name, is_requester, is_self_signed
+from certmatch.match import MatchResult, common_name, is_requester, is_self_signed, match
 from certmatch.model import Artefact, ArtefactKind, Finding, Severity
 from certmatch.profiles import uc_purpose
 from certmatch.profiles.uc_purpose import EXPRESSWAY
@@ -29,6 +29,14 @@ REF_SAN = (
     '"CSR SAN and Certificate SAN Does Not Match"'
 )
 REF_SECURITY_GUIDE = "Cisco Unified Communications Manager Security Guide, Certificates"
+REF_KEY_SIZE = (
+    "Cisco Unified Communications Manager Security Guide (Release 15), Certificates: the "
+    "maximum certificate key size supported is 4096 bits"
+)
+REF_WILDCARD = (
+    "Cisco Unified Communications Manager Security Guide (Release 15), Certificates: "
+    'certificates with a wildcard entry (for example "*.cisco.com") are not supported'
+)
 REF_CLIENT_AUTH = (
     "Cisco Field Notices FN74345 (Unified CM, IM and Presence, Unity Connection) and "
     "FN74362 (Expressway before X15.4): clientAuth EKU sunset in public CA certificates"
@@ -42,10 +50,15 @@ REF_MULTI_SERVER = (
     'Cisco TAC 118731 "Unified Communication Cluster Setup with CA-Signed Multi-Server Subject '
     'Alternate Name"'
 )
-REF_OU = "Cisco Unified Communications Manager 14SU1 release notes (OU removed by the CA accepted)"
+REF_OU = (
+    'Cisco TAC "Verify CSR and Certificate Mismatch for UC": the OU comes from '
+    "`set web-security` and is part of the CSR subject"
+)
 REF_TRUST = 'CUCM upload error "CA Certificate is Not Available in the Trust-Store"'
 REF_UPLOAD = (
-    "Cisco Unified Communications OS Administration Guide, Upload Certificate or Certificate Chain"
+    "Cisco Unified Communications Manager Security Guide (Release 15), Certificates: only PEM "
+    "and DER certificates are accepted; Cisco Unified OS Administration Guide, Upload "
+    "Certificate or Certificate Chain"
 )
 
 MAX_RSA_BITS = 4096
@@ -83,6 +96,7 @@ class _Scene:
     chain: tuple[int, ...]  # leaf first, then its issuers as given
     matched: bool  # requested and leaf carry the same key
     purpose: str | None
+    pairing: MatchResult  # as the engine paired them (unmatched requesters/servers, CA as leaf)
 
     def art(self, index: int) -> Artefact:
         return self.ctx.artifacts[index]
@@ -113,7 +127,7 @@ def _scene(ctx: CheckContext) -> _Scene:
         and same_key(ctx.artifacts[requested].key, ctx.artifacts[leaf].key)
     )
     chain = ctx.chain or ((leaf,) if leaf is not None else ())
-    return _Scene(ctx, requested, leaf, chain, matched, purpose_of(ctx))
+    return _Scene(ctx, requested, leaf, chain, matched, purpose_of(ctx), match(ctx.artifacts))
 
 
 def purpose_of(ctx: CheckContext) -> str | None:
@@ -143,38 +157,32 @@ def _finding(
 
 def _key_mismatch(s: _Scene) -> list[Finding]:
     arts = s.ctx.artifacts
-    certs = s.certificates
     # A pasted md5 of an openssl error text is hash-not-modulus's business, not a mismatch.
-    requesters = [r for r in _requesters(arts) if non_modulus_reason(arts[r]) is None]
+    comparable = [
+        r for r, a in enumerate(arts) if is_requester(a) and non_modulus_reason(a) is None
+    ]
     # Server certificates no CSR/key/hash belongs to: what the CA sent for the wrong key.
-    orphans = [
-        c
-        for c in certs
-        if not arts[c].is_ca and not any(same_key(arts[r].key, arts[c].key) for r in requesters)
-    ]
-    if not requesters or not orphans:
+    orphans = s.pairing.unmatched_servers
+    if not comparable or not orphans:
         return []  # nothing to blame: uc-ca-as-leaf, or the certificate is not given yet
-    unmatched = [
-        r for r in requesters if not any(same_key(arts[r].key, arts[c].key) for c in certs)
+    unmatched = [r for r in s.pairing.unmatched_requesters if r in comparable]
+    if unmatched:
+        return [_mismatch(s, r, _likely_partner(arts, r, orphans)) for r in unmatched]
+    # Every CSR/key has its certificate; these extra ones belong to none of them.
+    return [
+        _finding(
+            "uc-key-mismatch",
+            Severity.ERROR,
+            f"No CSR, key or hash given carries the public key of {arts[c].source} "
+            f"({_key_id(arts[c])}): CUCM would refuse it with "
+            '"CSR Public Key and Certificate Public Key Do Not Match".',
+            "Give the CSR this certificate was issued for, or leave the certificate out if "
+            "it belongs to another server.",
+            [c],
+            REF_MISMATCH,
+        )
+        for c in orphans
     ]
-    findings = [_mismatch(s, r, _likely_partner(arts, r, orphans)) for r in unmatched]
-    if not unmatched:
-        # Every CSR/key has its certificate; these extra ones belong to none of them.
-        findings += [
-            _finding(
-                "uc-key-mismatch",
-                Severity.ERROR,
-                f"No CSR, key or hash given carries the public key of {arts[c].source} "
-                f"({_key_id(arts[c])}): CUCM would refuse it with "
-                '"CSR Public Key and Certificate Public Key Do Not Match".',
-                "Give the CSR this certificate was issued for, or leave the certificate out if "
-                "it belongs to another server.",
-                [c],
-                REF_MISMATCH,
-            )
-            for c in orphans
-        ]
-    return findings
 
 
 def _likely_partner(arts: Sequence[Artefact], r: int, orphans: Sequence[int]) -> int:
@@ -242,19 +250,19 @@ def _ca_as_leaf(s: _Scene) -> list[Finding]:
                 REF_UPLOAD,
             )
         ]
-    matched = any(same_key(arts[r].key, arts[c].key) for r in requesters for c in certs)
-    if matched or any(not arts[c].is_ca for c in certs):
+    cas = s.pairing.ca_as_leaf
+    if not cas:
         return []
-    names = ", ".join(_describe(arts[c]) for c in certs)
+    names = ", ".join(_describe(arts[c]) for c in cas)
     return [
         _finding(
             "uc-ca-as-leaf",
             Severity.ERROR,
-            f"Only CA certificates were given ({names}); the server certificate issued for "
-            f"{arts[requesters[0]].source} is missing.",
+            f"CA certificate given where the server certificate was expected ({names}); the "
+            f"certificate issued for {arts[requesters[0]].source} is missing.",
             f"Upload these to {s.trust}, then ask the CA for the server certificate issued for "
             "this CSR (CA:FALSE, carrying the CSR's key).",
-            [*requesters, *certs],
+            [*requesters, *cas],
             REF_MISMATCH,
         )
     ]
@@ -276,7 +284,7 @@ def _rsa_too_large(s: _Scene) -> list[Finding]:
             f"RSA key of {size} bits: Cisco UC servers accept at most {MAX_RSA_BITS}.",
             "Generate a new CSR with a 2048, 3072 or 4096 bit key and have it signed.",
             big,
-            REF_SECURITY_GUIDE,
+            REF_KEY_SIZE,
         )
     ]
 
@@ -331,7 +339,7 @@ def _wildcard(s: _Scene) -> list[Finding]:
             "certificates.",
             "Use the server's FQDN (or a multi-server SAN CSR for a cluster) and have that signed.",
             hits,
-            REF_SECURITY_GUIDE,
+            REF_WILDCARD,
         )
     ]
 
