@@ -102,12 +102,17 @@ class _Scene:
         return self.ctx.artifacts[index]
 
     @property
-    def csr(self) -> Artefact | None:
-        """The CSR the leaf was issued for, when one shares its key (content rules need both)."""
-        if not self.matched or self.requested is None:
+    def compared(self) -> tuple[Artefact, Artefact, tuple[int, int]] | None:
+        """(CSR, server certificate, their indexes) when the certificate carries the CSR's key.
+
+        Content rules compare only these: names in a certificate for another key are noise.
+        """
+        if not self.matched or self.requested is None or self.leaf is None:
             return None
-        artefact = self.art(self.requested)
-        return artefact if artefact.kind is ArtefactKind.CSR else None
+        csr = self.art(self.requested)
+        if csr.kind is not ArtefactKind.CSR:
+            return None
+        return csr, self.art(self.leaf), (self.requested, self.leaf)
 
     @property
     def certificates(self) -> list[int]:
@@ -293,10 +298,11 @@ def _rsa_too_large(s: _Scene) -> list[Finding]:
 
 
 def _san_mismatch(s: _Scene) -> list[Finding]:
-    csr = s.csr
-    if csr is None or s.leaf is None:
+    compared = s.compared
+    if compared is None:
         return []
-    requested, issued = san_set(csr), san_set(s.art(s.leaf))
+    csr, leaf, both = compared
+    requested, issued = san_set(csr), san_set(leaf)
     added, dropped = sorted(issued - requested), sorted(requested - issued)
     if not added and not dropped:
         return []
@@ -314,7 +320,7 @@ def _san_mismatch(s: _Scene) -> list[Finding]:
             + ': CUCM refuses it with "CSR SAN and Certificate SAN Does Not Match".',
             "Ask the CA to issue with exactly the CSR's SANs, nothing added or removed "
             "(turn off template options that add the CN, www. or IP addresses).",
-            [s.requested or 0, s.leaf],
+            both,
             REF_SAN,
         )
     ]
@@ -345,10 +351,11 @@ def _wildcard(s: _Scene) -> list[Finding]:
 
 
 def _cn_changed(s: _Scene) -> list[Finding]:
-    csr = s.csr
-    if csr is None or s.leaf is None:
+    compared = s.compared
+    if compared is None:
         return []
-    wanted, got = common_name(csr), common_name(s.art(s.leaf))
+    csr, leaf, both = compared
+    wanted, got = common_name(csr), common_name(leaf)
     if (wanted or "").lower() == (got or "").lower():
         return []
     hint = "Ask the CA to keep the CSR's subject CN exactly as requested."
@@ -363,7 +370,7 @@ def _cn_changed(s: _Scene) -> list[Finding]:
             Severity.WARNING,
             f"The certificate's CN is {got!r}, the CSR asked for {wanted!r}.",
             hint,
-            [s.requested or 0, s.leaf],
+            both,
             REF_COMPARE,
         )
     ]
@@ -393,11 +400,12 @@ def _cn_not_in_san(s: _Scene) -> list[Finding]:
 
 
 def _ou_dropped(s: _Scene) -> list[Finding]:
-    csr = s.csr
-    if csr is None or s.leaf is None:
+    compared = s.compared
+    if compared is None:
         return []
+    csr, leaf, both = compared
     wanted = [v for k, v in csr.subject_rdns if k == "OU"]
-    got = {v for k, v in s.art(s.leaf).subject_rdns if k == "OU"}
+    got = {v for k, v in leaf.subject_rdns if k == "OU"}
     dropped = [v for v in wanted if v not in got]
     if not dropped:
         return []
@@ -407,7 +415,7 @@ def _ou_dropped(s: _Scene) -> list[Finding]:
             Severity.INFO,
             f"The CA removed OU={', OU='.join(dropped)} from the subject.",
             "CUCM accepts this from 14SU1; on earlier releases ask the CA to keep the OU.",
-            [s.requested or 0, s.leaf],
+            both,
             REF_OU,
         )
     ]
@@ -460,10 +468,11 @@ def _eku_server_missing(s: _Scene) -> list[Finding]:
 
 
 def _eku_client_dropped(s: _Scene) -> list[Finding]:
-    csr = s.csr
-    if csr is None or s.leaf is None:
+    compared = s.compared
+    if compared is None:
         return []
-    issued = s.art(s.leaf).extended_key_usage
+    csr, leaf, both = compared
+    issued = leaf.extended_key_usage
     if not issued or "anyExtendedKeyUsage" in issued:
         return []  # no EKU extension means no restriction
     dropped = [e for e in csr.extended_key_usage if e not in issued]
@@ -483,7 +492,7 @@ def _eku_client_dropped(s: _Scene) -> list[Finding]:
                 f"The CSR asked for clientAuth and the certificate lacks it: {effect}.",
                 "Have it signed by a private (enterprise) CA template that keeps serverAuth and "
                 "clientAuth; public CAs stopped issuing clientAuth in 2026.",
-                [s.requested or 0, s.leaf],
+                both,
                 REF_CLIENT_AUTH,
             )
         )
@@ -496,17 +505,18 @@ def _eku_client_dropped(s: _Scene) -> list[Finding]:
                 Severity.WARNING,
                 f"The CA dropped requested extended key usage {', '.join(rest)}.",
                 "Ask the CA to keep every extended key usage the CSR requested.",
-                (s.requested or 0, s.leaf),
+                both,
             )
         )
     return findings
 
 
 def _ku_dropped(s: _Scene) -> list[Finding]:
-    csr = s.csr
-    if csr is None or s.leaf is None:
+    compared = s.compared
+    if compared is None:
         return []
-    issued = s.art(s.leaf).key_usage
+    csr, leaf, both = compared
+    issued = leaf.key_usage
     if not issued:
         return []  # no KeyUsage extension means no restriction
     # Certificate signing is uc-capf-not-ca's business.
@@ -525,19 +535,19 @@ def _ku_dropped(s: _Scene) -> list[Finding]:
                 if rsa
                 else "With an EC key, encipherment bits have no effect; keep Digital Signature."
             ),
-            [s.requested or 0, s.leaf],
+            both,
             REF_COMPARE,
         )
     ]
 
 
 def _capf_not_ca(s: _Scene) -> list[Finding]:
-    csr = s.csr
-    if csr is None or s.leaf is None:
+    compared = s.compared
+    if compared is None:
         return []
+    csr, leaf, both = compared
     if "keyCertSign" not in csr.key_usage and not csr.basic_constraints_ca:
         return []
-    leaf = s.art(s.leaf)
     if leaf.is_ca and "keyCertSign" in leaf.key_usage:
         return []
     return [
@@ -550,7 +560,7 @@ def _capf_not_ca(s: _Scene) -> list[Finding]:
             "issue phone certificates (LSCs) with it.",
             "Ask the CA to sign it as a subordinate CA (basicConstraints CA:TRUE, key usage "
             "Certificate Sign).",
-            [s.requested or 0, s.leaf],
+            both,
             REF_CAPF,
         )
     ]
