@@ -201,10 +201,9 @@ def _problem_finding(problem: InputProblem) -> Finding:
             "hash-not-modulus",
             Severity.ERROR,
             f"{problem.source}: {problem.message}",
-            "Keys other than RSA have no modulus, and an empty md5 means the openssl command "
-            "failed. Run it without `| openssl md5` to see why, or give the CSR or key file; "
-            "for EC keys compare `openssl pkey -in KEY -pubout -outform DER | openssl dgst "
-            "-sha256` instead.",
+            "Give certmatch the CSR or key file itself, or compare SPKI SHA-256 instead of the "
+            "modulus md5 (keys other than RSA have no modulus; an empty md5 means the openssl "
+            "command failed: run it without `| openssl md5` to see why).",
         )
     return unreadable_input(problem)
 
@@ -240,13 +239,13 @@ def _summary(
         ]
     )
     if verdict is Verdict.ERROR:
+        if len(fatal) == 1:
+            return f"error: could not use {fatal[0].source}: {_gist(fatal[0].message)}"
         if fatal:
-            first = fatal[0]
-            what = f"{first.source}: {first.message}"
-            more = f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""
-        else:
-            what, more = _first(findings, ("hash-not-modulus",)), ""
-        return f"error: could not use {what}{more}"
+            names = ", ".join(f"{p.source} ({p.code})" for p in fatal[:5])
+            more = f" and {len(fatal) - 5} more" if len(fatal) > 5 else ""
+            return f"error: {len(fatal)} inputs could not be used: {names}{more}"
+        return "error: " + _gist(_first(findings, ("hash-not-modulus",)))
     if verdict is Verdict.INCOMPLETE:
         if not arts:
             return "incomplete: nothing was given to compare"
@@ -263,6 +262,14 @@ def _summary(
     names = ", ".join(arts[i].source for i in paired)
     target = leaf.source if leaf is not None else "the certificate"
     return f"match: {target} carries the key of {names} ({detail}, {ident}){tail}"
+
+
+def _gist(message: str, limit: int = 160) -> str:
+    """The first clause of a (loader) message, short enough for a one-line summary."""
+    for stop in ("; ", ". "):
+        if stop in message:
+            message = message.split(stop, 1)[0]
+    return message if len(message) <= limit else message[: limit - 3].rstrip() + "..."
 
 
 def _first(findings: Sequence[Finding], codes: tuple[str, ...]) -> str:

@@ -54,10 +54,6 @@ def render_text(report: Report, *, ca_note: bool = False) -> str:
         for depth, c in enumerate(report.chain):
             a = report.artifacts[c]
             lines.append(f"  {'  ' * depth}[{c}] {a.subject}  ({a.source})")
-    if report.problems:
-        lines += ["", "Could not use"]
-        for problem in report.problems:
-            lines += _wrap(f"{problem.source}: {problem.message}", "  ", "    ")
     if report.commands:
         lines += ["", "Confirm with openssl (the same key prints the same hash)"]
         lines += [f"  $ {c}" for c in report.commands]
