@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 from slack_bolt.error import BoltError
@@ -29,9 +30,11 @@ def run(settings: Settings) -> int:
     try:
         app = create_app(settings)
     except BoltError as exc:
-        # Bolt's auth.test at start-up refused the token.
+        # Bolt's auth.test at start-up refused the token; name Slack's error code only.
+        found = re.search(r"'error': '([a-z_]+)'", str(exc))
+        reason = found.group(1) if found else "auth.test failed"
         print(
-            f"certmatch: SLACK_BOT_TOKEN was refused by Slack ({exc}); copy the current Bot "
+            f"certmatch: SLACK_BOT_TOKEN was refused by Slack ({reason}); copy the current Bot "
             "User OAuth Token from OAuth & Permissions and reinstall the app if needed",
             file=sys.stderr,
         )

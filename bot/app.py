@@ -55,6 +55,7 @@ def create_app(settings: Settings, store: Store | None = None) -> App:
     )
     service = Service(settings, store, fetcher)
     app = App(
+        logger=_bolt_logger(),
         client=build_client(settings),
         signing_secret=settings.signing_secret or "",
         # Listeners ack() first and then work in Bolt's thread pool, so Slack gets its
@@ -79,6 +80,20 @@ def create_app(settings: Settings, store: Store | None = None) -> App:
             logger.exception("could not tell the user about the failure")
 
     return app
+
+
+class _DropTokenSkippedWarning(logging.Filter):
+    # Bolt also reads SLACK_BOT_TOKEN from the environment and warns that the token given with
+    # our client wins; that is intended (the client carries SLACK_API_URL and the retries).
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    bolt_logger = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _DropTokenSkippedWarning) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_DropTokenSkippedWarning())
+    return bolt_logger
 
 
 def _deduplicate_events(service: Service) -> Callable[..., BoltResponse | None]:

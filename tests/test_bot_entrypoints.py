@@ -1,0 +1,191 @@
+"""The real entry points as processes: `python -m bot` (HTTP and Socket Mode) and the Procfile's gunicorn line."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bot_e2e_support import SIGNING_SECRET, RunningBot, message_event, vector
+from slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
+
+from bot.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CSR = vector("server.csr.pem")
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    server = SlackStandIn().start()
+    yield server
+    server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(tmp_path: Path, **values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CERTMATCH_"))}
+    env.pop("DATABASE_URL", None)
+    env["PYTHONPATH"] = str(ROOT)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.update(values)
+    return env
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"process exited: {process.stderr.read().decode() if process.stderr else ''}"
+            )
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("never became healthy")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def test_missing_token_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "SLACK_BOT_TOKEN" in lines[0]
+
+
+def test_refused_token_stops_start_up_with_one_line(tmp_path: Path, standin: SlackStandIn) -> None:
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-revoked",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=standin.api_url,
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, timeout=60
+    )
+    assert result.returncode == 2
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "SLACK_BOT_TOKEN was refused" in lines[0]
+
+
+def test_python_m_bot_serves_http_and_answers_a_signed_event(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    port = _free_port()
+    db = f"sqlite:///{tmp_path / 'entry.sqlite3'}"
+    # The .env file in the working directory is where the tokens come from.
+    (tmp_path / ".env").write_text(
+        f"SLACK_BOT_TOKEN={BOT_TOKEN}\nSLACK_SIGNING_SECRET={SIGNING_SECRET}\n"
+    )
+    env = _env(tmp_path, SLACK_API_URL=standin.api_url, PORT=str(port), DATABASE_URL=db)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process)
+        client = RunningBot(url, None, Store(db), lambda: None)  # type: ignore[arg-type]
+        payload = message_event(files=[standin.add_file("tomcat.csr", CSR)])
+        assert client.send_event(payload).status == 200
+        standin.wait_for(lambda s: len(s.posts()) == 1)
+        assert standin.posts()[0]["thread_ts"] == payload["event"]["ts"]
+    finally:
+        _stop(process)
+
+
+def test_procfile_web_line_runs_under_gunicorn(tmp_path: Path, standin: SlackStandIn) -> None:
+    port = _free_port()
+    web = next(
+        line.split(": ", 1)[1]
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if line.startswith("web:")
+    )
+    argv = shlex.split(web.replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1"))
+    argv[0] = str(Path(sys.executable).parent / argv[0])
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=standin.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'web.sqlite3'}",
+    )
+    process = subprocess.Popen(
+        argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process, timeout=30)
+        client = RunningBot(url, None, Store(f"sqlite:///{tmp_path / 'web.sqlite3'}"), lambda: None)  # type: ignore[arg-type]
+        text = "```" + CSR.decode() + "```"
+        assert client.send_event(message_event(text=text)).status == 200
+        standin.wait_for(lambda s: len(s.posts()) == 1, timeout=15)
+        assert "MD5(stdin)= f0e579a6a57e32465d7a87521b4a6c31" in str(standin.posts()[0]["blocks"])
+    finally:
+        _stop(process)
+
+
+def test_python_m_bot_uses_socket_mode_when_the_app_token_is_set(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    websocket = WebSocketStandIn()
+    standin.ws_url = websocket.url
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=standin.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'socket.sqlite3'}",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert websocket.connected.wait(20)
+        payload = message_event(files=[standin.add_file("tomcat.csr", CSR)])
+        envelope_id = websocket.send_envelope("events_api", payload)
+        websocket.wait_for_ack(envelope_id)
+        standin.wait_for(lambda s: len(s.posts()) == 1)
+        assert standin.posts()[0]["thread_ts"] == payload["event"]["ts"]
+    finally:
+        _stop(process)
+        websocket.stop()
