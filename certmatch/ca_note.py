@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 
 from certmatch.context import CheckContext
+from certmatch.diff import san_key
 from certmatch.keys import same_key
 from certmatch.match import common_name
 from certmatch.model import Artefact, ArtefactKind, Finding, Severity
@@ -76,14 +77,7 @@ def eku_label(name: str) -> str:
 
 def san_set(artefact: Artefact) -> frozenset[str]:
     """DNS and IP SANs compared as servers compare them: order and DNS case ignored."""
-    out = set()
-    for san in artefact.sans:
-        kind, _, value = san.partition(":")
-        if kind == "DNS":
-            out.add("DNS:" + value.rstrip(".").lower())
-        elif kind == "IP":
-            out.add(san)
-    return frozenset(out)
+    return frozenset(san_key(san) for san in artefact.sans if san.startswith(("DNS:", "IP:")))
 
 
 def ca_note(ctx: CheckContext, findings: Sequence[Finding]) -> str | None:
@@ -144,9 +138,7 @@ def _needs_reissue(finding: Finding, ctx: CheckContext) -> bool:
     if finding.code == "weak-signature":
         # A CSR's own weak self-signature is not the CA's to fix.
         return not finding.artifacts or any(
-            ctx.artifacts[i].kind is ArtefactKind.CERTIFICATE
-            for i in finding.artifacts
-            if i < len(ctx.artifacts)
+            ctx.artifacts[i].kind is ArtefactKind.CERTIFICATE for i in finding.artifacts
         )
     return True
 
