@@ -130,7 +130,7 @@ def _needs_reissue(finding: Finding, ctx: CheckContext) -> bool:
         return False
     if finding.code in ("cert-expired", "uc-expired"):
         # An expired CA certificate is replaced from the CA's site, not re-issued.
-        return ctx.leaf is None or ctx.leaf in finding.artifacts or not finding.artifacts
+        return any(i == ctx.leaf or not ctx.artifacts[i].is_ca for i in finding.artifacts)
     if finding.code == "uc-wildcard":
         # A wildcard the CSR asked for needs a new CSR, not a new signature.
         csr = _csr(ctx)

@@ -141,3 +141,9 @@ def test_note_never_carries_private_key_material() -> None:
     assert report.ca_note is not None
     body = pem.decode().splitlines()[1]
     assert "PRIVATE" not in report.ca_note and body not in report.ca_note
+
+
+def test_an_expired_ca_certificate_alone_does_not_call_for_a_reissue() -> None:
+    assert _report("inter-expired.pem").ca_note is None
+    assert _report("tomcat.csr", "inter-expired.pem").ca_note is not None  # ca-as-leaf
+    assert "expired on" not in _flat(_report("tomcat.csr", "inter-expired.pem").ca_note)
