@@ -254,6 +254,10 @@ def _certificate(der: bytes, source: str, container: str) -> Artefact:
     try:
         cert = x509.load_der_x509_certificate(der)
         return from_certificate(cert, source, container)
+    except UnusableInputError as exc:
+        if str(exc).startswith(source):
+            raise
+        raise UnusableInputError(f"{source}: {exc}") from exc
     except CRYPTO_ERRORS as exc:
         raise UnusableInputError(
             f"{source}: the certificate is damaged and cannot be read ({_reason(exc)}); "
@@ -265,6 +269,10 @@ def _csr(der: bytes, source: str, container: str) -> Artefact:
     try:
         csr = x509.load_der_x509_csr(der)
         return from_csr(csr, source, container)
+    except UnusableInputError as exc:
+        if str(exc).startswith(source):
+            raise
+        raise UnusableInputError(f"{source}: {exc}") from exc
     except CRYPTO_ERRORS as exc:
         raise UnusableInputError(
             f"{source}: the CSR is damaged and cannot be read ({_reason(exc)}); download it "
@@ -346,6 +354,10 @@ def _numbered(certificates: list[x509.Certificate], source: str, container: str)
 def _from_cert(cert: x509.Certificate, source: str, container: str) -> Artefact:
     try:
         return from_certificate(cert, source, container)
+    except UnusableInputError as exc:
+        if str(exc).startswith(source):
+            raise
+        raise UnusableInputError(f"{source}: {exc}") from exc
     except CRYPTO_ERRORS as exc:
         raise UnusableInputError(
             f"{source}: a certificate in the bundle cannot be read ({_reason(exc)})"

@@ -41,6 +41,16 @@ def test_chat_mangled_paste_reports_each_repair(repair: str) -> None:
     assert repair in _repairs("pasted-chat-mangled.txt")
 
 
+def test_chat_mangled_paste_reports_no_repair_that_was_not_needed() -> None:
+    assert not any("missing" in r for r in _repairs("pasted-chat-mangled.txt"))
+
+
+def test_armour_whose_leading_dashes_were_lost_is_still_read() -> None:
+    text = read("server.csr.pem").replace(b"-----BEGIN", b"BEGIN").replace(b"-----END", b"END")
+    (artefact,) = load(Input("pasted text", text)).artefacts
+    assert artefact.kind is ArtefactKind.CSR
+
+
 def test_email_quoted_certificate_is_read_and_its_repairs_reported() -> None:
     (artefact,) = load_vector("pasted-email-quoted.txt").artefacts
     assert artefact.key.match_id == _key_of("server.cert.pem")
