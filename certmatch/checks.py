@@ -168,6 +168,10 @@ def generic_findings(ctx: CheckContext, m: MatchResult) -> list[Finding]:
     return out
 
 
+def _file(a: Artefact) -> str:
+    return a.source.split(" [")[0]
+
+
 def _describe(a: Artefact) -> str:
     cn = common_name(a)
     return f"{a.source} (CN={cn})" if cn else a.source
@@ -544,13 +548,17 @@ def _chain_findings(ctx: CheckContext, m: MatchResult) -> list[Finding]:
                 (ctx.chain[-1],),
             )
         )
-    if order_differs(ctx.chain):
+    # File order only means something inside one PEM file (a PKCS#7 set has no order).
+    for bundle in ctx.bundles:
+        if ctx.artifacts[bundle[0]].container == "pkcs7" or not order_differs(ctx.chain, bundle):
+            continue
         order = " -> ".join(_describe(ctx.artifacts[c]) for c in ctx.chain)
         out.append(
             Finding(
                 "chain-order",
                 _I,
-                f"The certificates were not given in chain order; by signature the chain is {order}.",
+                f"The certificates in {_file(ctx.artifacts[bundle[0]])} are not in chain order; "
+                f"by signature the chain is {order}.",
                 "certmatch orders by signature, so nothing is wrong here. A PEM bundle for a "
                 "TLS server lists the server certificate first; a trust store upload starts "
                 "with the root.",

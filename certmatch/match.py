@@ -278,9 +278,13 @@ def _chain(
     return tuple(chain), top.issuer
 
 
-def order_differs(chain: Sequence[int]) -> bool:
-    """True when the certificates of the chain were not given leaf first (index order)."""
-    return len(chain) > 1 and list(chain) != sorted(chain)
+def order_differs(chain: Sequence[int], bundle: Sequence[int] | None = None) -> bool:
+    """True when chain members were not given leaf first (index order).
+
+    With `bundle` (the artefacts of one file), only the chain members in that file count.
+    """
+    members = [c for c in chain if bundle is None or c in bundle]
+    return len(members) > 1 and members != sorted(members)
 
 
 def _cn(artefact: Artefact) -> str | None:

@@ -70,6 +70,12 @@ def test_bundle_in_any_file_order_yields_leaf_first_chain(bundle: str) -> None:
     assert chain[-1].subject == chain[-1].issuer
 
 
+def test_chain_order_is_reported_for_a_pem_file_in_the_wrong_order_only() -> None:
+    assert "chain-order" in codes(run("server.csr.pem", "chain-out-of-order.pem"))
+    assert "chain-order" not in codes(run("server.csr.pem", "fullchain.pem"))
+    assert "chain-order" not in codes(run("server.csr.pem", "chain.p7b"))
+
+
 def test_pkcs12_without_password_and_with_password() -> None:
     assert run("server-nopass.p12").verdict is Verdict.MATCH
     assert run("server-password.p12", password=b"throwaway-p12").verdict is Verdict.MATCH
