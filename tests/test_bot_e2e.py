@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ from bot_e2e_support import (
 )
 from slack_standin import BOT_TOKEN, SlackStandIn
 
+from bot.store import Store
 from handlers.ports import ACTION_SHOW_CA_NOTE, ACTION_SHOW_DETAIL
 
 CSR = vector("server.csr.pem")
@@ -198,16 +201,36 @@ def test_slack_retries_of_one_event_produce_one_reply(
     assert len(standin.calls_to("chat.postMessage")) == 1
 
 
-def test_two_processes_on_one_database_reply_once(standin: SlackStandIn, db_url: str) -> None:
-    one = start_bot(settings_for(standin, db_url, "certmatch_"))
-    two = start_bot(settings_for(standin, db_url, "certmatch_"))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_db(request: pytest.FixtureRequest, db_url: str) -> Iterator[tuple[str, str]]:
+    """(database URL, table prefix) on SQLite and on this machine's PostgreSQL."""
+    if request.param == "sqlite":
+        yield db_url, "certmatch_"
+        return
+    url = os.environ.get("CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    prefix = f"e{uuid.uuid4().hex[:12]}_"
+    yield url, prefix
+    Store(url, prefix).drop_tables()
+
+
+def test_two_processes_on_one_database_reply_once_per_event(
+    standin: SlackStandIn, shared_db: tuple[str, str]
+) -> None:
+    url, prefix = shared_db
+    one = start_bot(settings_for(standin, url, prefix))
+    two = start_bot(settings_for(standin, url, prefix))
     try:
-        payload = message_event(files=[standin.add_file("tomcat.csr", CSR)])
-        one.send_event(payload)
-        two.send_event(payload, retry_num=1)
-        standin.wait_for(lambda s: len(s.posts()) == 1)
+        payloads = [message_event(files=[standin.add_file(f"t{i}.csr", CSR)]) for i in range(3)]
+        for payload in payloads:
+            # Both instances get every event, the second as Slack's retry would arrive.
+            one.send_event(payload)
+            two.send_event(payload, retry_num=1)
+            one.send_event(payload, retry_num=2)
+        standin.wait_for(lambda s: len(s.posts()) == 3)
         _settle(standin, 1.0)
-        assert len(standin.calls_to("chat.postMessage")) == 1
+        threads = sorted(p["thread_ts"] for p in standin.posts())
+        assert threads == sorted(p["event"]["ts"] for p in payloads)
+        assert len(standin.calls_to("chat.postMessage")) == 3
     finally:
         one.stop()
         two.stop()
@@ -298,9 +321,10 @@ def test_garbage_file_gets_a_clear_message(bot: RunningBot, standin: SlackStandI
 # -- private keys -------------------------------------------------------------------------------
 
 
-def test_private_key_gets_an_exposure_warning_and_is_never_echoed_or_stored(
-    bot: RunningBot, standin: SlackStandIn, db_url: str
+def test_private_key_gets_an_exposure_warning_and_is_never_echoed_logged_or_stored(
+    bot: RunningBot, standin: SlackStandIn, db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     payload = message_event(text="here is the key\n" + PRIVATE_KEY.decode())
     bot.send_event(payload)
     standin.wait_for(lambda s: len(s.posts()) == 1)
@@ -316,6 +340,10 @@ def test_private_key_gets_an_exposure_warning_and_is_never_echoed_or_stored(
     raw += wal.read_bytes() if wal.exists() else b""
     assert not any(line.encode() in raw for line in body_lines)
     assert bot.store.thread_artefacts("T0EXAMPLE", "C0PKI", payload["event"]["ts"]) == []
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "checked team=" in logged  # the check was logged...
+    assert not any(line in logged for line in body_lines)  # ...without the key
+    assert BOT_TOKEN not in logged
 
 
 # -- /certmatch, the form, the shortcut, buttons, App Home ------------------------------------
