@@ -568,6 +568,23 @@ def _chain_findings(ctx: CheckContext, m: MatchResult) -> list[Finding]:
     return out
 
 
+def _requesters_among_themselves(arts: Sequence[Artefact]) -> str:
+    """Without a certificate, still say whether the CSRs/keys given belong together."""
+    groups: dict[str, list[str]] = {}
+    for a in arts:
+        if is_requester(a) and a.kind is not ArtefactKind.HASH and a.key.match_id is not None:
+            groups.setdefault(a.key.match_id, []).append(a.source)
+    if len(groups) == 1 and len(next(iter(groups.values()))) > 1:
+        return f" {' and '.join(next(iter(groups.values())))} share one key."
+    if len(groups) > 1:
+        return (
+            " The CSRs/keys given do not all share one key: "
+            + "; ".join(", ".join(names) for names in groups.values())
+            + " (each group shares a key)."
+        )
+    return ""
+
+
 def _nothing_to_compare(ctx: CheckContext, m: MatchResult) -> list[Finding]:
     arts = ctx.artifacts
     if not arts:
@@ -579,7 +596,7 @@ def _nothing_to_compare(ctx: CheckContext, m: MatchResult) -> list[Finding]:
     if has_cert:
         message = "Only certificates were given: no CSR, key or modulus md5 to compare them with."
     elif has_requester:
-        message = "No certificate was given to compare with."
+        message = "No certificate was given to compare with." + _requesters_among_themselves(arts)
     else:
         return []
     return [

@@ -264,3 +264,11 @@ def test_two_different_csrs_in_pem_and_der_files_are_not_taken_for_certificates(
     )
     assert "ca-as-leaf" not in codes(report)
     assert report.verdict is Verdict.INCOMPLETE
+
+
+def test_without_a_certificate_csr_and_key_are_still_compared() -> None:
+    key = new_key("ec256")
+    together = run([csr_artefact(make_csr(key)), key_artefact(key)])
+    assert "server.csr and server.key share one key" in finding(together, "nothing-to-compare")[0]
+    apart = run([csr_artefact(make_csr(new_key("ec256"))), key_artefact(key)])
+    assert "do not all share one key" in finding(apart, "nothing-to-compare")[0]

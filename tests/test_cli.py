@@ -214,3 +214,13 @@ def test_scan_subcommand_is_dispatched(capsys: pytest.CaptureFixture[str]) -> No
     code = main(["scan", "--json", str(VECTORS / "uc")])
     assert code in (0, 1, 2)
     assert "artifacts" in json.loads(capsys.readouterr().out)
+
+
+def test_oversized_file_is_refused_quickly_with_bounded_reading(tmp_path: Path) -> None:
+    pile = tmp_path / "pile.pem"
+    block = (VECTORS / "server.cert.pem").read_bytes()
+    pile.write_bytes(block * (6 * 1024 * 1024 // len(block) + 1))
+    result = cli("--json", str(pile))
+    doc = json.loads(result.stdout)
+    assert result.returncode == 2 and doc["verdict"] == "error"
+    assert "limit" in doc["problems"][0]["message"]
