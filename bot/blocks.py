@@ -198,10 +198,10 @@ def build_report_blocks(
     findings = findings_text(report)
     if findings:
         blocks.append(_section(findings))
-    problem_lines = [f"{escape(p.source)}: {escape(p.message)}" for p in report.problems]
-    problem_lines += [escape(n) for n in notes]
-    if problem_lines:
-        blocks.append(_context(":information_source: " + "\n".join(problem_lines)))
+    # report.problems are already findings (unreadable-input, key-encrypted, ...); notes are
+    # what happened before the engine saw anything (a file too large or not downloadable).
+    if notes:
+        blocks.append(_context(":warning: " + "\n".join(escape(n) for n in notes)))
     buttons = []
     if detail_key is not None:
         buttons.append(

@@ -24,7 +24,7 @@ from bot.files import FileProblem, SlackFileFetcher
 from bot.store import Store, storable
 from certmatch.check import PROFILE_NAMES, check
 from certmatch.load import Input, contains_material
-from certmatch.model import ArtefactKind, InputProblem
+from certmatch.model import ArtefactKind
 from certmatch.render import render_text
 from handlers.ports import Reply, SlackMessage
 
@@ -151,11 +151,9 @@ class Service:
 
         profile = self.channel_profile(message.team, message.channel)
         memory = self._memory_inputs(message)
-        report = check(
-            memory + inputs,
-            profile=profile,
-            problems=[InputProblem(p.name, p.message) for p in fetch_problems],
-        )
+        # Files that could not be fetched are reported in our own words (they need a Slack-side
+        # fix, not a different file), next to the report rather than inside it.
+        report = check(memory + inputs, profile=profile)
         current = [a for a in report.artifacts if MEMORY_MARK not in a.source]
         if quiet and not loud and not current:
             # Files that turned out to hold nothing (a log, a screenshot without a name).
@@ -175,7 +173,9 @@ class Service:
         )
         return Reply(
             text=blocks.fallback_text(report),
-            blocks=blocks.build_report_blocks(report, detail_key=detail_key),
+            blocks=blocks.build_report_blocks(
+                report, detail_key=detail_key, notes=[p.message for p in fetch_problems]
+            ),
             private_key=blocks.has_private_key(report),
         )
 

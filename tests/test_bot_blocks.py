@@ -113,11 +113,12 @@ def test_fallback_text_is_plain_and_escaped() -> None:
     assert text == "certmatch: Mismatch: a &lt;b&gt; &amp; c"
 
 
-def test_problems_and_notes_appear_as_context() -> None:
+def test_fetch_notes_appear_as_context_and_problems_only_once_as_findings() -> None:
     report = _report(problems=(InputProblem("junk.bin", "not a certificate"),))
     blocks = build_report_blocks(report, notes=["big.p7b was too large"])
     context = [b for b in blocks if b["type"] == "context"][-1]["elements"][0]["text"]
-    assert "junk.bin: not a certificate" in context and "big.p7b was too large" in context
+    assert "big.p7b was too large" in context
+    assert "not a certificate" not in json.dumps(blocks)  # the engine made it a finding already
 
 
 def test_long_reports_stay_within_block_kit_limits() -> None:

@@ -298,6 +298,21 @@ def test_oversized_file_is_refused_without_download(bot: RunningBot, standin: Sl
     assert standin.calls_to("download") == []
 
 
+def test_oversized_file_next_to_a_good_one_is_noted_and_the_good_one_checked(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    files = [
+        standin.add_file("tomcat.csr", CSR),
+        standin.add_file("huge.p7b", b"x", size=9_000_000),
+    ]
+    bot.send_event(message_event(files=files))
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    post = post_text(standin.posts()[0])
+    assert f"MD5(stdin)= {MD5}" in post
+    assert "huge.p7b is 9,000,000 bytes" in post
+    assert len(standin.calls_to("download")) == 1
+
+
 def test_sign_in_page_tells_the_admin_to_add_files_read(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
