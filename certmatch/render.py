@@ -53,7 +53,8 @@ def render_text(report: Report, *, ca_note: bool = False) -> str:
         lines += ["", "Chain (server certificate first, by signature)"]
         for depth, c in enumerate(report.chain):
             a = report.artifacts[c]
-            lines.append(f"  {'  ' * depth}[{c}] {a.subject}  ({a.source})")
+            indent = "  " + "  " * depth
+            lines += _wrap(f"[{c}] {a.subject}  ({a.source})", indent, indent + "    ")
     if report.commands:
         lines += ["", "Confirm with openssl (the same key prints the same hash)"]
         lines += [f"  $ {c}" for c in report.commands]
