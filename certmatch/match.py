@@ -127,19 +127,20 @@ def _pick_requested(
     partners: dict[int, list[int]],
     leaf: int | None,
 ) -> int | None:
+    """The CSR (else key/hash) the leaf is compared with: a diff needs a CSR, so a CSR that
+    looks like the leaf's request (same CN) wins over a key that merely shares its key."""
     if not requesters:
         return None
     csrs = [r for r in requesters if artefacts[r].kind is ArtefactKind.CSR]
     if leaf is not None:
-        for group in (csrs, requesters):
-            for r in group:
-                if leaf in partners[r]:
-                    return r
-        # No CSR shares the leaf's key: compare with the CSR that looks like its request.
         cn = _cn(artefacts[leaf])
-        for r in csrs:
-            if cn is not None and _cn(artefacts[r]) == cn:
-                return r
+        for found in (
+            next((r for r in csrs if leaf in partners[r]), None),
+            next((r for r in csrs if cn is not None and _cn(artefacts[r]) == cn), None),
+            next((r for r in requesters if leaf in partners[r]), None),
+        ):
+            if found is not None:
+                return found
     return (csrs or list(requesters))[0]
 
 

@@ -166,3 +166,12 @@ def test_pairing_cost_is_linear_in_the_number_of_artefacts() -> None:
     m = match(arts)
     assert time.perf_counter() - started < 2.0
     assert len(m.pairs) == 20_000 and all(p.match for p in m.pairs)
+
+
+def test_key_matched_leaf_is_still_diffed_against_the_csr_of_the_same_cn() -> None:
+    pki = make_pki()
+    key = new_key("ec256")
+    cert = cert_artefact(issue(make_csr(key), pki))
+    regenerated = csr_artefact(make_csr(new_key("ec256")))
+    m = match([key_artefact(key), regenerated, cert])
+    assert m.leaf == 2 and m.requested == 1
