@@ -58,10 +58,10 @@ def _command(a: Artefact, path: str | None, position: int) -> str:
     quoted = shlex.quote(path if path is not None else _PLACEHOLDER[a.kind])
     rsa = a.key.modulus_md5 is not None
     if a.kind is ArtefactKind.CSR:
-        source = _reader("req", a.container, quoted)
-        return (
-            f"{source} -noout -modulus | {_MD5}" if rsa else f"{source} -noout -pubkey | {_SHA256}"
-        )
+        # The vendor note's own form: `openssl req -noout -modulus -in tomcat.csr | openssl md5`.
+        if rsa:
+            return f"{_reader('req', '-noout -modulus', a.container, quoted)} | {_MD5}"
+        return f"{_reader('req', '-noout -pubkey', a.container, quoted)} | {_SHA256}"
     if a.kind is ArtefactKind.CERTIFICATE:
         return _certificate(a, quoted, position, rsa)
     if a.kind is ArtefactKind.PRIVATE_KEY:
@@ -84,28 +84,33 @@ def _command(a: Artefact, path: str | None, position: int) -> str:
     return f"openssl pkey -pubin{inform} -in {quoted} -outform DER | openssl dgst -sha256"
 
 
-def _reader(tool: str, container: str, quoted: str) -> str:
-    """`openssl x509|req ... -in FILE` reading PEM, DER or a bare base64 body."""
+def _reader(tool: str, options: str, container: str, quoted: str) -> str:
+    """`openssl x509|req OPTIONS -in FILE` reading PEM, DER or a bare base64 body."""
     if container == "der":
-        return f"openssl {tool} -inform DER -in {quoted}"
+        return f"openssl {tool} -inform DER {options} -in {quoted}"
     if container == "base64":
         # The body may be one line or wrapped at any width: join it before decoding.
-        return f"tr -d ' \\t\\r\\n' < {quoted} | openssl base64 -d -A | openssl {tool} -inform DER"
-    return f"openssl {tool} -in {quoted}"
+        return (
+            f"tr -d ' \\t\\r\\n' < {quoted} | openssl base64 -d -A"
+            f" | openssl {tool} -inform DER {options}"
+        )
+    return f"openssl {tool} {options} -in {quoted}"
 
 
 def _certificate(a: Artefact, quoted: str, position: int, rsa: bool) -> str:
-    finish = f"-noout -modulus | {_MD5}" if rsa else f"-noout -pubkey | {_SHA256}"
+    options = "-noout -modulus" if rsa else "-noout -pubkey"
+    digest = _MD5 if rsa else _SHA256
     if a.container == "pkcs12":
-        return f"openssl pkcs12 -in {quoted} -nokeys -clcerts | openssl x509 {finish}"
+        return f"openssl pkcs12 -in {quoted} -nokeys -clcerts | openssl x509 {options} | {digest}"
     if a.container == "pkcs7":
         # A .p7b may be DER or PEM; try DER first, quietly, then PEM.
         listing = (
             f"(openssl pkcs7 -inform DER -print_certs -in {quoted} 2>/dev/null"
             f" || openssl pkcs7 -print_certs -in {quoted})"
         )
-        return f"{listing} | awk '{_CERT_BEGIN}{{n++}} n=={position}' | openssl x509 {finish}"
+        pick = f"awk '{_CERT_BEGIN}{{n++}} n=={position}'"
+        return f"{listing} | {pick} | openssl x509 {options} | {digest}"
     if a.container == "pem" and position > 1:
         pick = f"awk '{_CERT_BEGIN}{{n++}} n=={position}' {quoted}"
-        return f"{pick} | openssl x509 {finish}"
-    return f"{_reader('x509', a.container, quoted)} {finish}"
+        return f"{pick} | openssl x509 {options} | {digest}"
+    return f"{_reader('x509', options, a.container, quoted)} | {digest}"
