@@ -317,10 +317,16 @@ def build_check_modal(channel_id: str, response_url: str | None) -> dict[str, An
                 "block_id": MODAL_TEXT_BLOCK,
                 "optional": True,
                 "label": {"type": "plain_text", "text": "Or paste PEM text / openssl md5 lines"},
+                # Slack caps this field at 3000 characters: about one CSR and one certificate.
+                "hint": {
+                    "type": "plain_text",
+                    "text": "Up to 3000 characters; attach files for bundles and chains.",
+                },
                 "element": {
                     "type": "plain_text_input",
                     "action_id": MODAL_TEXT_ACTION,
                     "multiline": True,
+                    "max_length": 3000,
                 },
             },
             _context("Do not paste private keys. The answer is posted to the channel."),

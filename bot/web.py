@@ -40,11 +40,23 @@ def wsgi_app(app: App) -> WSGIApplication:
         except ValueError:
             length = 0
         if length > MAX_BODY_BYTES:
+            _discard(environ, length)
             start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
             return [b"request too large"]
         return bolt(environ, start_response)
 
     return application
+
+
+def _discard(environ: WSGIEnvironment, length: int) -> None:
+    # Read (and drop) a bounded amount so the client sees the 413 instead of a reset connection.
+    stream = environ["wsgi.input"]
+    remaining = min(length, 16 * MAX_BODY_BYTES)
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 65536))
+        if not chunk:
+            return
+        remaining -= len(chunk)
 
 
 def create_wsgi_app(settings: Settings | None = None) -> WSGIApplication:

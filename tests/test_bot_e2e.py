@@ -274,6 +274,13 @@ def test_a_failing_listener_still_tells_the_user(bot: RunningBot, standin: Slack
     assert "Traceback" not in post_text(post)
 
 
+def test_oversized_request_body_is_refused(bot: RunningBot, standin: SlackStandIn) -> None:
+    payload = message_event(text="x" * (2 * 1024 * 1024))
+    assert bot.send_event(payload).status == 413
+    _settle(standin)
+    assert standin.calls_to("chat.postMessage") == []
+
+
 def test_url_verification_and_healthz(bot: RunningBot) -> None:
     challenge = {
         "token": "x",
