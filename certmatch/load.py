@@ -106,9 +106,12 @@ _Loader = Callable[[], list[Artefact]]
 
 _BASE64_RUN = re.compile(r"(?:^[A-Za-z0-9+/=]{16,}[ \t]*(?:\n|\Z))+", re.MULTILINE)
 _MIN_BARE_BASE64 = 100  # characters; the smallest certificate or CSR is several hundred
-_LONG_BASE64 = re.compile(r"[A-Za-z0-9+/]{200,}|(?:^[A-Za-z0-9+/=]{40,}[ \t]*\n){3,}", re.MULTILINE)
+# Lookbehinds anchor each match at the start of a run, keeping the scans linear.
+_LONG_BASE64 = re.compile(
+    r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{200,}|(?:^[A-Za-z0-9+/=]{40,}[ \t]*\n){3,}", re.MULTILINE
+)
 _ARMOUR_OR_HASH = re.compile(
-    r"-+[ \t]*(?:BEGIN|END)[ \t]+[A-Z0-9]"
+    r"(?<!-)-+[ \t]*(?:BEGIN|END)[ \t]+[A-Z0-9]"
     r"|^(?:MD5)?[ \t]*\([^)\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{32}[ \t]*$"
     r"|^[ \t]*Modulus[ \t]*=",
     re.MULTILINE,

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 
 # Leading dashes: any run; trailing: at most five, so "-----END X----------BEGIN Y-----"
 # (blocks glued on one line) still yields both armour lines.
-# A line may also start with BEGIN/END when its leading dashes were lost.
+# A line may also start with BEGIN/END when its leading dashes were lost. `(?<!-)` makes a
+# match start only where a run of dashes starts: without it a long run of dashes is rescanned
+# from every position (quadratic time on a hostile input).
 ARMOUR = re.compile(
-    r"(?:-+[ \t]*|^[ \t]*)(BEGIN|END)[ \t]+([A-Z0-9]+(?:[ \t]+[A-Z0-9]+)*)[ \t]*-{1,5}",
+    r"(?:(?<!-)-+[ \t]*|^[ \t]*)(BEGIN|END)[ \t]+([A-Z0-9]+(?:[ \t]+[A-Z0-9]+)*)[ \t]*-{1,5}",
     re.MULTILINE,
 )
-BEGIN = re.compile(r"(?:-+[ \t]*|^[ \t]*)BEGIN[ \t]+[A-Z0-9]", re.MULTILINE)
+BEGIN = re.compile(r"(?:(?<!-)-+[ \t]*|^[ \t]*)BEGIN[ \t]+[A-Z0-9]", re.MULTILINE)
 _PROC_TYPE = re.compile(r"Proc-Type:[ \t]*4[ \t]*,[ \t]*ENCRYPTED", re.IGNORECASE)
 _DEK_INFO = re.compile(r"DEK-Info:[ \t]*([A-Za-z0-9-]+)[ \t]*,[ \t]*([0-9A-Fa-f]+)", re.IGNORECASE)
 _HEADER_LINE = re.compile(r"^[ \t]*[A-Za-z][A-Za-z0-9-]*:.*$", re.MULTILINE)

@@ -8,7 +8,7 @@ import pytest
 
 from certmatch.errors import InputTooLargeError, UnusableInputError
 from certmatch.limits import DEFAULT_LIMITS, Limits
-from certmatch.load import Input, load
+from certmatch.load import Input, contains_material, load
 from certmatch.model import ArtefactKind
 from tests.vector_files import load_vector, read
 from tests.vectors.generate import pem_pile, pkcs7_with_certificates
@@ -112,3 +112,22 @@ def test_unwrapped_cryptography_error_keeps_its_cause() -> None:
     with pytest.raises(UnusableInputError) as raised:
         load_vector("corrupted-base64.cert.pem")
     assert raised.value.__cause__ is not None
+
+
+@pytest.mark.parametrize(
+    ("label", "data"),
+    [
+        ("a run of dashes", b"-" * 4_000_000),
+        ("lines of dashes", (b"-" * 60 + b"\n") * 65_000),
+        ("one base64 line", b"A" * 4_000_000),
+        ("base64 runs just too short", (b"A" * 199 + b" ") * 20_000),
+        ("quote markers", b"> " * 2_000_000),
+        ("HTML entities", b"&amp;" * 800_000),
+    ],
+)
+def test_hostile_text_just_under_the_size_cap_is_handled_quickly(label: str, data: bytes) -> None:
+    started = time.monotonic()
+    with pytest.raises(UnusableInputError):
+        load(Input(label, data))
+    assert contains_material(data.decode()) in (True, False)
+    assert time.monotonic() - started < 3.0
