@@ -7,7 +7,6 @@ never a code. Every hint says what a person can do next.
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import PurePath
@@ -65,32 +64,18 @@ def get_profile(name: str) -> Profile:
     if name == "generic":
         return GENERIC
     if name == "cisco-uc":
-        module = _optional_module("certmatch.profiles.cisco_uc")
-        profile = getattr(module, "PROFILE", None)
-        if not isinstance(profile, Profile):
-            raise ValueError("the cisco-uc profile is not available in this installation")
-        return profile
+        # Imported here, not at the top: cisco_uc imports this module (non_modulus_reason).
+        from certmatch.profiles.cisco_uc import PROFILE
+
+        return PROFILE
     raise ValueError(f"unknown profile {name!r}: choose one of {', '.join(PROFILE_NAMES)}")
 
 
-def _optional_module(dotted: str) -> object | None:
-    """Import a module written in parallel by another engineer, or None while it is absent."""
-    try:
-        return importlib.import_module(dotted)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and dotted.startswith(exc.name):
-            return None
-        raise
-
-
 def ca_note_for(ctx: CheckContext, findings: Sequence[Finding]) -> str | None:
-    """certmatch.ca_note.ca_note(ctx, findings) when that module exists."""
-    module = _optional_module("certmatch.ca_note")
-    writer = getattr(module, "ca_note", None)
-    if not callable(writer):
-        return None
-    note = writer(ctx, findings)
-    return note if isinstance(note, str) else None
+    """The re-issue request to the CA, for every profile (see certmatch.ca_note)."""
+    from certmatch.ca_note import ca_note
+
+    return ca_note(ctx, findings)
 
 
 def sort_findings(findings: Sequence[Finding]) -> tuple[Finding, ...]:
