@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import PurePath
 
+from certmatch.ca_note import ca_note
 from certmatch.context import CheckContext, Profile
 from certmatch.diff import san_key
 from certmatch.match import MatchResult, common_name, is_requester, match, order_differs
@@ -73,8 +74,6 @@ def get_profile(name: str) -> Profile:
 
 def ca_note_for(ctx: CheckContext, findings: Sequence[Finding]) -> str | None:
     """The re-issue request to the CA, for every profile (see certmatch.ca_note)."""
-    from certmatch.ca_note import ca_note
-
     return ca_note(ctx, findings)
 
 
