@@ -45,6 +45,11 @@ _SKIPPED_EXTENSIONS = frozenset(
      ".docx", ".xlsx", ".pptx", ".zip", ".gz", ".tgz"}
 )  # fmt: skip
 _PURGE_EVERY_SECONDS = 3600.0
+MEMORY_DOWN_NOTE = (
+    "certmatch's database is unavailable right now: this reply covers only this message, it "
+    "will not be remembered for the thread, and the detail buttons are missing. Nothing to do on "
+    "your side; it recovers by itself."
+)
 
 
 def _extension(name: str) -> str:
@@ -77,13 +82,23 @@ class Service:
     # -- CertmatchService -------------------------------------------------------------------------
 
     def claim(self, key: str) -> bool:
-        return self.store.claim(key)
+        try:
+            return self.store.claim(key)
+        except Exception:
+            # Without the database a duplicate reply is possible, a lost answer certain: answer.
+            logger.exception("event store unavailable; answering %s without de-duplication", key)
+            return True
 
     def profile_names(self) -> Sequence[str]:
         return PROFILE_NAMES
 
     def channel_profile(self, team: str, channel: str) -> str:
-        return self.store.channel_profile(team, channel) or self.settings.default_profile
+        try:
+            chosen = self.store.channel_profile(team, channel)
+        except Exception:
+            logger.exception("profile store unavailable; using the default profile")
+            chosen = None
+        return chosen or self.settings.default_profile
 
     def set_channel_profile(self, team: str, channel: str, profile: str) -> str | None:
         if profile not in PROFILE_NAMES:
@@ -150,7 +165,12 @@ class Service:
             )
 
         profile = self.channel_profile(message.team, message.channel)
-        memory = self._memory_inputs(message)
+        notes = [p.message for p in fetch_problems]
+        try:
+            memory = self._memory_inputs(message)
+        except Exception:
+            logger.exception("thread memory unavailable")
+            memory, notes = [], [*notes, MEMORY_DOWN_NOTE]
         # Files that could not be fetched are reported in our own words (they need a Slack-side
         # fix, not a different file), next to the report rather than inside it.
         report = check(memory + inputs, profile=profile)
@@ -158,9 +178,17 @@ class Service:
         if quiet and not loud and not current:
             # Files that turned out to hold nothing (a log, a screenshot without a name).
             return None
-        self._remember(message, current)
-        detail_key = uuid.uuid4().hex
-        self.store.save_detail(detail_key, render_text(report), report.ca_note)
+        new_key = uuid.uuid4().hex
+        detail_key: str | None = new_key
+        try:
+            self._remember(message, current)
+            self.store.save_detail(new_key, render_text(report), report.ca_note)
+        except Exception:
+            # The answer matters more than the memory: reply without buttons, say why.
+            logger.exception("could not store the check")
+            detail_key = None
+            if MEMORY_DOWN_NOTE not in notes:
+                notes.append(MEMORY_DOWN_NOTE)
         logger.info(
             "checked team=%s channel=%s thread=%s kinds=%s memory=%d verdict=%s ms=%d",
             message.team,
@@ -173,9 +201,7 @@ class Service:
         )
         return Reply(
             text=blocks.fallback_text(report),
-            blocks=blocks.build_report_blocks(
-                report, detail_key=detail_key, notes=[p.message for p in fetch_problems]
-            ),
+            blocks=blocks.build_report_blocks(report, detail_key=detail_key, notes=notes),
             private_key=blocks.has_private_key(report),
         )
 

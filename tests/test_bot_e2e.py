@@ -264,14 +264,43 @@ def test_rate_limited_post_is_retried_after_retry_after(
     assert calls[1].at - calls[0].at >= 0.9  # waited for Retry-After
 
 
-def test_a_failing_listener_still_tells_the_user(bot: RunningBot, standin: SlackStandIn) -> None:
-    # A Web API failure that is not retried (files.info error is a problem, so break the store).
-    bot.store.drop_tables()
-    bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
+def test_a_listener_failing_after_the_ack_still_tells_the_user(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    # Slack rejects the reply itself (not retryable): the error handler apologises in the thread.
+    standin.fail_next("chat.postMessage", 200, body={"ok": False, "error": "invalid_blocks"})
+    payload = message_event(files=[standin.add_file("tomcat.csr", CSR)])
+    bot.send_event(payload)
     standin.wait_for(lambda s: len(s.posts()) == 1)
     post = standin.posts()[0]
+    assert post["thread_ts"] == payload["event"]["ts"]
     assert "Sorry, certmatch failed" in post["text"]
     assert "Traceback" not in post_text(post)
+
+
+def test_expired_trigger_for_the_form_is_answered_through_response_url(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    standin.fail_next("views.open", 200, body={"ok": False, "error": "expired_trigger_id"})
+    assert bot.send_command(command_form("", standin)).status == 200
+    calls = standin.wait_for_calls("response_url")
+    assert calls[0].args["response_type"] == "ephemeral"
+    assert "Sorry, certmatch failed" in calls[0].args["text"]
+
+
+def test_database_outage_still_answers_with_a_note_and_recovers(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    bot.store.drop_tables()  # as if the database went away
+    bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    first = post_text(standin.posts()[0])
+    assert f"MD5(stdin)= {MD5}" in first and "database is unavailable" in first
+    bot.store.create_tables()  # the database is back; no restart
+    bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
+    standin.wait_for(lambda s: len(s.posts()) == 2)
+    second = post_text(standin.posts()[1])
+    assert "database is unavailable" not in second and ACTION_SHOW_DETAIL in second
 
 
 def test_oversized_request_body_is_refused(bot: RunningBot, standin: SlackStandIn) -> None:
