@@ -53,7 +53,7 @@ def machine() -> dict[str, str]:
 # --- process tree memory -------------------------------------------------------------------
 
 
-def _tree_rss_kib(pid: int) -> int:
+def tree_rss_kib(pid: int) -> int:
     """Sum of VmRSS over `pid` and its descendants (the scan's worker processes included)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -90,7 +90,7 @@ def run_measured(cmd: list[str], **kwargs: Any) -> tuple[float, int, int]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss_kib(proc.pid))
+            peak = max(peak, tree_rss_kib(proc.pid))
             done.wait(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -255,7 +255,8 @@ def table(results: dict[str, Any]) -> str:
     if bot:
         for row in bot["rows"]:
             lines.append(
-                f"| bot, {row['concurrency']} concurrent, {row['seconds']:.0f} s "
+                f"| bot ({row.get('server', '?')}), {row['concurrency']} concurrent, "
+                f"{row['seconds']:.0f} s "
                 f"| {row['events_per_s']:.0f} events/s; ack p50 {row['ack_p50_ms']:.1f} / "
                 f"p99 {row['ack_p99_ms']:.1f} ms; reply p50 {row['reply_p50_ms']:.0f} / "
                 f"p95 {row['reply_p95_ms']:.0f} ms; RSS {row['rss_start_mib']:.0f} -> "
@@ -277,6 +278,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=300, help="files in the openssl loop sample")
     parser.add_argument("--bot-seconds", type=float, default=60.0, help="load duration per level")
     parser.add_argument("--concurrency", default="1,8,32", help="bot concurrent deliveries")
+    parser.add_argument(
+        "--bot-server",
+        choices=("gunicorn", "python"),
+        default="gunicorn",
+        help="the Procfile's web: line (default) or `python -m bot`",
+    )
     parser.add_argument("--only", choices=("pair", "scan", "bot"), action="append")
     args = parser.parse_args(argv)
     parts = set(args.only or ("pair", "scan", "bot"))
@@ -296,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("part 3: bot under load ...", file=sys.stderr)
             levels = [int(c) for c in args.concurrency.split(",")]
-            results["bot"] = bench_bot(levels, args.bot_seconds)
+            results["bot"] = bench_bot(levels, args.bot_seconds, args.bot_server)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     print(table(results))
