@@ -27,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from slack_standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn  # noqa: E402
+from slack_standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn  # type: ignore[import-not-found]  # noqa: E402
 
 from bench.corpus import OUT  # noqa: E402
 
@@ -225,7 +225,7 @@ def _level(concurrency: int, seconds: float, text: str, server: str) -> dict[str
         db.unlink(missing_ok=True)
     in_window = [at for at in replies.values() if at <= load_end]
     reply_latency = [replies[ts] - sent[ts] for ts in replies]
-    row = {
+    row: dict[str, Any] = {
         "concurrency": concurrency,
         "seconds": load_seconds,
         "events_sent": len(sent),
