@@ -150,7 +150,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _level(concurrency: int, seconds: float, text: str, server: str) -> dict[str, Any]:
+def _level(concurrency: int, seconds: float, text: str, server: str, rate: float) -> dict[str, Any]:
     standin = SlackStandIn().start()
     db = OUT / f"bot-load-{concurrency}.sqlite3"
     db.unlink(missing_ok=True)
@@ -169,12 +169,22 @@ def _level(concurrency: int, seconds: float, text: str, server: str) -> dict[str
             conn.getresponse().read()
         standin.wait_for_calls("chat.postMessage", 3, timeout=20)
         rss_start = _rss_mib(proc.pid)
-        stop_at = time.monotonic() + seconds
+        began = time.monotonic()
+        stop_at = began + seconds
+        slots = itertools.count()
 
         def client() -> None:
             nonlocal failures
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             while time.monotonic() < stop_at:
+                if rate > 0:
+                    # paced: event k is due at k/rate; a client that is late sends at once
+                    due = began + next(slots) / rate
+                    delay = due - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                    if time.monotonic() >= stop_at:
+                        break
                 body, ts = _event(text, run)
                 started = time.time()
                 try:
@@ -196,7 +206,6 @@ def _level(concurrency: int, seconds: float, text: str, server: str) -> dict[str
             conn.close()
 
         threads = [threading.Thread(target=client) for _ in range(concurrency)]
-        began = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -227,6 +236,7 @@ def _level(concurrency: int, seconds: float, text: str, server: str) -> dict[str
     reply_latency = [replies[ts] - sent[ts] for ts in replies]
     row: dict[str, Any] = {
         "concurrency": concurrency,
+        "offered_per_s": rate or None,
         "seconds": load_seconds,
         "events_sent": len(sent),
         "replies": len(replies),
@@ -251,12 +261,21 @@ def _level(concurrency: int, seconds: float, text: str, server: str) -> dict[str
     return row
 
 
-def bench_bot(levels: list[int], seconds: float, server: str = "gunicorn") -> dict[str, Any]:
+def bench_bot(
+    levels: list[int],
+    seconds: float,
+    server: str = "gunicorn",
+    rates: tuple[float, ...] = (110.0, 0.0),
+) -> dict[str, Any]:
+    """Each level at the target's offered rate (paced), then unpaced (closed loop, saturation)."""
     text = _text()
     rows = []
-    for concurrency in levels:
-        print(f"  {server}: {concurrency} concurrent for {seconds:.0f} s ...", file=sys.stderr)
-        row = _level(concurrency, seconds, text, server)
+    for concurrency, rate in itertools.product(levels, rates):
+        offered = f"{rate:.0f}/s offered" if rate else "as fast as acknowledged"
+        print(
+            f"  {server}: {concurrency} concurrent, {offered}, {seconds:.0f} s ...", file=sys.stderr
+        )
+        row = _level(concurrency, seconds, text, server, rate)
         row["server"] = server
         rows.append(row)
     return {

@@ -256,7 +256,12 @@ def table(results: dict[str, Any]) -> str:
         for row in bot["rows"]:
             lines.append(
                 f"| bot ({row.get('server', '?')}), {row['concurrency']} concurrent, "
-                f"{row['seconds']:.0f} s "
+                + (
+                    f"{row['offered_per_s']:.0f}/s offered"
+                    if row.get("offered_per_s")
+                    else "unpaced"
+                )
+                + f", {row['seconds']:.0f} s "
                 f"| {row['events_per_s']:.0f} events/s; ack p50 {row['ack_p50_ms']:.1f} / "
                 f"p99 {row['ack_p99_ms']:.1f} ms; reply p50 {row['reply_p50_ms']:.0f} / "
                 f"p95 {row['reply_p95_ms']:.0f} ms; RSS {row['rss_start_mib']:.0f} -> "
@@ -278,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=300, help="files in the openssl loop sample")
     parser.add_argument("--bot-seconds", type=float, default=60.0, help="load duration per level")
     parser.add_argument("--concurrency", default="1,8,32", help="bot concurrent deliveries")
+    parser.add_argument(
+        "--bot-rates",
+        default="110,0",
+        help="offered events/s per level; 0 = unpaced closed loop (default 110,0: the 100/s target plus headroom)",
+    )
     parser.add_argument(
         "--bot-server",
         choices=("gunicorn", "python"),
@@ -303,7 +313,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("part 3: bot under load ...", file=sys.stderr)
             levels = [int(c) for c in args.concurrency.split(",")]
-            results["bot"] = bench_bot(levels, args.bot_seconds, args.bot_server)
+            results["bot"] = bench_bot(
+                levels,
+                args.bot_seconds,
+                args.bot_server,
+                tuple(float(r) for r in args.bot_rates.split(",")),
+            )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     print(table(results))
