@@ -47,6 +47,8 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "openssl": openssl,
         "kernel": platform.release(),
+        # the machine is shared: the load before the run says how quiet it was
+        "loadavg_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -219,7 +221,8 @@ def bench_scan(sizes: list[int], repeat: int, sample: int) -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
-        f"machine: {m['nproc']} cores ({m['cpu']}), Python {m['python']}, {m['openssl']}",
+        f"machine: {m['nproc']} cores ({m['cpu']}), Python {m['python']}, {m['openssl']}; "
+        f"load average {m['loadavg_start']} at start, {m.get('loadavg_end', '?')} at end",
         "",
         "| measurement | certmatch | baseline | ratio | target | met |",
         "|---|---|---|---|---|---|",
@@ -319,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.bot_server,
                 tuple(float(r) for r in args.bot_rates.split(",")),
             )
+    results["machine"]["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     print(table(results))
