@@ -36,6 +36,17 @@ def vector(name: str) -> bytes:
     return (VECTORS / name).read_bytes()
 
 
+def modulus_md5(pem_certificate: bytes) -> str:
+    """md5 of openssl's `Modulus=<HEX>` line for a PEM certificate: the value replies must show."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = x509.load_pem_x509_certificate(pem_certificate).public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    line = f"Modulus={key.public_numbers().n:X}\n".encode()
+    return hashlib.md5(line, usedforsecurity=False).hexdigest()
+
+
 def sign(body: bytes, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     base = b"v0:" + ts.encode() + b":" + body

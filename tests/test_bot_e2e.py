@@ -18,6 +18,7 @@ from bot_e2e_support import (
     command_form,
     message_event,
     message_shortcut,
+    modulus_md5,
     new_ts,
     post_text,
     settings_for,
@@ -35,7 +36,7 @@ CERT_DER = vector("server.cert.der")
 CERT_PEM = vector("server.cert.pem")
 REGENERATED_CSR = vector("server-regenerated.csr.pem")
 PRIVATE_KEY = vector("server.key.pem")
-MD5 = "f0e579a6a57e32465d7a87521b4a6c31"  # modulus md5 of the server key (openssl-equal)
+MD5 = modulus_md5(CERT_PEM)  # of the server key, as `openssl x509 -noout -modulus | openssl md5`
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import SIGNING_SECRET, RunningBot, message_event, vector
+from bot_e2e_support import SIGNING_SECRET, RunningBot, message_event, modulus_md5, vector
 from slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
 
 from bot.store import Store
@@ -155,7 +155,8 @@ def test_procfile_web_line_runs_under_gunicorn(tmp_path: Path, standin: SlackSta
         text = "```" + CSR.decode() + "```"
         assert client.send_event(message_event(text=text)).status == 200
         standin.wait_for(lambda s: len(s.posts()) == 1, timeout=15)
-        assert "MD5(stdin)= f0e579a6a57e32465d7a87521b4a6c31" in str(standin.posts()[0]["blocks"])
+        md5 = modulus_md5(vector("server.cert.pem"))
+        assert f"MD5(stdin)= {md5}" in str(standin.posts()[0]["blocks"])
     finally:
         _stop(process)
 
