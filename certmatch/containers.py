@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
+import threading
 import warnings
+from collections.abc import Callable
+from typing import TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
@@ -23,8 +27,19 @@ from certmatch.keys import RSA_PSS_OID_DER, key_info
 from certmatch.limits import Limits, check_count, check_der_shape
 from certmatch.model import Artefact
 
-# What cryptography raises for data it cannot use.
-CRYPTO_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, OverflowError)
+_T = TypeVar("_T")
+
+# What cryptography raises for data it cannot use (several x509 errors are bare Exceptions).
+CRYPTO_ERRORS = (
+    ValueError,
+    TypeError,
+    OverflowError,
+    UnsupportedAlgorithm,
+    InternalError,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
 
 _INTEGER, _BIT_STRING, _OCTET_STRING, _OID, _SEQUENCE = 0x02, 0x03, 0x04, 0x06, 0x30
 _CONTEXT_0 = 0xA0
@@ -190,22 +205,6 @@ def count_pkcs7_certificates(der: bytes) -> int | None:
     return None if elements is None else len(elements)
 
 
-def _pkcs7_certificates(der: bytes) -> list[x509.Certificate]:
-    """The bundle's certificates in file order.
-
-    Why not always pkcs7.load_der_pkcs7_certificates: `openssl crl2pkcs7` and AD CS write the
-    certificate SET in file order rather than DER's sorted order, which cryptography accepts
-    only with a warning (an error under `-W error`), and the file order is itself worth
-    reporting. BER bundles (indefinite lengths) still go through cryptography.
-    """
-    elements = pkcs7_certificate_elements(der)
-    if elements is not None:
-        return [x509.load_der_x509_certificate(element) for element in elements]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return pkcs7.load_der_pkcs7_certificates(der)
-
-
 def pkcs7_certificate_elements(der: bytes) -> list[bytes] | None:
     """Each certificate's DER in a definite-length PKCS#7 bundle; None when not walkable."""
     try:
@@ -252,8 +251,10 @@ def pkcs8_pss_spki(der: bytes) -> bytes | None:
 
 def _certificate(der: bytes, source: str, container: str) -> Artefact:
     try:
-        cert = x509.load_der_x509_certificate(der)
-        return from_certificate(cert, source, container)
+        artefact, notes = _parse_quietly(
+            lambda: from_certificate(x509.load_der_x509_certificate(der), source, container)
+        )
+        return dataclasses.replace(artefact, repairs=artefact.repairs + notes)
     except UnusableInputError as exc:
         if str(exc).startswith(source):
             raise
@@ -267,8 +268,10 @@ def _certificate(der: bytes, source: str, container: str) -> Artefact:
 
 def _csr(der: bytes, source: str, container: str) -> Artefact:
     try:
-        csr = x509.load_der_x509_csr(der)
-        return from_csr(csr, source, container)
+        artefact, notes = _parse_quietly(
+            lambda: from_csr(x509.load_der_x509_csr(der), source, container)
+        )
+        return dataclasses.replace(artefact, repairs=artefact.repairs + notes)
     except UnusableInputError as exc:
         if str(exc).startswith(source):
             raise
@@ -292,10 +295,28 @@ def _public_key(der: bytes, source: str, container: str, kind: DerKind) -> Artef
 
 
 def _pkcs7(der: bytes, source: str, limits: Limits) -> list[Artefact]:
-    if count_pkcs7_certificates(der) == 0:
+    """The bundle's certificates in file order.
+
+    Why not pkcs7.load_der_pkcs7_certificates first: `openssl crl2pkcs7` and AD CS write the
+    certificate SET in file order rather than DER's sorted order, which cryptography accepts
+    only with a warning, and the file order is itself worth reporting. BER bundles
+    (indefinite lengths, not walkable here) still go through cryptography.
+    """
+    elements = pkcs7_certificate_elements(der)
+    if elements == []:
         raise UnusableInputError(f"{source}: the PKCS#7 bundle holds no certificates")
+    if elements is not None:
+        check_count(
+            source, "certificates in the PKCS#7 bundle", len(elements), limits.max_certificates
+        )
+        total = len(elements)
+        return [
+            _certificate(element, source if total == 1 else f"{source} [{i}/{total}]", "pkcs7")
+            for i, element in enumerate(elements, 1)
+        ]
     try:
-        certificates = _pkcs7_certificates(der)
+        # Its warning (DER expected, BER read) says nothing about the certificates.
+        certificates, _ = _parse_quietly(lambda: pkcs7.load_der_pkcs7_certificates(der))
     except CRYPTO_ERRORS as exc:
         raise UnusableInputError(
             f"{source}: the PKCS#7 bundle is damaged and cannot be read ({_reason(exc)}); "
@@ -312,7 +333,9 @@ def _pkcs12(der: bytes, source: str, password: bytes | None, limits: Limits) -> 
     last: Exception | None = None
     for attempt in attempts:
         try:
-            key, certificate, extra = pkcs12.load_key_and_certificates(der, attempt)
+            (key, certificate, extra), _ = _parse_quietly(
+                functools.partial(pkcs12.load_key_and_certificates, der, attempt)
+            )
             encrypted = bool(attempt)
             break
         except CRYPTO_ERRORS as exc:
@@ -353,7 +376,8 @@ def _numbered(certificates: list[x509.Certificate], source: str, container: str)
 
 def _from_cert(cert: x509.Certificate, source: str, container: str) -> Artefact:
     try:
-        return from_certificate(cert, source, container)
+        artefact, notes = _parse_quietly(lambda: from_certificate(cert, source, container))
+        return dataclasses.replace(artefact, repairs=artefact.repairs + notes)
     except UnusableInputError as exc:
         if str(exc).startswith(source):
             raise
@@ -379,6 +403,29 @@ def _signed_kind(der: bytes, tbs: tuple[int, int, int]) -> DerKind:
     if tags[:3] == [_INTEGER, _SEQUENCE, _SEQUENCE]:
         return DerKind.CSR
     return DerKind.SIGNED_OTHER
+
+
+_WARNINGS_LOCK = threading.Lock()
+
+
+def _parse_quietly(parse: Callable[[], _T]) -> tuple[_T, tuple[str, ...]]:
+    """Run a cryptography parser, turning the warnings it emits into notes for the user.
+
+    Why: cryptography warns about certificates it still reads (a serial number that is not
+    positive, as some old Windows CAs issued). That is a fact about the certificate worth
+    showing, not a process warning (an error under `-W error`). catch_warnings swaps
+    process-wide state, hence the lock; parsing one structure takes microseconds.
+    """
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = parse()
+    notes = dict.fromkeys(f"note: {_first_sentence(str(w.message))}" for w in caught)
+    return result, tuple(notes)
+
+
+def _first_sentence(text: str) -> str:
+    end = text.find(". ")
+    return text if end < 0 else text[:end]
 
 
 class _Malformed(Exception):

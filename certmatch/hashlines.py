@@ -3,7 +3,8 @@
 Someone with root on the server (where the private key lives) compares without pasting the
 key: `openssl rsa -noout -modulus -in tomcat_priv.pem | openssl md5`. We accept what that prints
 in any openssl version (`MD5(stdin)= <hex>` in 3.x, `(stdin)= <hex>` in 1.x, a bare hex line in
-0.9.8) and a raw `Modulus=<HEX>` line. For a non-RSA key openssl hashes an error string (or
+0.9.8), a raw `Modulus=<HEX>` line, and the colon-separated modulus of an `openssl x509|req
+-text` dump or a web CSR decoder (the vendor note compares those). For a non-RSA key openssl hashes an error string (or
 nothing) instead of a modulus; those md5s are recognised and explained, never matched.
 """
 
@@ -15,15 +16,20 @@ from dataclasses import dataclass
 
 from certmatch.keys import modulus_md5
 
+# Chat markup around a hash (`code`, *bold*, _italic_, quote markers) is tolerated.
+_MARKUP = r"[`*_> \t]*"
 _MD5_LINE = re.compile(
-    r"^(?:MD5)?[ \t]*\([ \t]*([^)\n]{1,200}?)[ \t]*\)[ \t]*=[ \t]*([0-9a-fA-F]{32})[ \t]*$",
-    re.MULTILINE,
+    r"(?:MD5)?[ \t]*\([ \t]*([^)\n]{1,200}?)[ \t]*\)[ \t]*=[ \t]*([0-9a-fA-F]{32})(?![0-9a-zA-Z])"
 )
-_BARE_MD5 = re.compile(r"^[ \t]*([0-9a-fA-F]{32})[ \t]*$", re.MULTILINE)
+_BARE_MD5 = re.compile(rf"^{_MARKUP}([0-9a-fA-F]{{32}}){_MARKUP}$", re.MULTILINE)
 _SHA256_LINE = re.compile(
-    r"^(?:SHA2?-?256)?[ \t]*\([^)\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{64}[ \t]*$", re.MULTILINE
+    r"(?:SHA2?-?256)?[ \t]*\([^)\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{64}(?![0-9a-zA-Z])"
 )
-_MODULUS_LINE = re.compile(r"^[ \t]*Modulus[ \t]*=[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_MODULUS_LINE = re.compile(rf"^{_MARKUP}Modulus[ \t]*=[ \t]*(.*?){_MARKUP}$", re.MULTILINE)
+# `openssl x509|req -text` and web CSR decoders print the modulus as colon-separated hex.
+_MODULUS_DUMP = re.compile(
+    r"Modulus:[ \t]*\n((?:[ \t]*(?:[0-9a-fA-F]{2}:)+[0-9a-fA-F]{0,2}[ \t]*\n?){1,200})"
+)
 _HEX = re.compile(r"^[0-9a-fA-F]{1,8192}$")
 _FILE_IN_COMMAND = re.compile(r"-in[ \t]+(\S+)")
 
@@ -70,6 +76,7 @@ class HashLine:
     md5: str  # lowercase hex
     line: str  # the line as pasted (public: a hash)
     file_hint: str | None  # the file named by `-in` in the command line just above, if any
+    from_text_dump: bool = False  # read from a `-text` / decoder dump ("Modulus:" + hex pairs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,11 @@ def scan(text: str) -> HashScan:
                 f"{match.group(0).strip()!r}: {_ERROR_MODULUS_TEXT[value.lower()]}, "
                 f"there is no modulus to compare. {_RUN_INSTEAD}"
             )
+    for match in _MODULUS_DUMP.finditer(text):
+        digits = re.sub(r"[^0-9a-fA-F]", "", match.group(1))
+        if digits and int(digits, 16):
+            line = f"Modulus={int(digits, 16):X}"
+            found.append((match.start(), HashLine(modulus_md5(int(digits, 16)), line, None, True)))
     for match in _SHA256_LINE.finditer(text):
         other.append(
             f"{match.group(0).strip()!r} is a SHA-256 line; certmatch compares pasted "
@@ -127,6 +139,7 @@ def count(text: str) -> int:
         len(_MD5_LINE.findall(text))
         + len(_BARE_MD5.findall(text))
         + len(_MODULUS_LINE.findall(text))
+        + len(_MODULUS_DUMP.findall(text))
     )
 
 

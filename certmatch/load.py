@@ -170,6 +170,9 @@ def _load_text(
     scan = pem.scan(text)
     check_count(name, "hash lines", hashlines.count(scan.outside), limits.max_hash_lines)
     hashes = hashlines.scan(scan.outside)
+    if scan.blocks:
+        # A `-text` dump next to its own PEM block would "match" itself; the block is enough.
+        hashes = replace(hashes, lines=tuple(h for h in hashes.lines if not h.from_text_dump))
     runs = [] if scan.blocks else _bare_base64_runs(_without_hash_lines(text, hashes))
     counted = [b for b in scan.blocks if b.label not in _SILENT_LABELS]
     items = len(counted) + len(hashes.lines) + len(runs)
@@ -197,7 +200,12 @@ def _load_text(
         source = name if items == 1 else f"{name} [hash {index}]"
         if line.file_hint:
             source = f"{source} ({line.file_hint})"
-        attempt(source, (), _hash_loader(line, source))
+        notes = (
+            ("read the modulus from a text dump (Modulus: 00:8e:...)",)
+            if line.from_text_dump
+            else ()
+        )
+        attempt(source, notes, _hash_loader(line, source))
     for index, run in enumerate(runs, 1):
         source = name if items == 1 else f"{name} [base64 {index}]"
         attempt(source, text_repairs, _base64_loader(run, source, password, limits))

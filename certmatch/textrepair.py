@@ -59,7 +59,11 @@ def decode_text(data: bytes) -> RepairedText | None:
     if text.startswith("\ufeff"):
         text = text[1:]
     if _CONTROL.search(text[:4096]) is not None:
-        return None
+        if "BEGIN" not in text[:4096]:
+            return None
+        # Text with a stray NUL or DOS end-of-file (^Z) is still text when it has armour.
+        text = _CONTROL.sub("", text)
+        repairs.append("removed control characters (such as NUL or ^Z)")
     return RepairedText(text, tuple(repairs))
 
 

@@ -116,3 +116,22 @@ def test_hash_line_and_certificate_in_one_paste_are_both_loaded() -> None:
         ("pasted text [block 1]", ArtefactKind.CERTIFICATE),
         ("pasted text [hash 1]", ArtefactKind.HASH),
     ]
+
+
+def test_modulus_in_a_text_dump_gives_the_server_md5() -> None:
+    (artefact,) = load_vector("hash-text-dump-csr.txt").artefacts
+    assert artefact.kind is ArtefactKind.HASH
+    assert artefact.key.modulus_md5 == _server_md5()
+    assert any("text dump" in r for r in artefact.repairs)
+
+
+def test_text_dump_next_to_its_own_pem_block_adds_no_hash() -> None:
+    dump = openssl("x509", "-in", str(VECTORS / "server.cert.pem"), "-text")
+    result = load(Input("x509-text.txt", dump))
+    assert [a.kind for a in result.artefacts] == [ArtefactKind.CERTIFICATE]
+
+
+def test_hash_inline_in_a_chat_sentence_with_code_marks_is_read() -> None:
+    (artefact,) = load_vector("hash-inline-markup.txt").artefacts
+    assert artefact.key.modulus_md5 == _server_md5()
+    assert artefact.source == "hash-inline-markup.txt"

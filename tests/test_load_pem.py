@@ -136,3 +136,12 @@ def test_password_given_for_an_unencrypted_key_is_ignored() -> None:
     (artefact,) = load(Input("server.key.pem", read("server.key.pem"), b"unused")).artefacts
     assert artefact.kind is ArtefactKind.PRIVATE_KEY
     assert artefact.encrypted is False
+
+
+def test_certificate_with_a_negative_serial_loads_with_a_note_not_a_warning() -> None:
+    der = bytearray(read("server.cert.der"))
+    serial_at = der.index(bytes.fromhex("020203e9"))  # serial 1001 as set by the generator
+    der[serial_at + 2] = 0x83  # now negative, as some old CAs issued
+    (artefact,) = load(Input("old-ca.cer", bytes(der))).artefacts
+    assert artefact.kind is ArtefactKind.CERTIFICATE
+    assert any(r.startswith("note: Parsed a serial number") for r in artefact.repairs)

@@ -153,3 +153,9 @@ def test_contains_material_is_true_for_chat_text_worth_loading(name: str) -> Non
 )
 def test_contains_material_is_false_for_ordinary_chat(text: str) -> None:
     assert not contains_material(text)
+
+
+def test_pem_file_ending_in_a_dos_end_of_file_byte_is_read() -> None:
+    (artefact,) = load_vector("pem-ctrl-z.cert.pem").artefacts
+    assert artefact.key.match_id == _key_of("server.cert.pem")
+    assert any("control characters" in r for r in artefact.repairs)
