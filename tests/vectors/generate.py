@@ -591,6 +591,8 @@ def _pasted_text() -> None:
     _describe("bare-base64-oneline.cert.txt", "the body of server.cert.pem on one line, no armour")
     _write("pem-crlf.cert.pem", cert.replace("\n", "\r\n"))
     _describe("pem-crlf.cert.pem", "server.cert.pem with Windows (CRLF) line endings")
+    _write("pem-ctrl-z.cert.pem", cert + "\x1a")
+    _describe("pem-ctrl-z.cert.pem", "server.cert.pem followed by a DOS end-of-file (^Z) byte")
     utf16 = ("\ufeff" + cert.replace("\n", "\r\n")).encode("utf-16-le")
     (OUT / "pem-utf16.cert.pem").write_bytes(utf16)
     _describe(
@@ -643,6 +645,14 @@ def _hash_lines() -> None:
         "hash-modulus-error-line.txt": (
             _openssl_out("x509", "-in", OUT / "ec-p256.cert.pem", "-noout", "-modulus"),
             "the raw line `openssl x509 -noout -modulus` prints for an EC certificate (Modulus=No modulus ...)",
+        ),
+        "hash-text-dump-csr.txt": (
+            _openssl_out("req", "-in", OUT / "server.csr.pem", "-noout", "-text"),
+            "`openssl req -noout -text` of server.csr.pem: the modulus as colon-separated hex, no PEM",
+        ),
+        "hash-inline-markup.txt": (
+            f"the server says `MD5(stdin)= {md5}` for tomcat_priv.pem\n",
+            "the server md5 line inline in a chat sentence, inside `code` marks",
         ),
         "hash-sha256-line.txt": (
             "SHA2-256(stdin)= " + hashlib.sha256(b"not a real pin").hexdigest() + "\n",
