@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
 import sys
+import time
 
 from slack_bolt.error import BoltError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.store import Store
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -24,11 +27,48 @@ def main(argv: list[str] | None = None) -> int:
     return run(settings)
 
 
+class _Stop(Exception):
+    """Raised in the main thread on SIGTERM (Heroku sends it on every restart)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Stop
+
+
+def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) -> Store:
+    """Open the database, retrying with backoff: a database that starts a moment late is normal."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return Store.open(settings.database_url, settings.table_prefix)
+        except Exception as exc:
+            if attempt == attempts:
+                raise ConfigError(
+                    f"DATABASE_URL: cannot open the database after {attempts} attempts "
+                    f"({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
+                    "check that it is running and the URL is right"
+                ) from None
+            logger.warning(
+                "database not reachable (attempt %d/%d), retrying in %.0fs",
+                attempt,
+                attempts,
+                delay,
+            )
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
 def run(settings: Settings) -> int:
     from bot.app import create_app
 
     try:
-        app = create_app(settings)
+        store = open_store(settings)
+    except ConfigError as exc:
+        print(f"certmatch: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app = create_app(settings, store)
     except BoltError as exc:
         # Bolt's auth.test at start-up refused the token; name Slack's error code only.
         found = re.search(r"'error': '([a-z_]+)'", str(exc))
@@ -39,11 +79,20 @@ def run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    # On SIGTERM stop taking new work; returning lets the interpreter join Bolt's listener
+    # threads, so checks already acknowledged still get their reply.
+    signal.signal(signal.SIGTERM, _on_sigterm)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         logger.info("starting in Socket Mode")
-        SocketModeHandler(app, settings.app_token).start()  # type: ignore[no-untyped-call]
+        handler = SocketModeHandler(app, settings.app_token)
+        try:
+            handler.start()  # type: ignore[no-untyped-call]
+        except (_Stop, KeyboardInterrupt):
+            logger.info("stopping")
+        finally:
+            handler.close()  # type: ignore[no-untyped-call]
         return 0
     from bot.web import serve, wsgi_app
 
@@ -51,8 +100,8 @@ def run(settings: Settings) -> int:
     logger.info("listening on port %d: POST /slack/events, GET /healthz", settings.port)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    except (_Stop, KeyboardInterrupt):
+        logger.info("stopping")
     finally:
         server.server_close()
     return 0

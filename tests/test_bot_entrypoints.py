@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,8 @@ import pytest
 from bot_e2e_support import SIGNING_SECRET, RunningBot, message_event, modulus_md5, vector
 from slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
 
+from bot.__main__ import open_store
+from bot.config import ConfigError, Settings
 from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,3 +193,43 @@ def test_python_m_bot_uses_socket_mode_when_the_app_token_is_set(
     finally:
         _stop(process)
         websocket.stop()
+
+
+def test_sigterm_stops_the_http_process_cleanly(tmp_path: Path, standin: SlackStandIn) -> None:
+    port = _free_port()
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=standin.api_url,
+        PORT=str(port),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'term.sqlite3'}",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", process)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert b"Traceback" not in (process.stderr.read() if process.stderr else b"")
+    finally:
+        _stop(process)
+
+
+def test_unreachable_database_is_retried_then_named_in_one_line() -> None:
+    settings = Settings(
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        database_url="postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=2",
+    )
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        open_store(settings, attempts=3, first_delay=0.05)
+    message = str(caught.value)
+    assert message.startswith("DATABASE_URL") and "3 attempts" in message and "\n" not in message
+    assert time.monotonic() - started >= 0.15  # it waited between attempts
