@@ -130,3 +130,13 @@ def test_encrypted_key_beside_a_certificate_is_a_problem_not_a_failure() -> None
 
 def test_input_repr_never_shows_the_password() -> None:
     assert "secret-pw" not in repr(Input("k.pem", b"", b"secret-pw"))
+
+
+def test_adcs_base64_chain_labelled_certificate_is_read_as_the_pkcs7_bundle() -> None:
+    result = load_vector("adcs-chain-base64.p7b")
+    bundle = load_vector("chain.p7b").artefacts
+    assert [a.key for a in result.artefacts] == [a.key for a in bundle]
+    assert [a.source for a in result.artefacts] == [
+        f"adcs-chain-base64.p7b [{i}/3]" for i in (1, 2, 3)
+    ]
+    assert all("holds a PKCS#7 bundle" in a.repairs[0] for a in result.artefacts)

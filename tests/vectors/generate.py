@@ -364,6 +364,7 @@ def _bundles(work: Path) -> None:
         "-out",
         OUT / "server-only.p7b",
     )
+    _adcs_base64_chain()
     _describe("server-only.p7b", "DER PKCS#7 holding only the server certificate")
     chain = _file(work, "chain.pem", intermediate + root)
     _openssl(
@@ -403,6 +404,18 @@ def _bundles(work: Path) -> None:
         OUT / "server-password.p12",
     )
     _describe("server-password.p12", f"the same PKCS#12 protected by the password '{P12_PASSWORD}'")
+
+
+def _adcs_base64_chain() -> None:
+    # AD CS web enrolment, "Download certificate chain" + "Base 64 encoded": a PKCS#7 bundle
+    # armoured as CERTIFICATE (openssl pkcs7 refuses it until the label is changed).
+    _write(
+        "adcs-chain-base64.p7b", _read("chain.p7b.pem").replace("PKCS7-----", "CERTIFICATE-----")
+    )
+    _describe(
+        "adcs-chain-base64.p7b",
+        "chain.p7b.pem under the label CERTIFICATE, as AD CS hands out a Base64 certificate chain",
+    )
 
 
 def _encrypted_keys(work: Path) -> None:
