@@ -6,13 +6,11 @@ import logging
 import re
 import signal
 import sys
-import time
 
 from slack_bolt.error import BoltError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
-from bot.store import Store
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -35,32 +33,8 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Stop
 
 
-def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) -> Store:
-    """Open the database, retrying with backoff: a database that starts a moment late is normal."""
-    delay = first_delay
-    for attempt in range(1, attempts + 1):
-        try:
-            return Store.open(settings.database_url, settings.table_prefix)
-        except Exception as exc:
-            if attempt == attempts:
-                raise ConfigError(
-                    f"DATABASE_URL: cannot open the database after {attempts} attempts "
-                    f"({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
-                    "check that it is running and the URL is right"
-                ) from None
-            logger.warning(
-                "database not reachable (attempt %d/%d), retrying in %.0fs",
-                attempt,
-                attempts,
-                delay,
-            )
-            time.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
-
-
 def run(settings: Settings) -> int:
-    from bot.app import create_app
+    from bot.app import create_app, open_store
 
     try:
         store = open_store(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from slack_sdk.webhook import WebhookClient
 
 import handlers
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.files import SlackFileFetcher
 from bot.service import Service
 from bot.store import Store
@@ -45,6 +46,30 @@ def build_client(settings: Settings) -> WebClient:
         timeout=30,
         retry_handlers=retry_handlers(),
     )
+
+
+def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) -> Store:
+    """Open the database, retrying with backoff: a database that starts a moment late is normal."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return Store.open(settings.database_url, settings.table_prefix)
+        except Exception as exc:
+            if attempt == attempts:
+                raise ConfigError(
+                    f"DATABASE_URL: cannot open the database after {attempts} attempts "
+                    f"({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
+                    "check that it is running and the URL is right"
+                ) from None
+            logger.warning(
+                "database not reachable (attempt %d/%d), retrying in %.0fs",
+                attempt,
+                attempts,
+                delay,
+            )
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
 
 
 def create_app(settings: Settings, store: Store | None = None) -> App:

@@ -61,7 +61,7 @@ def _discard(environ: WSGIEnvironment, length: int) -> None:
 
 def create_wsgi_app(settings: Settings | None = None) -> WSGIApplication:
     """The gunicorn entry point: settings from env/.env, a one-line error if they are wrong."""
-    from bot.app import create_app
+    from bot.app import create_app, open_store
     from bot.logs import configure_logging
 
     try:
@@ -71,10 +71,11 @@ def create_wsgi_app(settings: Settings | None = None) -> WSGIApplication:
                 "SLACK_SIGNING_SECRET is missing: HTTP mode needs the app's Signing Secret "
                 "(Basic Information page)"
             )
+        configure_logging(settings.log_level)
+        store = open_store(settings)
     except ConfigError as exc:
         raise SystemExit(f"certmatch: {exc}") from None
-    configure_logging(settings.log_level)
-    return wsgi_app(create_app(settings))
+    return wsgi_app(create_app(settings, store))
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

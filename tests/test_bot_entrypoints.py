@@ -17,7 +17,7 @@ import pytest
 from bot_e2e_support import SIGNING_SECRET, RunningBot, message_event, modulus_md5, vector
 from slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
 
-from bot.__main__ import open_store
+from bot.app import open_store
 from bot.config import ConfigError, Settings
 from bot.store import Store
 
