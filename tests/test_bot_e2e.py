@@ -179,6 +179,17 @@ def test_thread_memory_reports_a_regenerated_csr_as_mismatch(
     assert standin.posts()[1]["text"].startswith("certmatch: Mismatch")
 
 
+def test_pasted_md5_line_is_remembered_and_matched_by_a_later_certificate(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    parent = message_event(text=f"key on cucm-pub:\n```MD5(stdin)= {MD5}```")
+    bot.send_event(parent)
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    bot.send_event(message_event(text=CERT_PEM.decode(), thread_ts=parent["event"]["ts"]))
+    standin.wait_for(lambda s: len(s.posts()) == 2)
+    assert standin.posts()[1]["text"].startswith("certmatch: Match")
+
+
 def test_memory_is_per_thread(bot: RunningBot, standin: SlackStandIn) -> None:
     bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
     standin.wait_for(lambda s: len(s.posts()) == 1)
