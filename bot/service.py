@@ -24,7 +24,7 @@ from bot.files import FileProblem, SlackFileFetcher
 from bot.store import Store, storable
 from certmatch.check import PROFILE_NAMES, check
 from certmatch.load import Input, contains_material
-from certmatch.model import ArtefactKind
+from certmatch.model import Artefact
 from certmatch.render import render_text
 from handlers.ports import Reply, SlackMessage
 
@@ -171,8 +171,8 @@ class Service:
         except Exception:
             logger.exception("thread memory unavailable")
             memory, notes = [], [*notes, MEMORY_DOWN_NOTE]
-        # Files that could not be fetched are reported in our own words (they need a Slack-side
-        # fix, not a different file), next to the report rather than inside it.
+        # Files that could not be fetched stay out of the engine: they are reported as notes in
+        # our own words (they need a Slack-side fix, not a different file).
         report = check(memory + inputs, profile=profile)
         current = [a for a in report.artifacts if MEMORY_MARK not in a.source]
         if quiet and not loud and not current:
@@ -226,7 +226,7 @@ class Service:
             if r.message_ts != message.message_ts
         ]
 
-    def _remember(self, message: SlackMessage, current: Sequence[Any]) -> None:
+    def _remember(self, message: SlackMessage, current: Sequence[Artefact]) -> None:
         if message.thread_ts is None or message.message_ts is None:
             return  # slash commands and the form have no thread to remember for
         now = time.time()
@@ -234,7 +234,6 @@ class Service:
         kept = [r for r in rows if r is not None]
         if kept:
             self.store.add_thread_artefacts(message.team, message.channel, message.thread_ts, kept)
-        assert all(r.kind != ArtefactKind.PRIVATE_KEY.value for r in kept)
 
     def _maybe_purge(self) -> None:
         now = time.time()
