@@ -79,7 +79,9 @@ def register(app: App, service: CertmatchService) -> None:
         except SlackApiError as exc:
             # Not in that channel (or not allowed to post): answer the person who asked.
             logger.warning("shortcut reply not posted: %s", exc.response.get("error"))
-            _deliver(client, reply, channel="", response_url=shortcut.get("response_url"))
+            _deliver(
+                client, reply, channel="", response_url=shortcut.get("response_url"), private=True
+            )
 
     @app.action(ACTION_SHOW_DETAIL)
     def handle_show_detail(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -98,13 +100,20 @@ def register(app: App, service: CertmatchService) -> None:
         )
 
 
-def _deliver(client: WebClient, reply: Reply, *, channel: str, response_url: str | None) -> None:
+def _deliver(
+    client: WebClient,
+    reply: Reply,
+    *,
+    channel: str,
+    response_url: str | None,
+    private: bool = False,
+) -> None:
     """Answer through response_url when there is one (works in any channel), else post."""
     if response_url:
         WebhookClient(response_url, retry_handlers=client.retry_handlers).send(
             text=reply.text,
             blocks=reply.blocks,
-            response_type="ephemeral" if reply.private_key else "in_channel",
+            response_type="ephemeral" if private or reply.private_key else "in_channel",
             replace_original=False,
         )
         return

@@ -75,6 +75,7 @@ class SlackStandIn:
         self.files: dict[str, HostedFile] = {}
         self.faults: dict[str, list[Fault]] = {}
         self.files_read_scope = True
+        self.not_in_channels: set[str] = set()  # channels where the bot is not a member
         self.ws_url: str | None = None
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -286,6 +287,14 @@ class SlackStandIn:
                 "bot_id": BOT_ID,
                 "is_enterprise_install": False,
             }
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            if args.get("channel") in self.not_in_channels:
+                return {"ok": False, "error": "not_in_channel"}
+            if not args.get("text") and not args.get("blocks"):
+                return {"ok": False, "error": "no_text"}
+            problem = block_kit_problem(args.get("blocks"), max_blocks=50)
+            if problem:
+                return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
         if method == "chat.postMessage":
             ts = f"1764400000.{next(self._ts):06d}"
             return {
@@ -312,6 +321,9 @@ class SlackStandIn:
             view = args.get("view")
             if isinstance(view, str):
                 view = json.loads(view)
+            problem = view_problem(view or {})
+            if problem:
+                return {"ok": False, "error": "invalid_arguments", "errors": [problem]}
             return {"ok": True, "view": {"id": "V" + uuid.uuid4().hex[:8].upper(), **(view or {})}}
         return {"ok": False, "error": "unknown_method"}
 
@@ -356,6 +368,52 @@ class SlackStandIn:
             req.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the bot gave up (timeout); nothing to answer
+
+
+def block_kit_problem(blocks: Any, max_blocks: int) -> str | None:
+    """The first Block Kit limit these blocks break (as Slack would refuse them), or None."""
+    if blocks is None:
+        return None
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if len(blocks) > max_blocks:
+        return f"more than {max_blocks} blocks"
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "section" and len(block.get("text", {}).get("text", "")) > 3000:
+            return "section text over 3000 characters"
+        if kind == "header" and len(block.get("text", {}).get("text", "")) > 150:
+            return "header text over 150 characters"
+        if kind == "context":
+            if len(block.get("elements", [])) > 10:
+                return "context with more than 10 elements"
+            if any(len(e.get("text", "")) > 3000 for e in block.get("elements", [])):
+                return "context text over 3000 characters"
+        if kind == "actions":
+            for element in block.get("elements", []):
+                if len(element.get("text", {}).get("text", "")) > 75:
+                    return "button text over 75 characters"
+                if len(element.get("value", "")) > 2000:
+                    return "button value over 2000 characters"
+                if len(element.get("action_id", "")) > 255:
+                    return "action_id over 255 characters"
+        if kind == "input" and len(block.get("label", {}).get("text", "")) > 2000:
+            return "input label over 2000 characters"
+    return None
+
+
+def view_problem(view: dict[str, Any]) -> str | None:
+    if view.get("type") not in ("modal", "home"):
+        return "view type must be modal or home"
+    if view.get("type") == "modal":
+        for key in ("title", "submit", "close"):
+            if key in view and len(view[key].get("text", "")) > 24:
+                return f"{key} over 24 characters"
+        if "title" not in view:
+            return "modal without title"
+    if len(view.get("private_metadata", "")) > 3000:
+        return "private_metadata over 3000 characters"
+    return block_kit_problem(view.get("blocks", []), max_blocks=100)
 
 
 class RecordingServer:

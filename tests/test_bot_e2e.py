@@ -510,6 +510,21 @@ def test_message_shortcut_checks_the_message_and_replies_in_its_thread(
     assert post["text"].startswith("certmatch: Match")
 
 
+def test_shortcut_in_a_channel_without_the_bot_answers_the_person_privately(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    standin.not_in_channels.add("C0ELSEWHERE")
+    message = {"type": "message", "user": "U0ALICE", "ts": new_ts(), "text": CSR.decode()}
+    bot.send_interaction(message_shortcut(message, standin, channel="C0ELSEWHERE"))
+    calls = standin.wait_for_calls("response_url")
+    assert (
+        calls[0].args["response_type"] == "in_channel"
+        or calls[0].args["response_type"] == "ephemeral"
+    )
+    assert f"MD5(stdin)= {MD5}" in json.dumps(calls[0].args)
+    assert standin.posts() == []
+
+
 def test_shortcut_on_a_message_without_material_says_so(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
