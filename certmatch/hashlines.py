@@ -18,14 +18,13 @@ from certmatch.keys import modulus_md5
 
 # Chat markup around a hash (`code`, *bold*, _italic_, quote markers) is tolerated.
 _MARKUP = r"[`*_> \t]*"
-_MD5_LINE = re.compile(
-    r"(?:MD5)?[ \t]*\([ \t]*([^)\n]{1,200}?)[ \t]*\)[ \t]*=[ \t]*([0-9a-fA-F]{32})(?![0-9a-zA-Z])"
-)
+# Patterns start with a literal "(" so the regex engine can skip ahead to candidates, and
+# allow no parentheses inside the name, so a run of "(((" fails at once at each "(": both keep
+# hostile text linear. The "MD5" before the "(" adds nothing, so it is not matched.
+_MD5_LINE = re.compile(r"\(([^()\n]{1,200})\)[ \t]*=[ \t]*([0-9a-fA-F]{32})(?![0-9a-zA-Z])")
 _BARE_MD5 = re.compile(rf"^{_MARKUP}([0-9a-fA-F]{{32}}){_MARKUP}$", re.MULTILINE)
-_SHA256_LINE = re.compile(
-    r"(?:SHA2?-?256)?[ \t]*\([^)\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{64}(?![0-9a-zA-Z])"
-)
-_MODULUS_LINE = re.compile(rf"^{_MARKUP}Modulus[ \t]*=[ \t]*(.*?){_MARKUP}$", re.MULTILINE)
+_SHA256_LINE = re.compile(r"\([^()\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{64}(?![0-9a-zA-Z])")
+_MODULUS_LINE = re.compile(rf"^{_MARKUP}Modulus[ \t]*=([^\n]*)$", re.MULTILINE)
 # `openssl x509|req -text` and web CSR decoders print the modulus as colon-separated hex.
 _MODULUS_DUMP = re.compile(
     r"Modulus:[ \t]*\n((?:[ \t]*(?:[0-9a-fA-F]{2}:)+[0-9a-fA-F]{0,2}[ \t]*\n?){1,200})"
@@ -101,11 +100,11 @@ def scan(text: str) -> HashScan:
             found.append((pos, HashLine(md5, line.strip(), hint)))
 
     for match in _MD5_LINE.finditer(text):
-        add(match.start(), match.group(2), match.group(0), match.group(1))
+        add(match.start(), match.group(2), _line_at(text, match.start()), match.group(1).strip())
     for match in _BARE_MD5.finditer(text):
         add(match.start(), match.group(1), match.group(0), None)
     for match in _MODULUS_LINE.finditer(text):
-        value = match.group(1)
+        value = match.group(1).strip("`*_> \t")
         if _HEX.match(value):
             # openssl prints BN_print's form: uppercase, no leading zeros; re-derive it.
             found.append(
@@ -126,12 +125,19 @@ def scan(text: str) -> HashScan:
             found.append((match.start(), HashLine(modulus_md5(int(digits, 16)), line, None, True)))
     for match in _SHA256_LINE.finditer(text):
         other.append(
-            f"{match.group(0).strip()!r} is a SHA-256 line; certmatch compares pasted "
+            f"{_line_at(text, match.start())!r} is a SHA-256 line; certmatch compares pasted "
             "hashes by the RSA modulus md5: run `openssl x509|req|rsa -noout -modulus -in FILE "
             "| openssl md5`, or hand certmatch the CSR or certificate itself"
         )
     found.sort(key=lambda item: item[0])
     return HashScan(tuple(h for _, h in found), tuple(not_a_modulus), tuple(other))
+
+
+def has_hash(text: str) -> bool:
+    """Cheap: does the text hold an md5 line, a Modulus= line or a modulus dump?"""
+    return any(
+        pattern.search(text) is not None for pattern in (_MD5_LINE, _MODULUS_LINE, _MODULUS_DUMP)
+    )
 
 
 def count(text: str) -> int:
@@ -141,6 +147,14 @@ def count(text: str) -> int:
         + len(_MODULUS_LINE.findall(text))
         + len(_MODULUS_DUMP.findall(text))
     )
+
+
+def _line_at(text: str, pos: int) -> str:
+    """The whole line holding `pos`, stripped (at most 300 characters of it)."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    line = text[start : len(text) if end < 0 else end].strip()
+    return line if len(line) <= 300 else line[:297] + "..."
 
 
 def _file_hint(text: str, pos: int) -> str | None:

@@ -110,12 +110,7 @@ _MIN_BARE_BASE64 = 100  # characters; the smallest certificate or CSR is several
 _LONG_BASE64 = re.compile(
     r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{200,}|(?:^[A-Za-z0-9+/=]{40,}[ \t]*\n){3,}", re.MULTILINE
 )
-_ARMOUR_OR_HASH = re.compile(
-    r"(?<!-)-+[ \t]*(?:BEGIN|END)[ \t]+[A-Z0-9]"
-    r"|^(?:MD5)?[ \t]*\([^)\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{32}[ \t]*$"
-    r"|^[ \t]*Modulus[ \t]*=",
-    re.MULTILINE,
-)
+_ARMOUR = re.compile(r"(?<!-)-+[ \t]*(?:BEGIN|END)[ \t]+[A-Z0-9]")
 _BARE_MD5 = re.compile(r"^[ \t]*[0-9a-fA-F]{32}[ \t]*$", re.MULTILINE)
 _MD5_CONTEXT = re.compile(r"md5|modulus|openssl", re.IGNORECASE)
 _NOTHING_FOUND = (
@@ -141,7 +136,9 @@ def contains_material(text: str) -> bool:
     """Cheap test whether chat text holds anything worth loading (the bot stays quiet if not)."""
     text = text[: DEFAULT_LIMITS.max_input_bytes]
     fixed = repair(text).text
-    if _ARMOUR_OR_HASH.search(fixed) is not None or _LONG_BASE64.search(fixed) is not None:
+    if _ARMOUR.search(fixed) is not None or _LONG_BASE64.search(fixed) is not None:
+        return True
+    if hashlines.has_hash(fixed):
         return True
     # A lone 32-digit hex line is a hash only when the message talks about one.
     return _BARE_MD5.search(fixed) is not None and _MD5_CONTEXT.search(fixed) is not None

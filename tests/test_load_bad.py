@@ -123,6 +123,9 @@ def test_unwrapped_cryptography_error_keeps_its_cause() -> None:
         ("base64 runs just too short", (b"A" * 199 + b" ") * 20_000),
         ("quote markers", b"> " * 2_000_000),
         ("HTML entities", b"&amp;" * 800_000),
+        ("open parentheses", b"(" * 4_000_000),
+        ("md5 prefixes", b"MD5(" * 1_000_000),
+        ("a modulus line of markup", b"Modulus=" + b"` " * 2_000_000),
     ],
 )
 def test_hostile_text_just_under_the_size_cap_is_handled_quickly(label: str, data: bytes) -> None:

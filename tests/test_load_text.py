@@ -135,6 +135,9 @@ def test_missing_end_line_is_tolerated_when_the_base64_is_whole() -> None:
         "hash-modulus-line.txt",
         "hash-shell-transcript.txt",
         "hash-not-modulus-x509.txt",
+        "hash-inline-markup.txt",
+        "hash-text-dump-csr.txt",
+        "adcs-chain-base64.p7b",
     ],
 )
 def test_contains_material_is_true_for_chat_text_worth_loading(name: str) -> None:
