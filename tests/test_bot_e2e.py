@@ -140,16 +140,17 @@ def test_slack_connect_stub_is_resolved_with_files_info(
 
 
 def test_thread_memory_matches_a_certificate_posted_after_a_restart(
-    standin: SlackStandIn, db_url: str
+    standin: SlackStandIn, shared_db: tuple[str, str]
 ) -> None:
-    first = start_bot(settings_for(standin, db_url, "certmatch_"))
+    db_url, prefix = shared_db
+    first = start_bot(settings_for(standin, db_url, prefix))
     parent = message_event(files=[standin.add_file("tomcat.csr", CSR)])
     first.send_event(parent)
     standin.wait_for(lambda s: len(s.posts()) == 1)
     first.stop()
 
     # A new process (new app, new store object) on the same database, days later.
-    second = start_bot(settings_for(standin, db_url, "certmatch_"))
+    second = start_bot(settings_for(standin, db_url, prefix))
     try:
         reply = message_event(
             files=[standin.add_file("certnew.cer", CERT_DER)], thread_ts=parent["event"]["ts"]
