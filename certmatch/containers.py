@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import hashlib
 import threading
 import warnings
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import TypeVar
 from cryptography import x509
 from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from certmatch.artefacts import from_certificate, from_csr, from_private_key, from_public_key
@@ -268,9 +270,10 @@ def _certificate(der: bytes, source: str, container: str) -> Artefact:
 
 def _csr(der: bytes, source: str, container: str) -> Artefact:
     try:
-        artefact, notes = _parse_quietly(
-            lambda: from_csr(x509.load_der_x509_csr(der), source, container)
-        )
+        csr, notes = _parse_quietly(lambda: x509.load_der_x509_csr(der))
+        artefact = from_csr(csr, source, container)
+        if artefact.signature_valid is False:
+            artefact = dataclasses.replace(artefact, signature_valid=legacy_csr_signature(csr))
         return dataclasses.replace(artefact, repairs=artefact.repairs + notes)
     except UnusableInputError as exc:
         if str(exc).startswith(source):
@@ -326,6 +329,36 @@ def _pkcs7(der: bytes, source: str, limits: Limits) -> list[Artefact]:
         source, "certificates in the PKCS#7 bundle", len(certificates), limits.max_certificates
     )
     return _numbered(certificates, source, "pkcs7")
+
+
+# PKCS#1 v1.5 DigestInfo prefixes (RFC 8017 section 9.2, note 1) by signature algorithm OID.
+_LEGACY_DIGESTS = {
+    "1.2.840.113549.1.1.5": (hashlib.sha1, bytes.fromhex("3021300906052b0e03021a05000414")),
+    "1.2.840.113549.1.1.4": (hashlib.md5, bytes.fromhex("3020300c06082a864886f70d020505000410")),
+}
+
+
+def legacy_csr_signature(csr: x509.CertificateSigningRequest) -> bool | None:
+    """Check a SHA-1/MD5 RSA CSR self-signature by hand; None when that is not possible.
+
+    Why: cryptography answers False for signatures whose hash the OpenSSL security policy
+    refuses (SHA-1, MD5), which would call every older CUCM CSR invalid. The RSA check is
+    small: sig^e mod n must be the EMSA-PKCS1-v1_5 encoding of the hash of the request info.
+    """
+    legacy = _LEGACY_DIGESTS.get(csr.signature_algorithm_oid.dotted_string)
+    public_key = csr.public_key()
+    if legacy is None or not isinstance(public_key, rsa.RSAPublicKey):
+        return False if legacy is None else None
+    digest, prefix = legacy
+    numbers = public_key.public_numbers()
+    size = (public_key.key_size + 7) // 8
+    signature = int.from_bytes(csr.signature, "big")
+    if len(csr.signature) != size or signature >= numbers.n:
+        return False
+    encoded = pow(signature, numbers.e, numbers.n).to_bytes(size, "big")
+    info = prefix + digest(csr.tbs_certrequest_bytes, usedforsecurity=False).digest()
+    expected = b"\x00\x01" + b"\xff" * (size - len(info) - 3) + b"\x00" + info
+    return encoded == expected
 
 
 def _pkcs12(der: bytes, source: str, password: bytes | None, limits: Limits) -> list[Artefact]:

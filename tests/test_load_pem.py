@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from certmatch.load import Input, load
 from certmatch.model import ArtefactKind
-from tests.vector_files import load_vector, read
+from tests.vector_files import VECTORS, load_vector, read
 
 # PEM vector, its DER twin, the kind both hold.
 TWINS = (
@@ -145,3 +147,33 @@ def test_certificate_with_a_negative_serial_loads_with_a_note_not_a_warning() ->
     (artefact,) = load(Input("old-ca.cer", bytes(der))).artefacts
     assert artefact.kind is ArtefactKind.CERTIFICATE
     assert any(r.startswith("note: Parsed a serial number") for r in artefact.repairs)
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("server.csr.pem", True),
+        ("server-sha1.csr.pem", True),
+        ("server-md5.csr.pem", True),
+        ("server-sha1-bad-signature.csr.der", False),
+    ],
+)
+def test_csr_self_signature_is_checked_even_for_sha1_and_md5(name: str, valid: bool) -> None:
+    (artefact,) = load_vector(name).artefacts
+    assert artefact.signature_valid is valid
+
+
+def test_sha1_csr_self_signature_agrees_with_openssl_req_verify() -> None:
+    # `openssl req -verify` exits 0 either way (3.0); its message says which.
+    for name, inform in (
+        ("server-sha1.csr.pem", "PEM"),
+        ("server-sha1-bad-signature.csr.der", "DER"),
+    ):
+        (artefact,) = load_vector(name).artefacts
+        done = subprocess.run(
+            ["openssl", "req", "-in", str(VECTORS / name), "-inform", inform, "-verify", "-noout"],
+            capture_output=True,
+            text=True,
+        )
+        verified = "verify OK" in done.stdout + done.stderr
+        assert artefact.signature_valid is verified, name

@@ -264,6 +264,36 @@ def _rsa_pki(work: Path) -> None:
         "a second CSR for the same subject and SANs with a different key: the regenerated-CSR mismatch against server.cert.pem",
     )
     _describe("server-regenerated.csr.der", "DER twin of server-regenerated.csr.pem")
+    _legacy_csrs()
+
+
+def _legacy_csrs() -> None:
+    # Older CUCM releases sign CSRs with SHA-1; OpenSSL 3 refuses to verify those by policy.
+    adds = [arg for ext in SERVER_EXTS for arg in ("-addext", ext)]
+    for digest in ("sha1", "md5"):
+        _openssl(
+            "req",
+            "-new",
+            "-key",
+            OUT / "server.key.pem",
+            "-subj",
+            SERVER_SUBJECT,
+            *adds,
+            f"-{digest}",
+            "-out",
+            OUT / f"server-{digest}.csr.pem",
+        )
+        _describe(
+            f"server-{digest}.csr.pem",
+            f"server.csr.pem's request signed with {digest.upper()}WithRSA (valid self-signature)",
+        )
+    der = bytearray(_der_bytes("req", "server-sha1.csr.pem"))
+    der[-1] ^= 0x01  # last byte of the signature
+    (OUT / "server-sha1-bad-signature.csr.der").write_bytes(bytes(der))
+    _describe(
+        "server-sha1-bad-signature.csr.der",
+        "server-sha1.csr.pem in DER with one signature bit flipped (self-signature invalid)",
+    )
 
 
 def _label_variants(work: Path) -> None:
@@ -902,6 +932,14 @@ def _sign(
 
 def _der(command: str, source: str, out: str) -> None:
     _openssl(command, "-in", OUT / source, "-outform", "DER", "-out", OUT / out)
+
+
+def _der_bytes(command: str, source: str) -> bytes:
+    return subprocess.run(
+        ["openssl", command, "-in", str(OUT / source), "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
 
 
 def _relabel(source: str, out: str, old: str, new: str) -> None:
