@@ -256,6 +256,7 @@ HELP_TEXT = (
     "• `/certmatch profile cisco-uc` or `generic` sets this channel's rules; "
     "`/certmatch profile` shows it.\n"
     "• In a thread, use the message menu ⋮ > *Check certificates* on any message.\n"
+    "• `/certmatch forget` deletes what I remembered from this channel.\n"
     "• Never post private keys: paste `openssl rsa -noout -modulus -in key.pem | openssl md5` "
     "instead, or run `python -m certmatch` locally."
 )

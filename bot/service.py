@@ -89,6 +89,9 @@ class Service:
             logger.exception("event store unavailable; answering %s without de-duplication", key)
             return True
 
+    def forget_channel(self, team: str, channel: str) -> int:
+        return self.store.forget_channel(team, channel)
+
     def profile_names(self) -> Sequence[str]:
         return PROFILE_NAMES
 

@@ -230,6 +230,14 @@ class Store:
         )
         return [StoredArtefact(*row) for row in rows]
 
+    def forget_channel(self, team: str, channel: str) -> int:
+        """Delete every artefact remembered from one channel (`/certmatch forget`)."""
+        count, _ = self._execute(
+            f"DELETE FROM {self._prefix}thread_artefacts WHERE team = ? AND channel = ?",
+            (team, channel),
+        )
+        return max(count, 0)
+
     # -- channel profile ------------------------------------------------------------------------
 
     def channel_profile(self, team: str, channel: str) -> str | None:

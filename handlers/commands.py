@@ -35,6 +35,14 @@ def register(app: App, service: CertmatchService) -> None:
         if word == "help":
             ack(text="certmatch help", blocks=service.help_blocks(), response_type="ephemeral")
             return
+        if word == "forget":
+            removed = service.forget_channel(team, channel)
+            ack(
+                text=f"Forgot {removed} certificate(s), CSR(s) and key hashes remembered from this "
+                "channel. New posts are remembered again for the thread memory.",
+                response_type="ephemeral",
+            )
+            return
         if word == "profile":
             ack(text=_profile_command(service, team, channel, text), response_type="ephemeral")
             return

@@ -191,6 +191,21 @@ def test_pasted_md5_line_is_remembered_and_matched_by_a_later_certificate(
     assert standin.posts()[1]["text"].startswith("certmatch: Match")
 
 
+def test_forget_deletes_the_channels_memory(bot: RunningBot, standin: SlackStandIn) -> None:
+    parent = message_event(files=[standin.add_file("tomcat.csr", CSR)])
+    bot.send_event(parent)
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    response = bot.send_command(command_form("forget", standin))
+    assert "Forgot 1" in response.json()["text"]
+    bot.send_event(
+        message_event(
+            files=[standin.add_file("certnew.cer", CERT_DER)], thread_ts=parent["event"]["ts"]
+        )
+    )
+    standin.wait_for(lambda s: len(s.posts()) == 2)
+    assert "earlier in this thread" not in post_text(standin.posts()[1])
+
+
 def test_memory_is_per_thread(bot: RunningBot, standin: SlackStandIn) -> None:
     bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
     standin.wait_for(lambda s: len(s.posts()) == 1)

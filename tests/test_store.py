@@ -204,3 +204,11 @@ def test_tables_are_created_by_several_processes_starting_at_once(prefix: str) -
         assert Store(POSTGRES_URL, prefix).claim("Ev-after-race") is True
     finally:
         Store(POSTGRES_URL, prefix).drop_tables()
+
+
+def test_forget_channel_deletes_only_that_channels_artefacts(store: Store) -> None:
+    store.add_thread_artefacts("T1", "C1", "1.1", [_stored()])
+    store.add_thread_artefacts("T1", "C2", "1.1", [_stored()])
+    assert store.forget_channel("T1", "C1") == 1
+    assert store.thread_artefacts("T1", "C1", "1.1") == []
+    assert len(store.thread_artefacts("T1", "C2", "1.1")) == 1
