@@ -9,7 +9,6 @@ they are re-raised as UnusableInputError / EncryptedKeyError with a message a pe
 from __future__ import annotations
 
 import dataclasses
-import enum
 import functools
 import hashlib
 import threading
@@ -24,8 +23,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from certmatch.artefacts import from_certificate, from_csr, from_private_key, from_public_key
+from certmatch.dershape import (
+    DerKind,
+    classify,
+    count_pkcs7_certificates,
+    pkcs7_certificate_elements,
+    pkcs8_pss_spki,
+)
 from certmatch.errors import EncryptedKeyError, UnusableInputError
-from certmatch.keys import RSA_PSS_OID_DER, key_info
+from certmatch.keys import key_info
 from certmatch.limits import Limits, check_count, check_der_shape
 from certmatch.model import Artefact
 
@@ -43,62 +49,10 @@ CRYPTO_ERRORS = (
     x509.UnsupportedGeneralNameType,
 )
 
-_INTEGER, _BIT_STRING, _OCTET_STRING, _OID, _SEQUENCE = 0x02, 0x03, 0x04, 0x06, 0x30
-_CONTEXT_0 = 0xA0
-_SIGNED_DATA_OID = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2
-_PKCS7_OID_PREFIX = bytes.fromhex("2a864886f70d0107")  # 1.2.840.113549.1.7.*
-
 PASSWORD_HINT = (
     "on the command line give the password with --password-file (or the password environment "
     "variable); never paste a private key or its password into chat"
 )
-
-
-class DerKind(enum.Enum):
-    CERTIFICATE = "certificate"
-    CSR = "CSR"
-    PKCS7 = "PKCS#7 bundle"
-    PKCS7_OTHER = "PKCS#7/CMS message without certificates"
-    PKCS12 = "PKCS#12 file"
-    SPKI = "public key"
-    RSA_PUBLIC = "RSA public key"
-    PRIVATE_KEY = "private key"
-    ENCRYPTED_PRIVATE_KEY = "encrypted private key"
-    SIGNED_OTHER = "signed structure"  # a CRL, or a damaged certificate/CSR
-
-
-def classify(der: bytes) -> DerKind | None:
-    """What the outer structure looks like, or None when it is not one certmatch knows."""
-    try:
-        outer = _children(der, 0)
-    except _Malformed:
-        return None
-    tags = [tag for tag, _, _ in outer]
-    if not tags:
-        return None
-    if tags[0] == _OID:
-        oid = _value(der, outer[0])
-        if oid == _SIGNED_DATA_OID:
-            return DerKind.PKCS7
-        return DerKind.PKCS7_OTHER if oid.startswith(_PKCS7_OID_PREFIX) else None
-    if tags[:3] == [_SEQUENCE, _SEQUENCE, _BIT_STRING] and len(tags) == 3:
-        return _signed_kind(der, outer[0])
-    if tags == [_SEQUENCE, _BIT_STRING]:
-        return DerKind.SPKI
-    if tags == [_SEQUENCE, _OCTET_STRING]:
-        return DerKind.ENCRYPTED_PRIVATE_KEY
-    if tags[0] == _INTEGER:
-        if len(tags) >= 2 and tags[1] == _SEQUENCE and _value(der, outer[0]) == b"\x03":
-            return DerKind.PKCS12
-        if tags == [_INTEGER, _INTEGER]:
-            return DerKind.RSA_PUBLIC
-        if len(tags) >= 3 and tags[1:3] == [_SEQUENCE, _OCTET_STRING]:
-            return DerKind.PRIVATE_KEY  # PKCS#8
-        if all(tag == _INTEGER for tag in tags) and len(tags) in (6, 9):
-            return DerKind.PRIVATE_KEY  # traditional DSA / RSA (PKCS#1)
-        if len(tags) >= 2 and tags[1] == _OCTET_STRING:
-            return DerKind.PRIVATE_KEY  # SEC1 EC
-    return None
 
 
 def load_der(
@@ -196,59 +150,12 @@ def legacy_encrypted_key(pem: bytes, source: str, password: bytes | None) -> Art
     return artefact
 
 
-def count_pkcs7_certificates(der: bytes) -> int | None:
-    """Certificates in a DER PKCS#7 bundle, counted from headers; None if not countable.
-
-    ContentInfo { contentType, [0] { SignedData { version, digestAlgorithms,
-    encapContentInfo, [0] IMPLICIT certificates, ... } } }. BER indefinite lengths (which a
-    few writers use) are not followed here; the DER walk in limits bounds those instead.
-    """
-    elements = pkcs7_certificate_elements(der)
-    return None if elements is None else len(elements)
-
-
-def pkcs7_certificate_elements(der: bytes) -> list[bytes] | None:
-    """Each certificate's DER in a definite-length PKCS#7 bundle; None when not walkable."""
-    try:
-        outer = _children(der, 0)
-        explicit = _children_of(der, outer[1])
-        signed_data = _children_of(der, explicit[0])
-        for element in signed_data:
-            if element[0] == _CONTEXT_0:
-                return _child_tlvs(der, element)
-        return []
-    except (_Malformed, IndexError):
-        return None
-
-
 def with_pss_spki(artefact: Artefact, spki: bytes | None) -> Artefact:
     """Re-key an RSA-PSS private key's artefact with the SPKI `openssl pkey -pubout` prints."""
     if spki is None:
         return artefact
     public_key = serialization.load_pem_public_key(artefact.public_pem.encode("ascii"))
     return dataclasses.replace(artefact, key=key_info(public_key, spki))
-
-
-def pkcs8_pss_spki(der: bytes) -> bytes | None:
-    """The rsassaPss SPKI for a PKCS#8 RSA-PSS key: its AlgorithmIdentifier + RSAPublicKey.
-
-    Why: cryptography reads a PSS key as a plain RSA key and re-encodes it as rsaEncryption,
-    but openssl keeps the PSS AlgorithmIdentifier, and the pin must equal openssl's.
-    """
-    try:
-        fields = _children(der, 0)
-        if len(fields) < 3 or fields[1][0] != _SEQUENCE:
-            return None
-        algorithm = _tlv(_SEQUENCE, _value(der, fields[1]))
-        if RSA_PSS_OID_DER not in algorithm[:16]:
-            return None
-        inner = _value(der, fields[2])
-        rsa_key = _children(inner, 0)  # RSAPrivateKey: version, n, e, ...
-        n, e = _value(inner, rsa_key[1]), _value(inner, rsa_key[2])
-        public = _tlv(_SEQUENCE, _tlv(_INTEGER, n) + _tlv(_INTEGER, e))
-        return _tlv(_SEQUENCE, algorithm + _tlv(_BIT_STRING, b"\x00" + public))
-    except (_Malformed, IndexError):
-        return None
 
 
 def _certificate(der: bytes, source: str, container: str) -> Artefact:
@@ -421,23 +328,6 @@ def _from_cert(cert: x509.Certificate, source: str, container: str) -> Artefact:
         ) from exc
 
 
-def _signed_kind(der: bytes, tbs: tuple[int, int, int]) -> DerKind:
-    try:
-        fields = _children_of(der, tbs)
-    except _Malformed:
-        return DerKind.SIGNED_OTHER
-    tags = [tag for tag, _, _ in fields]
-    if tags and tags[0] == _CONTEXT_0:
-        return DerKind.CERTIFICATE
-    # v1 certificate: serial, signature, issuer, validity, subject, SPKI (6 or more fields);
-    # PKCS#10: version, subject, SPKI, [0] attributes.
-    if len(tags) >= 6 and tags[:6] == [_INTEGER] + [_SEQUENCE] * 5:
-        return DerKind.CERTIFICATE
-    if tags[:3] == [_INTEGER, _SEQUENCE, _SEQUENCE]:
-        return DerKind.CSR
-    return DerKind.SIGNED_OTHER
-
-
 _WARNINGS_LOCK = threading.Lock()
 
 
@@ -459,72 +349,6 @@ def _parse_quietly(parse: Callable[[], _T]) -> tuple[_T, tuple[str, ...]]:
 def _first_sentence(text: str) -> str:
     end = text.find(". ")
     return text if end < 0 else text[:end]
-
-
-class _Malformed(Exception):
-    pass
-
-
-def _header(der: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, value start, value end) of a definite-length TLV at pos."""
-    if pos + 2 > len(der):
-        raise _Malformed
-    tag, first = der[pos], der[pos + 1]
-    pos += 2
-    if first & 0x80:
-        count = first & 0x7F
-        if count == 0 or count > 4 or pos + count > len(der):
-            raise _Malformed
-        length = int.from_bytes(der[pos : pos + count], "big")
-        pos += count
-    else:
-        length = first
-    if pos + length > len(der):
-        raise _Malformed
-    return tag, pos, pos + length
-
-
-def _children(der: bytes, pos: int) -> list[tuple[int, int, int]]:
-    """(tag, value start, value end) of each element inside the constructed TLV at pos."""
-    return _children_of(der, _header(der, pos))
-
-
-def _children_of(der: bytes, element: tuple[int, int, int]) -> list[tuple[int, int, int]]:
-    _, start, end = element
-    out = []
-    pos = start
-    while pos < end:
-        child = _header(der, pos)
-        if child[2] > end:
-            raise _Malformed
-        out.append(child)
-        pos = child[2]
-    return out
-
-
-def _child_tlvs(der: bytes, element: tuple[int, int, int]) -> list[bytes]:
-    """The complete encodings (header included) of the elements inside `element`."""
-    out = []
-    pos, end = element[1], element[2]
-    while pos < end:
-        _, _, child_end = _header(der, pos)
-        if child_end > end:
-            raise _Malformed
-        out.append(der[pos:child_end])
-        pos = child_end
-    return out
-
-
-def _value(der: bytes, element: tuple[int, int, int]) -> bytes:
-    return der[element[1] : element[2]]
-
-
-def _tlv(tag: int, value: bytes) -> bytes:
-    length = len(value)
-    if length < 0x80:
-        return bytes([tag, length]) + value
-    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(encoded)]) + encoded + value
 
 
 def _reason(exc: BaseException) -> str:

@@ -15,13 +15,8 @@ from dataclasses import dataclass, field, replace
 
 from certmatch import hashlines, pem
 from certmatch.artefacts import from_hash_line
-from certmatch.containers import (
-    DerKind,
-    classify,
-    legacy_encrypted_key,
-    load_der,
-    precheck,
-)
+from certmatch.containers import legacy_encrypted_key, load_der, precheck
+from certmatch.dershape import DerKind, classify
 from certmatch.errors import (
     EncryptedKeyError,
     InputTooLargeError,

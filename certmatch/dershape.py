@@ -1,0 +1,196 @@
+"""What a DER structure is, read from its headers alone: kind, PKCS#7 contents, KDF cost, PSS SPKI.
+
+Nothing here parses certificates or keys (cryptography does that, in certmatch.containers);
+this module only walks definite-length TLV headers, so it is cheap on hostile input and lets
+the loader name a damaged structure by what it was meant to be and refuse costly ones early.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from certmatch.keys import RSA_PSS_OID_DER
+
+Element = tuple[int, int, int]  # (tag, value start, value end)
+
+_INTEGER, _BIT_STRING, _OCTET_STRING, _OID, _SEQUENCE = 0x02, 0x03, 0x04, 0x06, 0x30
+_CONTEXT_0 = 0xA0
+_SIGNED_DATA_OID = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2
+_PKCS7_OID_PREFIX = bytes.fromhex("2a864886f70d0107")  # 1.2.840.113549.1.7.*
+
+
+class DerKind(enum.Enum):
+    CERTIFICATE = "certificate"
+    CSR = "CSR"
+    PKCS7 = "PKCS#7 bundle"
+    PKCS7_OTHER = "PKCS#7/CMS message without certificates"
+    PKCS12 = "PKCS#12 file"
+    SPKI = "public key"
+    RSA_PUBLIC = "RSA public key"
+    PRIVATE_KEY = "private key"
+    ENCRYPTED_PRIVATE_KEY = "encrypted private key"
+    SIGNED_OTHER = "signed structure"  # a CRL, or a damaged certificate/CSR
+
+
+def classify(der: bytes) -> DerKind | None:
+    """What the outer structure looks like, or None when it is not one certmatch knows."""
+    try:
+        outer = children(der, 0)
+    except Malformed:
+        return None
+    tags = [tag for tag, _, _ in outer]
+    if not tags:
+        return None
+    if tags[0] == _OID:
+        oid = value(der, outer[0])
+        if oid == _SIGNED_DATA_OID:
+            return DerKind.PKCS7
+        return DerKind.PKCS7_OTHER if oid.startswith(_PKCS7_OID_PREFIX) else None
+    if tags[:3] == [_SEQUENCE, _SEQUENCE, _BIT_STRING] and len(tags) == 3:
+        return _signed_kind(der, outer[0])
+    if tags == [_SEQUENCE, _BIT_STRING]:
+        return DerKind.SPKI
+    if tags == [_SEQUENCE, _OCTET_STRING]:
+        return DerKind.ENCRYPTED_PRIVATE_KEY
+    if tags[0] == _INTEGER:
+        if len(tags) >= 2 and tags[1] == _SEQUENCE and value(der, outer[0]) == b"\x03":
+            return DerKind.PKCS12
+        if tags == [_INTEGER, _INTEGER]:
+            return DerKind.RSA_PUBLIC
+        if len(tags) >= 3 and tags[1:3] == [_SEQUENCE, _OCTET_STRING]:
+            return DerKind.PRIVATE_KEY  # PKCS#8
+        if all(tag == _INTEGER for tag in tags) and len(tags) in (6, 9):
+            return DerKind.PRIVATE_KEY  # traditional DSA / RSA (PKCS#1)
+        if len(tags) >= 2 and tags[1] == _OCTET_STRING:
+            return DerKind.PRIVATE_KEY  # SEC1 EC
+    return None
+
+
+def count_pkcs7_certificates(der: bytes) -> int | None:
+    """Certificates in a DER PKCS#7 bundle, counted from headers; None if not countable.
+
+    ContentInfo { contentType, [0] { SignedData { version, digestAlgorithms,
+    encapContentInfo, [0] IMPLICIT certificates, ... } } }. BER indefinite lengths (which a
+    few writers use) are not followed here; the DER walk in limits bounds those instead.
+    """
+    elements = pkcs7_certificate_elements(der)
+    return None if elements is None else len(elements)
+
+
+def pkcs7_certificate_elements(der: bytes) -> list[bytes] | None:
+    """Each certificate's DER in a definite-length PKCS#7 bundle; None when not walkable."""
+    try:
+        outer = children(der, 0)
+        explicit = children_of(der, outer[1])
+        signed_data = children_of(der, explicit[0])
+        for element in signed_data:
+            if element[0] == _CONTEXT_0:
+                return child_tlvs(der, element)
+        return []
+    except (Malformed, IndexError):
+        return None
+
+
+def pkcs8_pss_spki(der: bytes) -> bytes | None:
+    """The rsassaPss SPKI for a PKCS#8 RSA-PSS key: its AlgorithmIdentifier + RSAPublicKey.
+
+    Why: cryptography reads a PSS key as a plain RSA key and re-encodes it as rsaEncryption,
+    but openssl keeps the PSS AlgorithmIdentifier, and the pin must equal openssl's.
+    """
+    try:
+        fields = children(der, 0)
+        if len(fields) < 3 or fields[1][0] != _SEQUENCE:
+            return None
+        algorithm = tlv(_SEQUENCE, value(der, fields[1]))
+        if RSA_PSS_OID_DER not in algorithm[:16]:
+            return None
+        inner = value(der, fields[2])
+        rsa_key = children(inner, 0)  # RSAPrivateKey: version, n, e, ...
+        n, e = value(inner, rsa_key[1]), value(inner, rsa_key[2])
+        public = tlv(_SEQUENCE, tlv(_INTEGER, n) + tlv(_INTEGER, e))
+        return tlv(_SEQUENCE, algorithm + tlv(_BIT_STRING, b"\x00" + public))
+    except (Malformed, IndexError):
+        return None
+
+
+def _signed_kind(der: bytes, tbs: Element) -> DerKind:
+    try:
+        fields = children_of(der, tbs)
+    except Malformed:
+        return DerKind.SIGNED_OTHER
+    tags = [tag for tag, _, _ in fields]
+    if tags and tags[0] == _CONTEXT_0:
+        return DerKind.CERTIFICATE
+    # v1 certificate: serial, signature, issuer, validity, subject, SPKI (6 or more fields);
+    # PKCS#10: version, subject, SPKI, [0] attributes.
+    if len(tags) >= 6 and tags[:6] == [_INTEGER] + [_SEQUENCE] * 5:
+        return DerKind.CERTIFICATE
+    if tags[:3] == [_INTEGER, _SEQUENCE, _SEQUENCE]:
+        return DerKind.CSR
+    return DerKind.SIGNED_OTHER
+
+
+class Malformed(Exception):
+    pass
+
+
+def header(der: bytes, pos: int) -> Element:
+    """(tag, value start, value end) of a definite-length TLV at pos."""
+    if pos + 2 > len(der):
+        raise Malformed
+    tag, first = der[pos], der[pos + 1]
+    pos += 2
+    if first & 0x80:
+        count = first & 0x7F
+        if count == 0 or count > 4 or pos + count > len(der):
+            raise Malformed
+        length = int.from_bytes(der[pos : pos + count], "big")
+        pos += count
+    else:
+        length = first
+    if pos + length > len(der):
+        raise Malformed
+    return tag, pos, pos + length
+
+
+def children(der: bytes, pos: int) -> list[Element]:
+    """(tag, value start, value end) of each element inside the constructed TLV at pos."""
+    return children_of(der, header(der, pos))
+
+
+def children_of(der: bytes, element: Element) -> list[Element]:
+    _, start, end = element
+    out = []
+    pos = start
+    while pos < end:
+        child = header(der, pos)
+        if child[2] > end:
+            raise Malformed
+        out.append(child)
+        pos = child[2]
+    return out
+
+
+def child_tlvs(der: bytes, element: Element) -> list[bytes]:
+    """The complete encodings (header included) of the elements inside `element`."""
+    out = []
+    pos, end = element[1], element[2]
+    while pos < end:
+        _, _, child_end = header(der, pos)
+        if child_end > end:
+            raise Malformed
+        out.append(der[pos:child_end])
+        pos = child_end
+    return out
+
+
+def value(der: bytes, element: Element) -> bytes:
+    return der[element[1] : element[2]]
+
+
+def tlv(tag: int, value: bytes) -> bytes:
+    length = len(value)
+    if length < 0x80:
+        return bytes([tag, length]) + value
+    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(encoded)]) + encoded + value
