@@ -79,6 +79,8 @@ def create_app(settings: Settings, store: Store | None = None) -> App:
         settings.bot_token, settings.api_url, settings.max_file_bytes, settings.download_timeout
     )
     service = Service(settings, store, fetcher)
+    # Retention also runs at start, not only with the first check after an idle stretch.
+    service.purge_expired()
     app = App(
         logger=_bolt_logger(),
         client=build_client(settings),

@@ -99,8 +99,11 @@ def verdict_text(report: Report) -> str:
     return line
 
 
-def fallback_text(report: Report) -> str:
-    """The plain-text `text` of the message: notifications, screen readers, old clients."""
+def fallback_text(report: Report, *, recalled: Sequence[str] = ()) -> str:
+    """The plain-text `text` of the message: notifications, screen readers, old clients.
+
+    `recalled` are workspace-memory sentences (bot.recall), already mrkdwn with mentions.
+    """
     words = {
         Verdict.MATCH: "Match",
         Verdict.MISMATCH: "Mismatch",
@@ -112,7 +115,10 @@ def fallback_text(report: Report) -> str:
         text += f": {_summary(report)}"
     if has_private_key(report):
         text += " (a private key was posted: treat it as exposed)"
-    return _clip(escape(text), 3000)
+    text = escape(text)
+    if recalled:
+        text += " " + recalled[0]
+    return _clip(text, 3000)
 
 
 def artefact_line(artefact: Artefact) -> str:
@@ -174,10 +180,19 @@ def findings_text(report: Report) -> str | None:
 
 
 def build_report_blocks(
-    report: Report, *, detail_key: str | None = None, notes: Sequence[str] = ()
+    report: Report,
+    *,
+    detail_key: str | None = None,
+    notes: Sequence[str] = (),
+    recalled: Sequence[str] = (),
 ) -> list[Block]:
-    """The compact threaded reply: verdict, hashes, condensed diff, findings, buttons for the rest."""
+    """The compact threaded reply: verdict, hashes, condensed diff, findings, buttons for the rest.
+
+    `recalled` (where a partner was posted, a regenerated CSR) comes right under the verdict:
+    it is often the whole answer. Those sentences are built by bot.memory, already escaped.
+    """
     blocks: list[Block] = [_section(verdict_text(report))]
+    blocks.extend(_section(sentence) for sentence in recalled)
     if has_private_key(report):
         blocks.append(_section(PRIVATE_KEY_WARNING))
     if report.profile != "generic" or report.purpose:
@@ -266,17 +281,32 @@ def build_help_blocks() -> list[Block]:
     return [_section(HELP_TEXT)]
 
 
-def privacy_text(retention_days: int) -> str:
+_SCOPE_WORDS = {
+    "workspace": "anywhere in this workspace",
+    "channel": "in the same channel",
+    "thread": "in the same thread only",
+}
+
+
+def privacy_text(retention_days: int, memory_scope: str = "workspace") -> str:
+    where = _SCOPE_WORDS.get(memory_scope, memory_scope)
     return (
-        "*Privacy.* certmatch stores the public parts of what it reads (CSRs, certificates, "
-        "public keys, pasted hashes) per thread so a certificate posted later can be matched, "
-        "plus event ids to avoid double replies and each reply's details. Everything is "
-        f"deleted after {retention_days} days. Private keys are never stored, logged or "
-        "echoed; only their public half is used for the match."
+        "*What certmatch keeps, and for how long.* The public parts of what it reads (CSRs, "
+        "certificates, public keys, pasted hashes) per thread, so a certificate posted later "
+        "can be matched; an index of their fingerprints (SPKI SHA-256, modulus md5, CN, SANs) "
+        "with channel, thread, poster and time, so a certificate is matched to its CSR posted "
+        f"{where} and a regenerated CSR is recognised; event ids to avoid double replies; each "
+        f"reply's details. Everything is deleted after {retention_days} days. "
+        "`/certmatch forget` deletes what was kept from a channel at once. A match found in "
+        "another channel is shown only as a link, the poster and the date, never its content. "
+        "Private keys are never stored, logged or echoed; only their public fingerprint is "
+        "indexed."
     )
 
 
-def build_home_view(retention_days: int, default_profile: str) -> dict[str, Any]:
+def build_home_view(
+    retention_days: int, default_profile: str, *, memory_scope: str = "workspace"
+) -> dict[str, Any]:
     return {
         "type": "home",
         "blocks": [
@@ -287,7 +317,7 @@ def build_home_view(retention_days: int, default_profile: str) -> dict[str, Any]
                 f"*Profiles.* Default profile: {_code(default_profile)}. `cisco-uc` adds the "
                 "checks CUCM, IM&P, Unity Connection, UCCX and Expressway apply on upload."
             ),
-            _section(privacy_text(retention_days)),
+            _section(privacy_text(retention_days, memory_scope)),
         ],
     }
 

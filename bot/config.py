@@ -15,6 +15,8 @@ DEFAULT_DATABASE_URL = "sqlite:///certmatch.sqlite3"
 # The engine's own input bound (certmatch.load.DEFAULT_LIMITS) is 4 MiB; a larger file could never be read.
 DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
 KNOWN_PROFILES = ("generic", "cisco-uc")
+# Where a certificate's partner is looked for when its own thread has none (bot.memory.SCOPES).
+MEMORY_SCOPES = ("workspace", "channel", "thread")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -36,6 +38,7 @@ class Settings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     download_timeout: float = 10.0
     retention_days: int = 30
+    memory_scope: str = "workspace"
     log_level: str = "INFO"
     # Table name prefix, so several deployments (or parallel test runs) can share one database.
     table_prefix: str = "certmatch_"
@@ -107,6 +110,7 @@ def load_settings(
         retention_days=_int(
             "CERTMATCH_RETENTION_DAYS", get("CERTMATCH_RETENTION_DAYS"), 30, 1, 3650
         ),
+        memory_scope=_memory_scope(get("CERTMATCH_MEMORY_SCOPE")),
         log_level=_log_level(get("LOG_LEVEL")),
     )
 
@@ -160,6 +164,17 @@ def _profile(raw: str | None) -> str:
             f"CERTMATCH_PROFILE must be one of {', '.join(KNOWN_PROFILES)}, not {raw!r}"
         )
     return raw
+
+
+def _memory_scope(raw: str | None) -> str:
+    if raw is None:
+        return "workspace"
+    if raw.lower() not in MEMORY_SCOPES:
+        raise ConfigError(
+            f"CERTMATCH_MEMORY_SCOPE must be one of {', '.join(MEMORY_SCOPES)} "
+            f"(where a certificate's CSR is looked for outside its thread), not {raw!r}"
+        )
+    return raw.lower()
 
 
 def _log_level(raw: str | None) -> str:

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -21,6 +21,8 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.config import Settings
 from bot.files import FileProblem, SlackFileFetcher
+from bot.memory import Fingerprint
+from bot.recall import Recall
 from bot.store import Store, storable
 from certmatch.check import PROFILE_NAMES, check
 from certmatch.load import Input, contains_material
@@ -72,10 +74,24 @@ def _worth_fetching(file: Mapping[str, Any]) -> bool:
 class Service:
     """One per process; thread-safe (the store opens a connection per operation)."""
 
-    def __init__(self, settings: Settings, store: Store, fetcher: SlackFileFetcher) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        fetcher: SlackFileFetcher,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.fetcher = fetcher
+        # Injected so tests can move time past the retention window.
+        self.clock = clock
+        self.recall = Recall(
+            store,
+            scope=settings.memory_scope,
+            retention_days=settings.retention_days,
+            clock=clock,
+        )
         self._purge_lock = threading.Lock()
         self._last_purge = 0.0
 
@@ -115,7 +131,11 @@ class Service:
         return blocks.build_help_blocks()
 
     def home_view(self) -> dict[str, Any]:
-        return blocks.build_home_view(self.settings.retention_days, self.settings.default_profile)
+        return blocks.build_home_view(
+            self.settings.retention_days,
+            self.settings.default_profile,
+            memory_scope=self.settings.memory_scope,
+        )
 
     def check_modal(self, channel: str, response_url: str | None) -> dict[str, Any]:
         return blocks.build_check_modal(channel, response_url)
@@ -177,15 +197,31 @@ class Service:
         # Files that could not be fetched stay out of the engine: they are reported as notes in
         # our own words (they need a Slack-side fix, not a different file).
         report = check(memory + inputs, profile=profile)
-        current = [a for a in report.artifacts if MEMORY_MARK not in a.source]
+        current_indexes = [i for i, a in enumerate(report.artifacts) if MEMORY_MARK not in a.source]
+        current = [report.artifacts[i] for i in current_indexes]
         if quiet and not loud and not current:
             # Files that turned out to hold nothing (a log, a screenshot without a name).
             return None
+        probes = self.recall.probes(message, current)
+        recalled: list[str] = []
+        try:
+            recalled = self.recall.notes(client, report, current_indexes, probes)
+        except Exception:
+            logger.exception("workspace memory lookup failed")
+            if MEMORY_DOWN_NOTE not in notes:
+                notes.append(MEMORY_DOWN_NOTE)
         new_key = uuid.uuid4().hex
         detail_key: str | None = new_key
         try:
-            self._remember(message, current)
-            self.store.save_detail(new_key, render_text(report), report.ca_note)
+            self._remember(message, current, probes)
+            self.store.save_detail(
+                new_key,
+                render_text(report),
+                report.ca_note,
+                team=message.team,
+                channel=message.channel,
+                now=self.clock(),
+            )
         except Exception:
             # The answer matters more than the memory: reply without buttons, say why.
             logger.exception("could not store the check")
@@ -203,8 +239,10 @@ class Service:
             (time.monotonic() - started) * 1000,
         )
         return Reply(
-            text=blocks.fallback_text(report),
-            blocks=blocks.build_report_blocks(report, detail_key=detail_key, notes=notes),
+            text=blocks.fallback_text(report, recalled=recalled),
+            blocks=blocks.build_report_blocks(
+                report, detail_key=detail_key, notes=notes, recalled=recalled
+            ),
             private_key=blocks.has_private_key(report),
         )
 
@@ -229,17 +267,27 @@ class Service:
             if r.message_ts != message.message_ts
         ]
 
-    def _remember(self, message: SlackMessage, current: Sequence[Artefact]) -> None:
+    def _remember(
+        self, message: SlackMessage, current: Sequence[Artefact], probes: Sequence[Fingerprint]
+    ) -> None:
         if message.thread_ts is None or message.message_ts is None:
             return  # slash commands and the form have no thread to remember for
-        now = time.time()
+        now = self.clock()
         rows = [storable(a, message.message_ts, now) for a in current]
         kept = [r for r in rows if r is not None]
         if kept:
             self.store.add_thread_artefacts(message.team, message.channel, message.thread_ts, kept)
+        # The index takes every artefact, a private key by its public fingerprint only.
+        self.recall.index(probes)
+
+    def purge_expired(self) -> None:
+        """Delete everything older than the retention window now (safe from every process)."""
+        with self._purge_lock:
+            self._last_purge = 0.0
+        self._maybe_purge()
 
     def _maybe_purge(self) -> None:
-        now = time.time()
+        now = self.clock()
         with self._purge_lock:
             if now - self._last_purge < _PURGE_EVERY_SECONDS:
                 return

@@ -1,11 +1,12 @@
-"""The bot's state: event de-duplication, public artefacts per thread, channel profiles, reply details.
+"""The bot's state: event de-duplication, public artefacts per thread, the fingerprint index, channel profiles, reply details.
 
 One small module over two backends: a SQLite file by default (nothing to start) and PostgreSQL
 (psycopg 3) when DATABASE_URL says so. Every operation opens its own short connection, so the
 store is safe from Bolt's worker threads and recovers by itself when the database comes back.
 Uniqueness is enforced by the database (primary keys + `ON CONFLICT DO NOTHING`), never by a
 read-then-write race, so several bot processes sharing one database reply once per event.
-Private keys never reach this module: only public PEM (CSR, certificate, public key) is stored.
+Private keys never reach this module: only public PEM (CSR, certificate, public key) is stored,
+and the fingerprint index holds hashes, names and where/when something was posted.
 """
 
 from __future__ import annotations
@@ -22,11 +23,21 @@ from typing import Any
 
 import psycopg
 
+from bot.memory import Fingerprint
 from certmatch.model import Artefact, ArtefactKind
 
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 # Key for pg_advisory_xact_lock so several processes starting at once create tables one at a time.
 _SCHEMA_LOCK_KEY = 0x6365_7274  # "cert"
+_TABLES = ("events", "thread_artefacts", "fingerprints", "channel_profiles", "details")
+# Columns added after a table first shipped: (table, column, type). Added under the schema lock.
+_ADDED_COLUMNS = (("details", "team", "TEXT"), ("details", "channel", "TEXT"))
+_FINGERPRINT_COLUMNS = (
+    "kind, spki_sha256, modulus_md5, key_id, common_name, san_set, is_ca, team, channel, "
+    "thread_ts, message_ts, poster, posted_at"
+)
+# One lookup never reads more rows than this (a workspace that posts the same CSR all day).
+_LOOKUP_LIMIT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +132,30 @@ class Store:
                 message_ts TEXT NOT NULL,
                 posted_at {real} NOT NULL,
                 PRIMARY KEY (team, channel, thread_ts, fingerprint))""",
+            # The fingerprint index (issue 4): one row per public artefact per message, private
+            # keys by their public identity only. No PEM, no message text.
+            f"""CREATE TABLE IF NOT EXISTS {p}fingerprints (
+                row_key TEXT PRIMARY KEY,
+                team TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                thread_ts TEXT NOT NULL,
+                message_ts TEXT NOT NULL,
+                poster TEXT,
+                kind TEXT NOT NULL,
+                spki_sha256 TEXT,
+                modulus_md5 TEXT,
+                key_id TEXT,
+                common_name TEXT,
+                san_set TEXT NOT NULL,
+                is_ca INTEGER NOT NULL,
+                posted_at {real} NOT NULL)""",
+            f"CREATE INDEX IF NOT EXISTS {p}fp_key ON {p}fingerprints (team, key_id)",
+            f"CREATE INDEX IF NOT EXISTS {p}fp_md5 ON {p}fingerprints (team, modulus_md5)",
+            f"CREATE INDEX IF NOT EXISTS {p}fp_spki ON {p}fingerprints (team, spki_sha256)",
+            f"CREATE INDEX IF NOT EXISTS {p}fp_cn ON {p}fingerprints (team, common_name)",
+            f"CREATE INDEX IF NOT EXISTS {p}fp_sans ON {p}fingerprints (team, san_set)",
+            f"CREATE INDEX IF NOT EXISTS {p}fp_channel ON {p}fingerprints (team, channel)",
+            f"CREATE INDEX IF NOT EXISTS {p}fp_time ON {p}fingerprints (posted_at)",
             f"""CREATE TABLE IF NOT EXISTS {p}channel_profiles (
                 team TEXT NOT NULL,
                 channel TEXT NOT NULL,
@@ -135,23 +170,48 @@ class Store:
         ]
 
     def create_tables(self) -> None:
+        """Create or migrate the tables; safe when several processes start at once.
+
+        PostgreSQL: one transaction under an advisory lock, so concurrent CREATE/ALTER never
+        collide (CREATE TABLE IF NOT EXISTS alone can still fail on pg_type when two race).
+        SQLite: BEGIN IMMEDIATE takes the write lock before the columns are inspected.
+        """
         if self._pg_url:
             with psycopg.connect(self._pg_url) as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
                 for sql in self._table_sql():
                     conn.execute(sql)  # names come from a validated prefix
+                for table, column, sql_type in _ADDED_COLUMNS:
+                    conn.execute(
+                        f"ALTER TABLE {self._prefix}{table} "
+                        f"ADD COLUMN IF NOT EXISTS {column} {sql_type}"
+                    )
             return
         assert self._sqlite_path is not None
         Path(self._sqlite_path).parent.mkdir(parents=True, exist_ok=True)
         with self._sqlite() as db:
             # WAL lets several processes read while one writes; the unique keys do the rest.
             db.execute("PRAGMA journal_mode=WAL")
-            for sql in self._table_sql():
-                db.execute(sql)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql in self._table_sql():
+                    db.execute(sql)
+                for table, column, sql_type in _ADDED_COLUMNS:
+                    have = {
+                        row[1] for row in db.execute(f"PRAGMA table_info({self._prefix}{table})")
+                    }
+                    if column not in have:
+                        db.execute(
+                            f"ALTER TABLE {self._prefix}{table} ADD COLUMN {column} {sql_type}"
+                        )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     def drop_tables(self) -> None:
         """Remove this prefix's tables (tests clean up with it)."""
-        for name in ("events", "thread_artefacts", "channel_profiles", "details"):
+        for name in _TABLES:
             self._execute(f"DROP TABLE IF EXISTS {self._prefix}{name}")
 
     # -- connections ----------------------------------------------------------------------------
@@ -231,12 +291,118 @@ class Store:
         return [StoredArtefact(*row) for row in rows]
 
     def forget_channel(self, team: str, channel: str) -> int:
-        """Delete every artefact remembered from one channel (`/certmatch forget`)."""
-        count, _ = self._execute(
+        """Delete what was stored from one channel (`/certmatch forget`).
+
+        Thread artefacts, fingerprint index rows and the details behind that channel's reply
+        buttons. Returns how many artefacts were remembered (thread artefacts, or index rows
+        where that is more, e.g. private key fingerprints). Event ids stay: they hold no
+        content and keep a Slack retry from being answered twice.
+        """
+        artefacts, _ = self._execute(
             f"DELETE FROM {self._prefix}thread_artefacts WHERE team = ? AND channel = ?",
             (team, channel),
         )
-        return max(count, 0)
+        indexed, _ = self._execute(
+            f"DELETE FROM {self._prefix}fingerprints WHERE team = ? AND channel = ?",
+            (team, channel),
+        )
+        self._execute(
+            f"DELETE FROM {self._prefix}details WHERE team = ? AND channel = ?", (team, channel)
+        )
+        return max(artefacts, indexed, 0)
+
+    # -- fingerprint index ----------------------------------------------------------------------
+
+    def add_fingerprints(self, rows: Sequence[Fingerprint]) -> int:
+        """Index public fingerprints; the same artefact in the same message is indexed once."""
+        added = 0
+        for row in rows:
+            row_key = hashlib.sha256(
+                "\x1f".join(
+                    (
+                        row.team,
+                        row.channel,
+                        row.message_ts,
+                        row.kind,
+                        row.key_id or "",
+                        row.modulus_md5 or "",
+                        row.spki_sha256 or "",
+                        row.common_name or "",
+                        "\n".join(row.san_set),
+                    )
+                ).encode("utf-8")
+            ).hexdigest()
+            count, _ = self._execute(
+                f"INSERT INTO {self._prefix}fingerprints (row_key, team, channel, thread_ts, "
+                "message_ts, poster, kind, spki_sha256, modulus_md5, key_id, common_name, "
+                "san_set, is_ca, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (
+                    row_key,
+                    row.team,
+                    row.channel,
+                    row.thread_ts,
+                    row.message_ts,
+                    row.poster,
+                    row.kind,
+                    row.spki_sha256,
+                    row.modulus_md5,
+                    row.key_id,
+                    row.common_name,
+                    "\n".join(row.san_set),
+                    1 if row.is_ca else 0,
+                    row.posted_at,
+                ),
+            )
+            added += count
+        return added
+
+    def related_fingerprints(
+        self,
+        probe: Fingerprint,
+        *,
+        channel: str | None = None,
+        since: float = 0.0,
+    ) -> list[Fingerprint]:
+        """Rows in `probe`'s workspace sharing its key, its CN or its SAN set, posted at or after `since`.
+
+        `channel` narrows the lookup to one channel. The rules in bot.memory decide what the
+        rows mean; this only fetches candidates through the indexes.
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("key_id", probe.key_id),
+            ("modulus_md5", probe.modulus_md5),
+            ("spki_sha256", probe.spki_sha256),
+            ("common_name", probe.common_name),
+            ("san_set", "\n".join(probe.san_set) or None),
+        ):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if not clauses:
+            return []
+        where = f"team = ? AND posted_at >= ? AND ({' OR '.join(clauses)})"
+        head: list[Any] = [probe.team, since]
+        if channel is not None:
+            where += " AND channel = ?"
+            params.append(channel)
+        _, rows = self._execute(
+            f"SELECT {_FINGERPRINT_COLUMNS} FROM {self._prefix}fingerprints WHERE {where} "
+            f"ORDER BY posted_at DESC LIMIT {_LOOKUP_LIMIT}",
+            (*head, *params),
+        )
+        return [_fingerprint_row(r) for r in rows]
+
+    def channel_fingerprints(self, team: str, channel: str) -> list[Fingerprint]:
+        """Every index row from one channel, oldest first (tests and `forget` checks)."""
+        _, rows = self._execute(
+            f"SELECT {_FINGERPRINT_COLUMNS} FROM {self._prefix}fingerprints "
+            "WHERE team = ? AND channel = ? ORDER BY posted_at, message_ts",
+            (team, channel),
+        )
+        return [_fingerprint_row(r) for r in rows]
 
     # -- channel profile ------------------------------------------------------------------------
 
@@ -257,11 +423,21 @@ class Store:
 
     # -- reply details (behind the buttons) -----------------------------------------------------
 
-    def save_detail(self, key: str, detail: str, ca_note: str | None) -> None:
+    def save_detail(
+        self,
+        key: str,
+        detail: str,
+        ca_note: str | None,
+        *,
+        team: str | None = None,
+        channel: str | None = None,
+        now: float | None = None,
+    ) -> None:
+        """Keep a reply's long form; team/channel let `/certmatch forget` find it again."""
         self._execute(
-            f"INSERT INTO {self._prefix}details (detail_key, detail, ca_note, created_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (key, detail, ca_note, time.time()),
+            f"INSERT INTO {self._prefix}details (detail_key, detail, ca_note, created_at, team, "
+            "channel) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (key, detail, ca_note, time.time() if now is None else now, team, channel),
         )
 
     def detail(self, key: str) -> StoredDetail | None:
@@ -278,6 +454,7 @@ class Store:
         for table, column in (
             ("events", "seen_at"),
             ("thread_artefacts", "posted_at"),
+            ("fingerprints", "posted_at"),
             ("details", "created_at"),
         ):
             count, _ = self._execute(
@@ -285,3 +462,22 @@ class Store:
             )
             total += max(count, 0)
         return total
+
+
+def _fingerprint_row(row: Sequence[Any]) -> Fingerprint:
+    (kind, spki, md5, key_id, cn, sans, is_ca, team, channel, thread_ts, ts, poster, at) = row
+    return Fingerprint(
+        kind=str(kind),
+        spki_sha256=spki,
+        modulus_md5=md5,
+        key_id=key_id,
+        common_name=cn,
+        san_set=tuple(s for s in str(sans).split("\n") if s),
+        is_ca=bool(is_ca),
+        team=str(team),
+        channel=str(channel),
+        thread_ts=str(thread_ts),
+        message_ts=str(ts),
+        poster=poster,
+        posted_at=float(at),
+    )

@@ -64,6 +64,7 @@ def register(app: App, service: CertmatchService) -> None:
             files=list(message.get("files") or []),
             message_ts=ts,
             thread_ts=str(message.get("thread_ts") or ts),
+            poster=str(message["user"]) if message.get("user") else None,
         )
         reply = service.check(client, checked, quiet=False)
         assert reply is not None

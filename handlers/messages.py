@@ -36,6 +36,7 @@ def register(app: App, service: CertmatchService) -> None:
             files=list(event.get("files") or []),
             message_ts=ts,
             thread_ts=str(event.get("thread_ts") or ts),
+            poster=str(event["user"]) if event.get("user") else None,
         )
         reply = service.check(client, message, quiet=True)
         if reply is None:

@@ -23,6 +23,9 @@ class SlackMessage:
     files: Sequence[Mapping[str, Any]] = ()
     message_ts: str | None = None  # None for slash commands and the modal (no message)
     thread_ts: str | None = None  # where the reply goes and what the thread memory is keyed by
+    poster: str | None = (
+        None  # user id of who posted the message (the fingerprint index names them)
+    )
 
 
 @dataclass(frozen=True, slots=True)

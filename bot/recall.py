@@ -1,0 +1,182 @@
+"""Workspace recall: index what a message carried, and find a lone artefact's partner (or a regenerated CSR) elsewhere.
+
+The glue between the store's fingerprint index, the pure rules in `bot.memory` and Slack
+(permalinks). `Service.check` calls `index()` after every check of a posted message and
+`notes()` to get the sentences for the reply. Everything read here is limited to the
+retention window and the configured scope; another channel is named only by mention,
+permalink, poster and date.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from slack_sdk import WebClient
+
+from bot import memory
+from bot.memory import Fingerprint
+from bot.store import Store
+from certmatch.model import Artefact, Report
+from handlers.ports import SlackMessage
+
+logger = logging.getLogger("certmatch.bot")
+
+# At most this many memory sentences in one reply (a bundle of ten certificates stays readable).
+_MAX_NOTES = 3
+
+
+class Recall:
+    """One per process; stateless apart from settings (the store does the locking)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        scope: str,
+        retention_days: int,
+        clock: Callable[[], float],
+    ) -> None:
+        if scope not in memory.SCOPES:
+            raise ValueError(f"memory scope must be one of {memory.SCOPES}, not {scope!r}")
+        self.store = store
+        self.scope = scope
+        self.retention_days = retention_days
+        self.clock = clock
+
+    def probes(self, message: SlackMessage, artefacts: Sequence[Artefact]) -> list[Fingerprint]:
+        """Index rows for a posted message's own artefacts; none for commands and forms."""
+        if message.message_ts is None or message.thread_ts is None:
+            return []
+        now = self.clock()
+        return [
+            memory.fingerprint(
+                a,
+                team=message.team,
+                channel=message.channel,
+                thread_ts=message.thread_ts,
+                message_ts=message.message_ts,
+                poster=message.poster,
+                posted_at=now,
+            )
+            for a in artefacts
+        ]
+
+    def index(self, probes: Sequence[Fingerprint]) -> int:
+        return self.store.add_fingerprints(probes)
+
+    def notes(
+        self,
+        client: WebClient,
+        report: Report,
+        current: Sequence[int],
+        probes: Sequence[Fingerprint],
+    ) -> list[str]:
+        """Sentences about partners posted elsewhere and regenerated CSRs, for this reply.
+
+        `current` are the indexes in `report.artifacts` of this message's own artefacts, in
+        the order of `probes`.
+        """
+        paired = {p.left for p in report.pairs if p.match} | {
+            p.right for p in report.pairs if p.match
+        }
+        partner_in_report = {p.right: p.left for p in report.pairs if p.match}
+        links: dict[tuple[str, str], str | None] = {}
+        out: list[str] = []
+        for index, probe in zip(current, probes, strict=True):
+            if len(out) >= _MAX_NOTES:
+                break
+            if not (probe.is_leaf or probe.is_requester):
+                continue
+            candidates = self._candidates(probe)
+            if probe.is_leaf:
+                sentence = self._certificate_note(
+                    client, probe, candidates, index in partner_in_report, links
+                )
+            elif index not in paired:
+                partner = memory.partner_of(probe, candidates)
+                sentence = (
+                    memory.partner_sentence(
+                        probe, partner, self._where(client, partner, probe, links)
+                    )
+                    if partner is not None
+                    else None
+                )
+            else:
+                sentence = None
+            if sentence and sentence not in out:
+                out.append(sentence)
+        return out
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _candidates(self, probe: Fingerprint) -> list[Fingerprint]:
+        since = self.clock() - self.retention_days * 86400
+        channel = None if self.scope == "workspace" else probe.channel
+        rows = self.store.related_fingerprints(probe, channel=channel, since=since)
+        kept = []
+        for row in rows:
+            if row.same_place(probe):
+                continue  # this very message (a shortcut re-check)
+            if self.scope == "thread" and row.thread_ts != probe.thread_ts:
+                continue
+            if row.channel != probe.channel and row.channel.startswith("D"):
+                continue  # a DM with the bot is never pointed at from elsewhere
+            kept.append(row)
+        return kept
+
+    def _certificate_note(
+        self,
+        client: WebClient,
+        probe: Fingerprint,
+        candidates: Sequence[Fingerprint],
+        paired_here: bool,
+        links: dict[tuple[str, str], str | None],
+    ) -> str | None:
+        name = probe.common_name or (probe.san_set[0].split(":", 1)[-1] if probe.san_set else None)
+        partner: Fingerprint | None
+        if paired_here:
+            # Its CSR/key is in this thread (or this message); remembered from when, if at all.
+            same_thread = [c for c in candidates if c.thread_ts == probe.thread_ts]
+            partner = memory.partner_of(probe, same_thread) or probe
+        else:
+            partner = memory.partner_of(probe, candidates)
+        if partner is None:
+            suspect = memory.regenerated_suspect(probe, candidates)
+            if suspect is None:
+                return None
+            return memory.suspect_sentence(name, self._where(client, suspect, probe, links))
+        newer = memory.regenerated_after(probe, partner, candidates)
+        if newer is not None:
+            partner_loc = (
+                "with it" if partner is probe else self._where(client, partner, probe, links)
+            )
+            return memory.regenerated_sentence(
+                name, partner_loc, self._where(client, newer, probe, links)
+            )
+        if paired_here:
+            return None  # the engine's report already says everything
+        return memory.partner_sentence(probe, partner, self._where(client, partner, probe, links))
+
+    def _where(
+        self,
+        client: WebClient,
+        row: Fingerprint,
+        here: Fingerprint,
+        links: dict[tuple[str, str], str | None],
+    ) -> str:
+        key = (row.channel, row.message_ts)
+        if key not in links:
+            links[key] = self._permalink(client, row)
+        return memory.where(row, here, links[key])
+
+    @staticmethod
+    def _permalink(client: WebClient, row: Fingerprint) -> str | None:
+        try:
+            answer = client.chat_getPermalink(channel=row.channel, message_ts=row.message_ts)
+        except Exception:
+            # A channel the bot has left, a deleted message: the mention and date still help.
+            logger.warning("no permalink for a remembered message in channel=%s", row.channel)
+            return None
+        link = answer.get("permalink")
+        return str(link) if link else None
