@@ -22,7 +22,9 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # and full-width hyphen-minus: word processors and Slack turn "-----" into some of these.
 _DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
 _ENTITY = re.compile(r"&(?:[a-zA-Z]+|#[0-9]+|#[xX][0-9a-fA-F]+);")
-_QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
+# Any spaces after each marker: a quoted message that was itself indented ("> ␣␣␣␣>> MII...").
+# Each repetition must consume a ">", so the scan stays linear.
+_QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]*)+", re.MULTILINE)
 # A fence with an optional language tag; the tag must end its line, so "```-----BEGIN" keeps
 # its dashes.
 _FENCE = re.compile(r"```(?:[A-Za-z][\w+-]*(?=[ \t]*\n))?")
