@@ -72,13 +72,18 @@ def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) 
     raise AssertionError("unreachable")
 
 
-def create_app(settings: Settings, store: Store | None = None) -> App:
-    """The whole Slack app. Opens (and creates the tables of) the store unless one is given."""
+def create_app(
+    settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time
+) -> App:
+    """The whole Slack app. Opens (and creates the tables of) the store unless one is given.
+
+    `clock` (epoch seconds) is what retention and the memory's "posted at" read; tests move it.
+    """
     store = store if store is not None else Store.open(settings.database_url, settings.table_prefix)
     fetcher = SlackFileFetcher(
         settings.bot_token, settings.api_url, settings.max_file_bytes, settings.download_timeout
     )
-    service = Service(settings, store, fetcher)
+    service = Service(settings, store, fetcher, clock)
     # Retention also runs at start, not only with the first check after an idle stretch.
     service.purge_expired()
     app = App(
