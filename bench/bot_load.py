@@ -9,12 +9,14 @@ event's thread. Memory is the bot process's RSS after warm-up and at the end.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
 import itertools
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -127,7 +129,10 @@ def _start_bot(standin: SlackStandIn, db: Path, server: str) -> tuple[subprocess
     command = list(SERVERS[server])
     if server == "gunicorn":
         command[1:1] = ["--bind", f"127.0.0.1:{port}"]
-    proc = subprocess.Popen(command, cwd=OUT, env=env, stderr=subprocess.DEVNULL)
+    # its own session, so stopping it reaches gunicorn's workers too (see _stop_bot)
+    proc = subprocess.Popen(
+        command, cwd=OUT, env=env, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -139,8 +144,23 @@ def _start_bot(standin: SlackStandIn, db: Path, server: str) -> tuple[subprocess
             time.sleep(0.1)
         if proc.poll() is not None:
             break
-    proc.kill()
+    _stop_bot(proc)
     raise RuntimeError(f"the bot did not start ({' '.join(command)}); run it by hand to see why")
+
+
+def _stop_bot(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the bot's whole process group, SIGKILL after 5 s: a gunicorn worker with a
+    backlog would otherwise finish its queue (graceful shutdown) long after the master left."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -225,11 +245,7 @@ def _level(concurrency: int, seconds: float, text: str, server: str, rate: float
             time.sleep(0.2)
         rss_end = _rss_mib(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop_bot(proc)
         standin.stop()
         db.unlink(missing_ok=True)
     in_window = [at for at in replies.values() if at <= load_end]

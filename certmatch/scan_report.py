@@ -241,13 +241,14 @@ def _expiry(
     arts = index.artifacts
     for c in key_set.certificates:
         cert = arts[c]
-        if cert.signature_algorithm and "md5" in cert.signature_algorithm.lower():
+        weak = _weak_hash(cert.signature_algorithm)
+        if weak is not None:
             findings.add(
                 key_set,
                 "weak-signature",
-                Severity.ERROR,
-                f"{cert.source}: signed with MD5",
-                "ask the CA to re-issue with SHA-256",
+                Severity.ERROR if weak == "MD5" else Severity.WARNING,
+                f"{cert.source}: signed with {weak}",
+                "have the CA re-issue with SHA-256",
                 (c,),
             )
         state = expiry_state(cert, now, window)
@@ -286,6 +287,15 @@ def _expiry(
                 "check the server clock and the CA's issuance date",
                 (c,),
             )
+
+
+def _weak_hash(signature_algorithm: str | None) -> str | None:
+    name = (signature_algorithm or "").lower()
+    if "md5" in name:
+        return "MD5"
+    if "sha1" in name or name.startswith("sha-1"):
+        return "SHA-1"
+    return None
 
 
 def _request_findings(index: Index, key_set: KeySet, findings: _Findings) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
@@ -21,6 +21,7 @@ from certmatch.progress import Progress
 from tests.factory import Pki, PrivateKey, issue, make_csr, make_pki, name, new_key
 
 PEM = serialization.Encoding.PEM
+DER = serialization.Encoding.DER
 TODAY = dt.datetime.now(dt.UTC)
 
 
@@ -354,3 +355,28 @@ def test_progress_bar_draws_on_a_terminal_and_erases_itself() -> None:
     assert "50/100 files" in stream.getvalue()
     progress.close()
     assert stream.getvalue().endswith("\r\033[K")
+
+
+def test_csr_with_a_broken_signature_fails_the_scan(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = new_key("rsa2048")
+    der = bytearray(make_csr(key, name(CN="edited.example.com")).public_bytes(DER))
+    der[-1] ^= 0x01  # last byte of the signature: structure intact, signature wrong
+    (tmp_path / "edited.csr").write_bytes(bytes(der))
+    code, doc = run_json(capsys, str(tmp_path))
+    assert code == 1
+    assert "csr-signature-invalid" in codes(doc)
+
+
+def test_sha1_signed_certificate_is_a_weak_signature_warning(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = new_key("ec256")
+    csr = make_csr(key, name(CN="old.example.com"), sans=["DNS:old.example.com"])
+    cert = issue(csr, pki, algorithm=hashes.SHA1())
+    (tmp_path / "old.key").write_bytes(key_pem(key))
+    (tmp_path / "old.pem").write_bytes(cert.public_bytes(PEM))
+    _code, doc = run_json(capsys, str(tmp_path))
+    weak = [f for f in doc["findings"] if f["code"] == "weak-signature"]
+    assert [f["severity"] for f in weak] == ["warning"]
