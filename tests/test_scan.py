@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
@@ -19,6 +19,7 @@ from certmatch import scan as scan_module
 from certmatch.artefacts import from_certificate
 from certmatch.progress import Progress
 from tests.factory import Pki, PrivateKey, issue, make_csr, make_pki, name, new_key
+from tests.vector_files import VECTORS
 
 PEM = serialization.Encoding.PEM
 DER = serialization.Encoding.DER
@@ -370,13 +371,12 @@ def test_csr_with_a_broken_signature_fails_the_scan(
 
 
 def test_sha1_signed_certificate_is_a_weak_signature_warning(
-    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = new_key("ec256")
-    csr = make_csr(key, name(CN="old.example.com"), sans=["DNS:old.example.com"])
-    cert = issue(csr, pki, algorithm=hashes.SHA1())
-    (tmp_path / "old.key").write_bytes(key_pem(key))
-    (tmp_path / "old.pem").write_bytes(cert.public_bytes(PEM))
+    # cryptography no longer signs with SHA-1, so this uses the committed UC vectors.
+    for vector in ("tomcat.csr", "tomcat-sha1.pem"):
+        (tmp_path / vector).write_bytes((VECTORS / "uc" / vector).read_bytes())
     _code, doc = run_json(capsys, str(tmp_path))
     weak = [f for f in doc["findings"] if f["code"] == "weak-signature"]
     assert [f["severity"] for f in weak] == ["warning"]
+    assert "SHA-1" in weak[0]["message"]
