@@ -320,9 +320,30 @@ def _request_findings(index: Index, key_set: KeySet, findings: _Findings) -> Non
             "generate a 2048-bit or larger key",
             (key_set.requests + key_set.certificates)[:1],
         )
-    if not (key_set.csrs and key_set.certificates):
-        return
-    csr, cert = key_set.csrs[0], key_set.certificates[0]
+    for csr, cert in _requested_issued(index, key_set):
+        _diff_findings(index, key_set, csr, cert, findings)
+
+
+def _requested_issued(index: Index, key_set: KeySet) -> list[tuple[int, int]]:
+    """Each certificate with the CSR it was most likely issued for: the one in its folder, else
+    the one requesting its CN, else the first. A key can be reused for several names, and
+    comparing a certificate with another name's CSR would report changes nobody made."""
+    arts = index.artifacts
+    if not key_set.csrs:
+        return []
+    by_folder = {index.folder[c]: c for c in reversed(key_set.csrs)}
+    by_cn = {common_name(arts[c]): c for c in reversed(key_set.csrs)}
+    out = []
+    for cert in key_set.certificates:
+        csr = by_folder.get(index.folder[cert])
+        if csr is None:  # (not `or`: artefact index 0 is a real index)
+            csr = by_cn.get(common_name(arts[cert]), key_set.csrs[0])
+        out.append((csr, cert))
+    return out
+
+
+def _diff_findings(index: Index, key_set: KeySet, csr: int, cert: int, findings: _Findings) -> None:
+    arts = index.artifacts
     for entry in diff(arts[csr], arts[cert]):
         if entry.field == "san.removed":
             code, severity, what = "san-dropped", Severity.WARNING, "dropped requested SANs"

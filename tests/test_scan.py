@@ -380,3 +380,31 @@ def test_sha1_signed_certificate_is_a_weak_signature_warning(
     weak = [f for f in doc["findings"] if f["code"] == "weak-signature"]
     assert [f["severity"] for f in weak] == ["warning"]
     assert "SHA-1" in weak[0]["message"]
+
+
+def test_certificate_is_compared_with_its_own_request_when_a_key_serves_two_names(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = new_key("ec256")
+    for host in ("a", "b"):
+        cn = f"{host}.example.com"
+        csr = make_csr(key, name(CN=cn), sans=[f"DNS:{cn}"])
+        (tmp_path / host).mkdir()
+        (tmp_path / host / "host.csr").write_bytes(csr.public_bytes(PEM))
+        (tmp_path / host / "host.pem").write_bytes(issue(csr, pki).public_bytes(PEM))
+    _code, doc = run_json(capsys, str(tmp_path))
+    assert len(doc["sets"]) == 1  # one key, one set
+    assert not {"cn-changed", "san-dropped", "san-added"} & codes(doc)
+
+
+def test_ca_changing_the_requested_cn_is_reported(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = new_key("ec256")
+    csr = make_csr(key, name(CN="asked.example.com"), sans=["DNS:asked.example.com"])
+    cert = issue(csr, pki, subject=name(CN="given.example.com"))
+    (tmp_path / "host.csr").write_bytes(csr.public_bytes(PEM))
+    (tmp_path / "host.pem").write_bytes(cert.public_bytes(PEM))
+    _code, doc = run_json(capsys, str(tmp_path))
+    (changed,) = [f for f in doc["findings"] if f["code"] == "cn-changed"]
+    assert "asked.example.com -> given.example.com" in changed["message"]
