@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -112,8 +113,11 @@ def read_all(files: Sequence[str], max_bytes: int, workers: int) -> Iterator[lis
         for chunk in chunks:
             yield _read_chunk((chunk, max_bytes))
         return
-    # fork: workers inherit the imported engine instead of importing it again.
-    context = multiprocessing.get_context("fork")
+    # fork: workers inherit the imported engine instead of importing it again. Forking a
+    # process that runs other threads can deadlock a child (and warns from Python 3.12), so
+    # a host with threads (a test run, an embedding app) gets forkserver instead.
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    context = multiprocessing.get_context(method)
     with context.Pool(workers) as pool:
         yield from pool.imap_unordered(_read_chunk, [(c, max_bytes) for c in chunks])
 
