@@ -27,12 +27,13 @@ from certmatch.dershape import (
     DerKind,
     classify,
     count_pkcs7_certificates,
+    kdf_costs,
     pkcs7_certificate_elements,
     pkcs8_pss_spki,
 )
 from certmatch.errors import EncryptedKeyError, UnusableInputError
 from certmatch.keys import key_info
-from certmatch.limits import Limits, check_count, check_der_shape
+from certmatch.limits import Limits, check_count, check_der_shape, check_kdf_cost
 from certmatch.model import Artefact
 
 _T = TypeVar("_T")
@@ -77,6 +78,8 @@ def load_der(
         return [_csr(der, source, container)]
     if kind is DerKind.PKCS7:
         return _pkcs7(der, source, limits)
+    if kind in (DerKind.PKCS12, DerKind.ENCRYPTED_PRIVATE_KEY):
+        check_kdf_cost(source, *kdf_costs(der), limits)
     if kind is DerKind.PKCS12:
         return _pkcs12(der, source, password, limits)
     if kind in (DerKind.SPKI, DerKind.RSA_PUBLIC):

@@ -194,3 +194,70 @@ def tlv(tag: int, value: bytes) -> bytes:
         return bytes([tag, length]) + value
     encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
     return bytes([tag, 0x80 | len(encoded)]) + encoded + value
+
+
+# Password-based key derivation a PKCS#12 file or encrypted PKCS#8 key asks for. Each OID is
+# followed by its parameters: (salt, iterations, ...) for PBKDF2, PKCS#12 and PKCS#5 v1 PBE;
+# (salt, N, r, p, ...) for scrypt.
+_PBKDF2 = bytes.fromhex("06092a864886f70d01050c")  # 1.2.840.113549.1.5.12
+_PKCS12_PBE = bytes.fromhex("060a2a864886f70d010c01")  # 1.2.840.113549.1.12.1.* (+1 byte)
+_PKCS5_V1_PBE = bytes.fromhex("06092a864886f70d0105")  # 1.2.840.113549.1.5.{1,3,4,6,10,11}
+_SCRYPT = bytes.fromhex("06092b06010401da47040b")  # 1.3.6.1.4.1.11591.4.11
+
+
+def kdf_costs(der: bytes) -> tuple[list[int], list[int]]:
+    """(iteration counts, scrypt memory in bytes) of every KDF whose parameters are readable.
+
+    Why: a hand-made file can ask for two billion iterations (or gigabytes of scrypt memory)
+    and the first decryption attempt, even the empty-password one, would run them all. The
+    parameters sit in clear text (the PKCS#12 MAC, each bag's PBE parameters), so a byte
+    search for the algorithm OIDs finds them without decrypting anything.
+    """
+    iterations: list[int] = []
+    memory: list[int] = []
+    for oid, skip in ((_PBKDF2, 0), (_PKCS12_PBE, 1), (_PKCS5_V1_PBE, 1)):
+        for params in _params_after(der, oid, skip):
+            if len(params) >= 2 and params[1][0] == _INTEGER:
+                iterations.append(_integer(der, params[1]))
+    for params in _params_after(der, _SCRYPT, 0):
+        if len(params) >= 3 and all(p[0] == _INTEGER for p in params[1:3]):
+            cost, block_size = _integer(der, params[1]), _integer(der, params[2])
+            memory.append(128 * cost * block_size)
+    mac_iterations = _pkcs12_mac_iterations(der)
+    if mac_iterations is not None:
+        iterations.append(mac_iterations)
+    return iterations, memory
+
+
+def _params_after(der: bytes, oid: bytes, skip: int) -> list[list[Element]]:
+    """The children of the SEQUENCE right after each occurrence of `oid` (+ `skip` bytes)."""
+    found = []
+    start = der.find(oid)
+    while start >= 0:
+        pos = start + len(oid) + skip
+        try:
+            element = header(der, pos)
+            if element[0] == _SEQUENCE:
+                found.append(children_of(der, element))
+        except Malformed:
+            pass
+        start = der.find(oid, start + 1)
+    return found
+
+
+def _pkcs12_mac_iterations(der: bytes) -> int | None:
+    """PFX { version, authSafe, macData { mac, macSalt, iterations DEFAULT 1 } }."""
+    try:
+        fields = children(der, 0)
+        if len(fields) < 3 or fields[0][0] != _INTEGER or fields[2][0] != _SEQUENCE:
+            return None
+        mac_data = children_of(der, fields[2])
+    except Malformed:
+        return None
+    if len(mac_data) >= 3 and mac_data[2][0] == _INTEGER:
+        return _integer(der, mac_data[2])
+    return None
+
+
+def _integer(der: bytes, element: Element) -> int:
+    return int.from_bytes(value(der, element), "big", signed=True)

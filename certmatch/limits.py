@@ -24,6 +24,8 @@ class Limits:
     max_hash_lines: int = 20  # `MD5(stdin)= ...` lines in one text
     max_der_depth: int = 32  # ASN.1 nesting; certificates need about 10
     max_der_elements: int = 100_000  # TLVs walked in one DER structure
+    max_kdf_iterations: int = 1_000_000  # PKCS#12 / encrypted key; openssl writes 2048
+    max_kdf_memory: int = 64 * MIB  # scrypt-encrypted keys; openssl's default needs 16 MiB
 
 
 DEFAULT_LIMITS = Limits()
@@ -43,6 +45,24 @@ def check_count(name: str, what: str, count: int, limit: int) -> None:
         raise InputTooLargeError(
             f"{name}: {count} {what} is over the limit of {limit} for one input; "
             "hand over only the server certificate, its CSR or key, and its chain"
+        )
+
+
+def check_kdf_cost(name: str, iterations: list[int], memory: list[int], limits: Limits) -> None:
+    """Refuse a password-protected file whose key derivation would take too long or too much."""
+    worst = max(iterations, default=0)
+    if worst > limits.max_kdf_iterations:
+        raise InputTooLargeError(
+            f"{name}: the file asks for {worst} password-hashing iterations, over the limit of "
+            f"{limits.max_kdf_iterations} (openssl and Windows write a few thousand); it is "
+            "hand-made or from an unusual tool: export it again with default settings"
+        )
+    heaviest = max(memory, default=0)
+    if heaviest > limits.max_kdf_memory:
+        raise InputTooLargeError(
+            f"{name}: the file's password hashing (scrypt) needs {_human(heaviest)} of memory, "
+            f"over the limit of {_human(limits.max_kdf_memory)}; export it again with default "
+            "settings"
         )
 
 

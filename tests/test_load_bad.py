@@ -134,3 +134,29 @@ def test_hostile_text_just_under_the_size_cap_is_handled_quickly(label: str, dat
         load(Input(label, data))
     assert contains_material(data.decode()) in (True, False)
     assert time.monotonic() - started < 3.0
+
+
+@pytest.mark.parametrize(
+    ("name", "password"),
+    [
+        ("hostile-kdf-iterations.key.der", b"throwaway-pkcs8"),
+        ("hostile-mac-iterations.p12", None),
+        ("hostile-mac-iterations.p12", b"anything"),
+    ],
+)
+def test_file_asking_for_billions_of_kdf_iterations_is_refused_before_decrypting(
+    name: str, password: bytes | None
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(InputTooLargeError, match="2147483647 password-hashing iterations"):
+        load_vector(name, password)
+    assert time.monotonic() - started < 0.5
+
+
+def test_ordinary_kdf_iterations_are_within_the_default_limit() -> None:
+    from certmatch.dershape import kdf_costs
+
+    for name in ("server-password.p12", "server-encrypted-pkcs8.key.der"):
+        iterations, memory = kdf_costs(read(name))
+        assert iterations and max(iterations) <= DEFAULT_LIMITS.max_kdf_iterations
+        assert memory == []

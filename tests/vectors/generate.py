@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent
@@ -819,8 +820,63 @@ def _bad_inputs() -> None:
     _describe(
         "oversized-length.der", "bad: a SEQUENCE claiming a length of 2 GiB, followed by 196 bytes"
     )
+    _hostile_kdf_vectors()
     (OUT / "empty.p7b").write_bytes(_empty_pkcs7())
     _describe("empty.p7b", "bad: a DER PKCS#7 signed-data bundle with no certificates")
+
+
+def _hostile_kdf_vectors() -> None:
+    # Files asking for two billion password-hashing iterations: decrypting (or just checking
+    # the MAC with an empty password) would run for hours.
+    huge = 0x7FFFFFFF
+    key = _reencode(
+        _read_bytes("server-encrypted-pkcs8.key.der"), lambda path, v: huge if v == 2048 else v
+    )
+    (OUT / "hostile-kdf-iterations.key.der").write_bytes(key)
+    _describe(
+        "hostile-kdf-iterations.key.der",
+        f"bad: server-encrypted-pkcs8.key.der re-encoded to ask for {huge} PBKDF2 iterations",
+    )
+    p12 = _reencode(
+        _read_bytes("server-nopass.p12"), lambda path, v: huge if path == (0, 2, 2) else v
+    )
+    (OUT / "hostile-mac-iterations.p12").write_bytes(p12)
+    _describe(
+        "hostile-mac-iterations.p12",
+        f"bad: server-nopass.p12 re-encoded to ask for {huge} MAC iterations",
+    )
+
+
+def _reencode(der: bytes, change: Callable[[tuple[int, ...], int], int]) -> bytes:
+    """Re-encode DER, letting `change(path, value)` replace INTEGER values (path = child indexes)."""
+
+    def walk(data: bytes, path: tuple[int, ...]) -> bytes:
+        out = b""
+        pos, index = 0, 0
+        while pos < len(data):
+            tag, first = data[pos], data[pos + 1]
+            start = pos + 2
+            length = first
+            if first & 0x80:
+                count = first & 0x7F
+                length = int.from_bytes(data[start : start + count], "big")
+                start += count
+            content = data[start : start + length]
+            here = (*path, index)
+            if tag & 0x20:
+                content = walk(content, here)
+            elif tag == 0x02:
+                value = change(here, int.from_bytes(content, "big", signed=True))
+                content = value.to_bytes((value.bit_length() + 8) // 8, "big", signed=True)
+            out += _tlv(tag, content)
+            pos, index = start + length, index + 1
+        return out
+
+    return walk(der, ())
+
+
+def _read_bytes(name: str) -> bytes:
+    return (OUT / name).read_bytes()
 
 
 # --- large inputs, built at test time ----------------------------------------------------------
