@@ -32,17 +32,19 @@ from certmatch.scan_text import render_scan
 PARALLEL_MIN_FILES = 200  # below this, starting workers costs more than it saves
 CHUNK_FILES = 64  # small enough for a smooth progress bar and balanced cores
 _PROFILES = ("generic", "cisco-uc")
+_SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
 
 
 def walk(paths: Sequence[str]) -> tuple[list[str], list[InputProblem]]:
-    """Every regular file under `paths` (sorted, symlinked folders not followed), and the
-    paths that could not be walked."""
+    """Every file under `paths` (sorted; symlinked folders and .git/.hg/.svn not followed), and
+    the paths that could not be walked."""
     files: list[str] = []
     problems: list[InputProblem] = []
     for path in paths:
         if os.path.isdir(path):
             for folder, dirs, names in os.walk(path, onerror=lambda e: problems.append(_os(e))):
-                dirs.sort()
+                # version-control metadata holds compressed copies, not certificates
+                dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_FOLDERS)
                 files.extend(os.path.join(folder, n) for n in sorted(names))
         elif os.path.exists(path):
             files.append(path)

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -408,3 +409,18 @@ def test_ca_changing_the_requested_cn_is_reported(
     _code, doc = run_json(capsys, str(tmp_path))
     (changed,) = [f for f in doc["findings"] if f["code"] == "cn-changed"]
     assert "asked.example.com -> given.example.com" in changed["message"]
+
+
+def test_version_control_folders_are_skipped_and_special_files_listed(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server(tmp_path / "s", pki, "s.example.com")
+    (tmp_path / ".git" / "objects").mkdir(parents=True)
+    (tmp_path / ".git" / "objects" / "ab1234").write_bytes(b"x\x9c compressed object")
+    os.mkfifo(tmp_path / "s" / "pipe.pem")  # reading it would block the scan forever
+    (tmp_path / "s" / "dangling.pem").symlink_to(tmp_path / "nowhere.pem")
+    code, doc = run_json(capsys, str(tmp_path))
+    assert code == 0
+    problems = {Path(p["source"]).name for p in doc["problems"]}
+    assert problems == {"pipe.pem", "dangling.pem"}
+    assert doc["files"] == 5  # host.key, host.csr, host.pem, pipe.pem, dangling.pem
