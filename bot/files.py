@@ -8,6 +8,7 @@ turned into an instruction; mimetype/filetype may be empty, so nothing here look
 
 from __future__ import annotations
 
+import http.client
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +24,9 @@ from slack_sdk.errors import SlackApiError
 SLACK_FILE_DOMAINS = ("slack.com", "slack-gov.com")
 _MAX_REDIRECTS = 3
 _CHUNK = 64 * 1024
+# A connection reset, a body cut short or a 5xx from the file host is usually gone a moment
+# later: try again after these pauses. A stall is not retried (it already cost a timeout).
+_RETRY_PAUSES = (0.5, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,7 @@ class FileProblem:
 
     name: str
     code: str  # "too-large", "missing-scope", "host-refused", "download-failed", "lookup-failed"
+    # ("download-transient" only inside SlackFileFetcher: a failure worth one more try)
     message: str
 
 
@@ -119,6 +124,17 @@ class SlackFileFetcher:
         return info
 
     def _download(self, name: str, url: str) -> FetchedFile | FileProblem:
+        result = self._download_once(name, url)
+        for pause in _RETRY_PAUSES:
+            if not (isinstance(result, FileProblem) and result.code == "download-transient"):
+                break
+            time.sleep(pause)
+            result = self._download_once(name, url)
+        if isinstance(result, FileProblem) and result.code == "download-transient":
+            return FileProblem(name, "download-failed", result.message)
+        return result
+
+    def _download_once(self, name: str, url: str) -> FetchedFile | FileProblem:
         for _ in range(_MAX_REDIRECTS + 1):
             if not self.host_allowed(url):
                 return FileProblem(
@@ -142,8 +158,9 @@ class SlackFileFetcher:
                 if location is None:
                     return FileProblem(
                         name,
-                        "download-failed",
-                        f"Slack answered {exc.code} when downloading {name}.",
+                        "download-transient" if exc.code >= 500 else "download-failed",
+                        f"Slack answered {exc.code} when downloading {name}; please try again "
+                        "in a minute.",
                     )
                 target = urljoin(url, location)
                 if urlsplit(target).netloc.lower() != urlsplit(url).netloc.lower():
@@ -161,15 +178,12 @@ class SlackFileFetcher:
                     "too-large",
                     f"{name} is larger than {self._max_bytes:,} bytes; certmatch stopped reading it.",
                 )
-            except (TimeoutError, OSError) as exc:
-                reason = (
-                    "timed out"
-                    if isinstance(exc, TimeoutError) or "timed out" in str(exc)
-                    else "failed"
-                )
+            except (TimeoutError, OSError, http.client.HTTPException) as exc:
+                timed_out = isinstance(exc, TimeoutError) or "timed out" in str(exc)
+                reason = "timed out" if timed_out else "was cut off (connection lost)"
                 return FileProblem(
                     name,
-                    "download-failed",
+                    "download-failed" if timed_out else "download-transient",
                     f"Downloading {name} from Slack {reason}; please try again in a minute.",
                 )
             if _is_sign_in_page(content_type, data):
@@ -185,12 +199,19 @@ class SlackFileFetcher:
 
     def _read_bounded(self, response: Any) -> bytes:
         # Never trust the announced size alone: stop reading past the bound, and past the deadline.
+        # read1 returns what one socket read brings, so a body trickling in byte by byte still
+        # meets the deadline check (read(n) would wait for all n bytes, past any deadline).
         deadline = time.monotonic() + self._timeout
+        announced = response.headers.get("Content-Length")
         chunks: list[bytes] = []
         total = 0
         while True:
-            chunk = response.read(_CHUNK)
+            chunk = response.read1(_CHUNK)
             if not chunk:
+                # http.client returns what came when the connection closes early; a body
+                # shorter than announced is a lost connection, not a damaged certificate.
+                if announced is not None and announced.isdigit() and total < int(announced):
+                    raise http.client.IncompleteRead(b"", int(announced) - total)
                 return b"".join(chunks)
             total += len(chunk)
             if total > self._max_bytes:
