@@ -5,7 +5,8 @@ chat.getPermalink, files.info, views.open, views.publish, apps.connections.open)
 uploaded files behind the bot token exactly as Slack does (a 200 HTML sign-in page for a
 wrong or missing token, or for an app without `files:read`), accepts `response_url` posts, and
 records every request so tests assert on what the bot really sent. Faults (429 with
-Retry-After, 5xx, cross-host redirects) are queued per method. `WebSocketStandIn` plays the
+Retry-After, 5xx, cross-host redirects) are queued per method; download faults (connection
+reset, truncated body, 500, stall, trickle) per file. `WebSocketStandIn` plays the
 Socket Mode endpoint that `apps.connections.open` hands out.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -76,6 +79,11 @@ class SlackStandIn:
         self.faults: dict[str, list[Fault]] = {}
         self.files_read_scope = True
         self.not_in_channels: set[str] = set()  # channels where the bot is not a member
+        # Per file id, faults for the next downloads: "reset" (connection reset after part of
+        # the body), "truncate" (closed after part of a body announced in full), "500",
+        # "stall:<seconds>" (nothing sent for that long), "trickle:<seconds>" (one byte, then
+        # a pause, ..., for that long).
+        self.download_faults: dict[str, list[str]] = {}
         self.ws_url: str | None = None
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -204,6 +212,11 @@ class SlackStandIn:
             self.faults.setdefault(method, []).extend(
                 Fault(status, payload, headers or {}) for _ in range(times)
             )
+
+    def fail_download(self, file_id: str, fault: str, *, times: int = 1) -> None:
+        """Spoil the next `times` downloads of a file (see `download_faults`)."""
+        with self._lock:
+            self.download_faults.setdefault(file_id, []).extend([fault] * times)
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -346,9 +359,49 @@ class SlackStandIn:
         if hosted.redirect_to is not None:
             self._send(req, 302, b"", "text/plain", {"Location": hosted.redirect_to})
             return
+        with self._lock:
+            queued = self.download_faults.get(file_id)
+            fault = queued.pop(0) if queued else None
+        if fault is not None:
+            self._download_fault(req, hosted, fault)
+            return
         if hosted.stall_seconds:
             time.sleep(hosted.stall_seconds)
         self._send(req, 200, hosted.content, "application/octet-stream")
+
+    def _download_fault(self, req: BaseHTTPRequestHandler, hosted: HostedFile, fault: str) -> None:
+        kind, _, arg = fault.partition(":")
+        if kind == "500":
+            self._send(req, 500, b"internal error", "text/plain")
+            return
+        if kind == "stall":
+            time.sleep(float(arg))
+            self._send(req, 200, hosted.content, "application/octet-stream")
+            return
+        req.send_response(200)
+        req.send_header("Content-Type", "application/octet-stream")
+        req.send_header("Content-Length", str(len(hosted.content)))
+        req.end_headers()
+        half = hosted.content[: len(hosted.content) // 2]
+        try:
+            if kind == "trickle":
+                deadline = time.time() + float(arg)
+                for byte in hosted.content:
+                    req.wfile.write(bytes([byte]))
+                    req.wfile.flush()
+                    if time.time() > deadline:
+                        break
+                    time.sleep(0.2)
+            else:
+                req.wfile.write(half)
+                req.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        if kind == "reset":
+            # SO_LINGER 0: close() sends RST instead of FIN, as a dropped connection does.
+            req.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        req.close_connection = True
+        req.connection.close()
 
     @staticmethod
     def _send(
