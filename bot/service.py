@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 
 from bot import blocks
 from bot.config import Settings
+from bot.eventlog import log_event, ms
 from bot.files import FileProblem, SlackFileFetcher
 from bot.memory import Fingerprint
 from bot.recall import Recall
@@ -165,6 +166,26 @@ class Service:
         self._maybe_purge()
         candidates = [f for f in message.files if _worth_fetching(f)]
         fetched, fetch_problems = self.fetcher.fetch_all(client, candidates)
+        fetch_seconds = time.monotonic() - started
+
+        def done(
+            verdict: str, kinds: str = "", memory: int = 0, check_seconds: float = 0.0
+        ) -> None:
+            log_event(
+                id=message.event_id,
+                team=message.team,
+                channel=message.channel,
+                thread=message.thread_ts,
+                files=len(message.files),
+                fetch_problems=",".join(p.code for p in fetch_problems),
+                kinds=kinds,
+                memory=memory,
+                verdict=verdict,
+                fetch_ms=ms(fetch_seconds),
+                check_ms=ms(check_seconds),
+                total_ms=ms(time.monotonic() - started),
+            )
+
         text_has_material = bool(message.text) and contains_material(message.text)
         inputs = [Input(f.name, f.data) for f in fetched]
         if text_has_material:
@@ -176,7 +197,9 @@ class Service:
         )
         if not inputs:
             if fetch_problems and loud:
+                done("unreadable-files")
                 return self._problems_only(fetch_problems)
+            done("quiet" if quiet else "nothing-found")
             if quiet:
                 return None
             return Reply(
@@ -196,11 +219,14 @@ class Service:
             memory, notes = [], [*notes, MEMORY_DOWN_NOTE]
         # Files that could not be fetched stay out of the engine: they are reported as notes in
         # our own words (they need a Slack-side fix, not a different file).
+        check_started = time.monotonic()
         report = check(memory + inputs, profile=profile)
+        check_seconds = time.monotonic() - check_started
         current_indexes = [i for i, a in enumerate(report.artifacts) if MEMORY_MARK not in a.source]
         current = [report.artifacts[i] for i in current_indexes]
         if quiet and not loud and not current:
             # Files that turned out to hold nothing (a log, a screenshot without a name).
+            done("quiet", check_seconds=check_seconds)
             return None
         probes = self.recall.probes(message, current)
         recalled: list[str] = []
@@ -228,15 +254,11 @@ class Service:
             detail_key = None
             if MEMORY_DOWN_NOTE not in notes:
                 notes.append(MEMORY_DOWN_NOTE)
-        logger.info(
-            "checked team=%s channel=%s thread=%s kinds=%s memory=%d verdict=%s ms=%d",
-            message.team,
-            message.channel,
-            message.thread_ts,
+        done(
+            report.verdict.value,
             ",".join(a.kind.value for a in current),
             len(memory),
-            report.verdict.value,
-            (time.monotonic() - started) * 1000,
+            check_seconds,
         )
         return Reply(
             text=blocks.fallback_text(report, recalled=recalled),

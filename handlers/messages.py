@@ -19,7 +19,12 @@ _CHECKED_SUBTYPES = (None, "file_share", "thread_broadcast")
 def register(app: App, service: CertmatchService) -> None:
     @app.event("message")
     def handle_message(
-        ack: Ack, event: dict[str, Any], client: WebClient, context: Any, logger: logging.Logger
+        ack: Ack,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        client: WebClient,
+        context: Any,
+        logger: logging.Logger,
     ) -> None:
         ack()
         if not is_person_message(event):
@@ -37,6 +42,7 @@ def register(app: App, service: CertmatchService) -> None:
             message_ts=ts,
             thread_ts=str(event.get("thread_ts") or ts),
             poster=str(event["user"]) if event.get("user") else None,
+            event_id=str(body.get("event_id") or "") or None,
         )
         reply = service.check(client, message, quiet=True)
         if reply is None:

@@ -23,6 +23,7 @@ class SlackMessage:
     files: Sequence[Mapping[str, Any]] = ()
     message_ts: str | None = None  # None for slash commands and the modal (no message)
     thread_ts: str | None = None  # where the reply goes and what the thread memory is keyed by
+    event_id: str | None = None  # the Events API event_id, for the log line (None: not an event)
     poster: str | None = (
         None  # user id of who posted the message (the fingerprint index names them)
     )
