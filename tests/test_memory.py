@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+from bot.config import ConfigError, Settings, load_settings
 from bot.memory import (
     Fingerprint,
     fingerprint,
@@ -224,3 +227,21 @@ def test_regenerated_sentences_say_regenerated_and_what_to_do() -> None:
 def test_a_hostile_common_name_cannot_become_a_mention() -> None:
     text = regenerated_sentence("<!channel> `x`", "a", "b")
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+
+
+# -- configuration -----------------------------------------------------------------------------
+
+
+def _settings(**env: str) -> Settings:
+    return load_settings({"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", **env}, None)
+
+
+def test_memory_scope_defaults_to_the_workspace_and_accepts_channel_and_thread() -> None:
+    assert _settings().memory_scope == "workspace"
+    assert _settings(CERTMATCH_MEMORY_SCOPE="Channel").memory_scope == "channel"
+    assert _settings(CERTMATCH_MEMORY_SCOPE="thread").memory_scope == "thread"
+
+
+def test_unknown_memory_scope_stops_start_up_naming_the_variable() -> None:
+    with pytest.raises(ConfigError, match="CERTMATCH_MEMORY_SCOPE must be one of workspace"):
+        _settings(CERTMATCH_MEMORY_SCOPE="everywhere")
