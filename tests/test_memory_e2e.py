@@ -228,6 +228,30 @@ def test_channel_scope_keeps_the_lookup_inside_the_channel(
         bot.stop()
 
 
+def test_thread_scope_looks_nowhere_else_but_still_names_a_regenerated_csr_in_the_thread(
+    standin: SlackStandIn, database: tuple[str, str], clock: Clock
+) -> None:
+    url, prefix = database
+    bot = _start(settings_for(standin, url, prefix, memory_scope="thread"), clock)
+    try:
+        _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+        _, elsewhere = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0PKIREQ")
+        assert ":link:" not in post_text(elsewhere) and "C0PKIREQ>" not in post_text(elsewhere)
+        parent, _ = _post(bot, standin, "v2.csr", REGENERATED_CSR, channel="C0VOICE")
+        _, same = _post(
+            bot,
+            standin,
+            "certnew.cer",
+            CERT_DER,
+            channel="C0VOICE",
+            thread_ts=parent["event"]["ts"],
+        )
+        assert "regenerated CSR" in post_text(same)
+        assert "C0PKIREQ" not in post_text(same)
+    finally:
+        bot.stop()
+
+
 # -- the regenerated CSR -------------------------------------------------------------------------
 
 
