@@ -59,32 +59,23 @@ class LoadResult:
     problems: tuple[InputProblem, ...] = ()
 
 
-# PEM label -> (what the block should hold, for messages; container kinds it may hold).
-_LABELS: dict[str, str] = {
-    "CERTIFICATE": "certificate",
-    "X509 CERTIFICATE": "certificate",
-    "TRUSTED CERTIFICATE": "certificate",
-    "CERTIFICATE REQUEST": "CSR",
-    "NEW CERTIFICATE REQUEST": "CSR",
-    "PKCS7": "PKCS#7 bundle",
-    "PKCS #7 SIGNED DATA": "PKCS#7 bundle",
-    "CMS": "PKCS#7 bundle",
-    "PRIVATE KEY": "private key",
-    "RSA PRIVATE KEY": "private key",
-    "EC PRIVATE KEY": "private key",
-    "DSA PRIVATE KEY": "private key",
-    "ENCRYPTED PRIVATE KEY": "encrypted private key",
-    "PUBLIC KEY": "public key",
-    "RSA PUBLIC KEY": "RSA public key",
-}
-_EXPECTED_KINDS: dict[str, frozenset[DerKind]] = {
-    "certificate": frozenset({DerKind.CERTIFICATE}),
-    "CSR": frozenset({DerKind.CSR}),
-    "PKCS#7 bundle": frozenset({DerKind.PKCS7}),
-    "private key": frozenset({DerKind.PRIVATE_KEY}),
-    "encrypted private key": frozenset({DerKind.ENCRYPTED_PRIVATE_KEY}),
-    "public key": frozenset({DerKind.SPKI}),
-    "RSA public key": frozenset({DerKind.RSA_PUBLIC}),
+# PEM label -> what its block should hold (a block holding something else is read as that).
+_LABELS: dict[str, DerKind] = {
+    "CERTIFICATE": DerKind.CERTIFICATE,
+    "X509 CERTIFICATE": DerKind.CERTIFICATE,
+    "TRUSTED CERTIFICATE": DerKind.CERTIFICATE,
+    "CERTIFICATE REQUEST": DerKind.CSR,
+    "NEW CERTIFICATE REQUEST": DerKind.CSR,
+    "PKCS7": DerKind.PKCS7,
+    "PKCS #7 SIGNED DATA": DerKind.PKCS7,
+    "CMS": DerKind.PKCS7,
+    "PRIVATE KEY": DerKind.PRIVATE_KEY,
+    "RSA PRIVATE KEY": DerKind.PRIVATE_KEY,
+    "EC PRIVATE KEY": DerKind.PRIVATE_KEY,
+    "DSA PRIVATE KEY": DerKind.PRIVATE_KEY,
+    "ENCRYPTED PRIVATE KEY": DerKind.ENCRYPTED_PRIVATE_KEY,
+    "PUBLIC KEY": DerKind.SPKI,
+    "RSA PUBLIC KEY": DerKind.RSA_PUBLIC,
 }
 # Blocks that travel with keys and certificates but hold nothing to compare.
 _SILENT_LABELS = frozenset({"EC PARAMETERS", "DSA PARAMETERS", "DH PARAMETERS", "PARAMETERS"})
@@ -230,8 +221,8 @@ def _block_loader(
             return []
         if label in _OTHER_LABELS:
             raise UnusableInputError(f"{source}: this block is {_OTHER_LABELS[label]}")
-        what = _LABELS.get(label)
-        if what is None:
+        expected = _LABELS.get(label)
+        if expected is None:
             raise UnusableInputError(
                 f"{source}: a PEM block labelled {label!r} is not something certmatch compares "
                 "(it reads certificates, CSRs, private and public keys, PKCS#7 bundles)"
@@ -252,14 +243,11 @@ def _block_loader(
             # openssl appends its trust settings after the certificate (`x509 -trustout`).
             der = _first_element(der)
         kind = classify(der)
-        if (
-            kind is not None
-            and kind not in _EXPECTED_KINDS[what]
-            and kind is not DerKind.SIGNED_OTHER
-        ):
+        if kind not in (None, expected, DerKind.SIGNED_OTHER):
+            assert kind is not None
             notes = (f"the block is labelled {label} but holds a {kind.value}; read it as such",)
         try:
-            loaded = load_der(der, source, "pem", password, limits, what)
+            loaded = load_der(der, source, "pem", password, limits, expected.value)
         except (EncryptedKeyError, InputTooLargeError):
             raise
         except UnusableInputError as exc:
@@ -300,7 +288,8 @@ def _damaged_block(source: str, label: str, block: pem.PemBlock, exc: UnusableIn
         cut = "start" if block.missing == "BEGIN" else "end"
         return (
             f"{source}: the {label} block has no {block.missing} line and what is there does "
-            f"not make a whole {_LABELS.get(label, label)}: its {cut} was cut off when copying. "
+            f"not make a whole {_LABELS[label].value if label in _LABELS else label}: its {cut} "
+            "was cut off when copying. "
             "Copy the whole block, from the BEGIN line to the END line, or send the file itself"
         )
     return (
