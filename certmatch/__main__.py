@@ -1,4 +1,4 @@
-"""`python -m certmatch`: hands over to certmatch.cli.main and exits with its status."""
+"""`python -m certmatch` (and the installed `certmatch` command): run certmatch.cli.main and exit with its status."""
 
 from __future__ import annotations
 
@@ -6,5 +6,10 @@ import sys
 
 from certmatch.cli import main
 
-if __name__ == "__main__":
+
+def run() -> None:
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
