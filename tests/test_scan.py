@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -424,3 +425,18 @@ def test_version_control_folders_are_skipped_and_special_files_listed(
     problems = {Path(p["source"]).name for p in doc["problems"]}
     assert problems == {"pipe.pem", "dangling.pem"}
     assert doc["files"] == 5  # host.key, host.csr, host.pem, pipe.pem, dangling.pem
+
+
+def test_worker_records_carry_no_parsed_objects_pem_or_key_material(
+    tmp_path: Path, pki: Pki
+) -> None:
+    key, _csr, _cert = server(tmp_path, pki, "w.example.com", kind="rsa2048")
+    secret_line = key_pem(key).decode().splitlines()[3].encode()
+    for path in ("host.key", "host.csr", "host.pem"):
+        record = scan_module.read_file(str(tmp_path / path), 1 << 20)
+        assert record.artefacts and not record.problems
+        assert all(a.native is None and a.public_pem == "" for a in record.artefacts)
+        wire = pickle.dumps(record)
+        assert b"cryptography" not in wire  # no parsed x509 object rides along
+        assert secret_line not in wire
+        assert pickle.loads(wire) == record
