@@ -168,6 +168,23 @@ def regenerated_suspect(
     )
 
 
+def earlier_pending_csr(csr: Fingerprint, candidates: Sequence[Fingerprint]) -> Fingerprint | None:
+    """For a new CSR: the newest older CSR for its name with another key and no certificate yet.
+
+    If that older CSR is already with the CA, the certificate coming back will not fit the key
+    behind this new CSR: the vendor note's failure, caught before the certificate arrives.
+    """
+    return _newest(
+        c
+        for c in candidates
+        if c.kind == "csr"
+        and c.posted_at < csr.posted_at
+        and same_name(c, csr)
+        and not same_key(c, csr)
+        and not _has_certificate(c, candidates)
+    )
+
+
 # -- sentences -----------------------------------------------------------------------------------
 
 
@@ -237,4 +254,15 @@ def suspect_sentence(name: str | None, newer_loc: str) -> str:
         f"certmatch has seen, but a CSR{called} with a different key was posted {newer_loc}. "
         "The CSR was probably regenerated after this certificate was requested: ask the CA to "
         "re-issue from the newer CSR, or re-use the older key if it still exists."
+    )
+
+
+def pending_sentence(name: str | None, older_loc: str) -> str:
+    called = _called(name)
+    return (
+        f":warning: *This is a regenerated CSR.* A CSR{called} with a different key "
+        f"was posted {older_loc}, and no certificate for it has been seen. If that one is "
+        "already with the CA, the certificate it returns will not fit the key behind this CSR: "
+        "send this newer CSR to the CA instead (ask them to cancel the first request), or keep "
+        "using the older key if it still exists."
     )

@@ -94,14 +94,7 @@ class Recall:
                     client, probe, candidates, index in partner_in_report, links
                 )
             elif index not in paired:
-                partner = memory.partner_of(probe, candidates)
-                sentence = (
-                    memory.partner_sentence(
-                        probe, partner, self._where(client, partner, probe, links)
-                    )
-                    if partner is not None
-                    else None
-                )
+                sentence = self._requester_note(client, probe, candidates, links)
             else:
                 sentence = None
             if sentence and sentence not in out:
@@ -125,6 +118,25 @@ class Recall:
             kept.append(row)
         return kept
 
+    def _requester_note(
+        self,
+        client: WebClient,
+        probe: Fingerprint,
+        candidates: Sequence[Fingerprint],
+        links: dict[tuple[str, str], str | None],
+    ) -> str | None:
+        partner = memory.partner_of(probe, candidates)
+        if partner is not None:
+            return memory.partner_sentence(
+                probe, partner, self._where(client, partner, probe, links)
+            )
+        if probe.kind != "csr":
+            return None
+        older = memory.earlier_pending_csr(probe, candidates)
+        if older is None:
+            return None
+        return memory.pending_sentence(_name(probe), self._where(client, older, probe, links))
+
     def _certificate_note(
         self,
         client: WebClient,
@@ -133,7 +145,7 @@ class Recall:
         paired_here: bool,
         links: dict[tuple[str, str], str | None],
     ) -> str | None:
-        name = probe.common_name or (probe.san_set[0].split(":", 1)[-1] if probe.san_set else None)
+        name = _name(probe)
         partner: Fingerprint | None
         if paired_here:
             # Its CSR/key is in this thread (or this message); remembered from when, if at all.
@@ -180,3 +192,8 @@ class Recall:
             return None
         link = answer.get("permalink")
         return str(link) if link else None
+
+
+def _name(row: Fingerprint) -> str | None:
+    """The name a person knows the server by: the CN, else the first SAN's value."""
+    return row.common_name or (row.san_set[0].split(":", 1)[-1] if row.san_set else None)

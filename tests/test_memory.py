@@ -9,8 +9,10 @@ import pytest
 from bot.config import ConfigError, Settings, load_settings
 from bot.memory import (
     Fingerprint,
+    earlier_pending_csr,
     fingerprint,
     partner_of,
+    pending_sentence,
     regenerated_after,
     regenerated_sentence,
     regenerated_suspect,
@@ -195,6 +197,26 @@ def test_certificate_matching_nothing_points_at_a_csr_for_its_name_with_another_
     assert regenerated_suspect(cert, [unrelated]) is None
 
 
+def test_new_csr_after_an_unanswered_csr_for_the_same_name_is_flagged() -> None:
+    first = _row("csr", "a", at=1 * DAY)
+    second = _row("csr", "b", at=2 * DAY)
+    assert earlier_pending_csr(second, [first]) == first
+
+
+def test_new_csr_after_a_csr_whose_certificate_came_back_is_a_renewal() -> None:
+    first = _row("csr", "a", at=1 * DAY)
+    issued = _row("certificate", "a", at=2 * DAY)
+    renewal = _row("csr", "b", at=3 * DAY)
+    assert earlier_pending_csr(renewal, [first, issued]) is None
+
+
+def test_new_csr_with_the_same_key_or_another_name_is_not_flagged() -> None:
+    second = _row("csr", "b", at=2 * DAY)
+    same_key_again = _row("csr", "b", at=1 * DAY, ts="1.5")
+    other_name = _row("csr", "c", at=1 * DAY, cn="imp01", sans=())
+    assert earlier_pending_csr(second, [same_key_again, other_name]) is None
+
+
 # -- sentences -------------------------------------------------------------------------------------
 
 
@@ -218,10 +240,10 @@ def test_regenerated_sentences_say_regenerated_and_what_to_do() -> None:
     for text in (
         regenerated_sentence("cucm01.example.com", "in <#C1>", "in <#C2>"),
         suspect_sentence("cucm01.example.com", "in <#C2>"),
+        pending_sentence("cucm01.example.com", "in <#C1>"),
     ):
         assert "regenerated" in text
-        assert "re-issue" in text and "newer CSR" in text
-        assert "re-use the older key if it still exists" in text
+        assert "newer CSR" in text and "older key if it still exists" in text
 
 
 def test_a_hostile_common_name_cannot_become_a_mention() -> None:

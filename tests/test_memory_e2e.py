@@ -289,6 +289,21 @@ def test_certificate_matching_nothing_but_a_csr_for_its_name_is_likely_regenerat
     assert "re-issue from the newer CSR" in text
 
 
+def test_posting_a_regenerated_csr_warns_about_the_earlier_unanswered_one(
+    bot: RunningBot, standin: SlackStandIn, clock: Clock
+) -> None:
+    first, _ = _post(bot, standin, "cucm-tomcat.csr", CSR, channel="C0PKIREQ")
+    clock.advance(1)
+    _, reply = _post(
+        bot, standin, "cucm-tomcat-v2.csr", REGENERATED_CSR, channel="C0VOICE", user="U0BOB"
+    )
+    text = post_text(reply)
+    assert "This is a regenerated CSR" in text
+    assert "posted in <#C0PKIREQ> by <@U0ALICE>" in text
+    assert _permalink("C0PKIREQ", first["event"]["ts"]) in text
+    assert "send this newer CSR to the CA instead" in text
+
+
 def test_regenerated_csr_in_the_same_thread_is_named_beside_the_mismatch(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
