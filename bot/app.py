@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -22,6 +22,8 @@ from slack_sdk.webhook import WebhookClient
 
 import handlers
 from bot.config import ConfigError, Settings
+from bot.eventlog import log_event
+from bot.faults import CHANNEL_REFUSED, failure_reply, slack_error, tell_directly
 from bot.files import SlackFileFetcher
 from bot.service import Service
 from bot.store import Store
@@ -35,8 +37,23 @@ def retry_handlers() -> list[RetryHandler]:
     return [
         ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
         RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
+        _GatewayErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
     ]
+
+
+class _GatewayErrorRetryHandler(ServerErrorRetryHandler):
+    """Also 502 and 504: slack_sdk's handler retries only 500 and 503, but a proxy's 502/504 is as
+    transient (found by injecting a 502 into chat.postMessage through the stand-in)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code in (500, 502, 503, 504)
 
 
 def build_client(settings: Settings) -> WebClient:
@@ -106,10 +123,23 @@ def create_app(
         # The traceback goes to the log (never the payload: it may hold a private key);
         # the person gets a sentence saying what happened and what to do.
         logger.error("listener failed: %s", type(error).__name__, exc_info=error)
+        reply = failure_reply(error, service.failure_reply(error))
         try:
-            _tell_user(client, body, service.failure_reply(error))
+            # A channel that refused the bot would refuse the apology too: tell the person.
+            refused = slack_error(error) in CHANNEL_REFUSED
+            if not (refused and tell_directly(client, body, reply)):
+                _tell_user(client, body, reply)
         except Exception:
             logger.exception("could not tell the user about the failure")
+        event = body.get("event") or {}
+        log_event(
+            logging.WARNING,
+            id=body.get("event_id"),
+            team=body.get("team_id") or (body.get("team") or {}).get("id"),
+            channel=event.get("channel") or (body.get("channel") or {}).get("id"),
+            verdict="failed",
+            error=slack_error(error) or type(error).__name__,
+        )
 
     return app
 
