@@ -45,17 +45,19 @@ class Recall:
         self.clock = clock
 
     def probes(self, message: SlackMessage, artefacts: Sequence[Artefact]) -> list[Fingerprint]:
-        """Index rows for a posted message's own artefacts; none for commands and forms."""
-        if message.message_ts is None or message.thread_ts is None:
-            return []
+        """Fingerprints of a message's own artefacts, to look up and (for posted messages) index.
+
+        Slash commands and the form have no message: their probes carry empty ts values, are
+        looked up like any other, and are never indexed (Service only indexes posted messages).
+        """
         now = self.clock()
         return [
             memory.fingerprint(
                 a,
                 team=message.team,
                 channel=message.channel,
-                thread_ts=message.thread_ts,
-                message_ts=message.message_ts,
+                thread_ts=message.thread_ts or "",
+                message_ts=message.message_ts or "",
                 poster=message.poster,
                 posted_at=now,
             )

@@ -175,6 +175,19 @@ def test_posted_private_key_is_indexed_by_its_public_fingerprint_only(
         assert not any(line.encode() in raw for line in body)
 
 
+def test_certificate_pasted_into_the_slash_command_is_matched_but_not_indexed(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+    pem = vector("server.cert.pem").decode()
+    assert bot.send_command(command_form(pem, standin, channel="C0VOICE")).status == 200
+    answer = standin.wait_for_calls("response_url")[0].args
+    text = json.dumps(answer)
+    assert "matches the CSR posted in <#C0PKIREQ>" in text
+    assert "database is unavailable" not in text
+    assert bot.store.channel_fingerprints(TEAM_ID, "C0VOICE") == []
+
+
 def test_same_channel_other_thread_is_named_as_such(bot: RunningBot, standin: SlackStandIn) -> None:
     _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
     _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0PKIREQ")
