@@ -233,9 +233,9 @@ class Service:
         try:
             recalled = self.recall.notes(client, report, current_indexes, probes)
         except Exception:
+            # The reply stands without it; a database outage is already noted by the thread
+            # memory read above, so no second note here.
             logger.exception("workspace memory lookup failed")
-            if MEMORY_DOWN_NOTE not in notes:
-                notes.append(MEMORY_DOWN_NOTE)
         new_key = uuid.uuid4().hex
         detail_key: str | None = new_key
         try:
