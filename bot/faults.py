@@ -51,8 +51,8 @@ def failure_reply(error: BaseException, default: Reply) -> Reply:
         )
     else:
         text = (
-            f"Sorry, Slack did not accept certmatch's answer (Slack said `{code}`), so it could "
-            "not be posted. Nothing was lost on your side: please post the files again in a "
+            f"Sorry, certmatch failed: Slack refused its request (Slack said `{code}`), so the "
+            "answer could not be shown. Nothing was lost on your side: please try again in a "
             "minute."
         )
     return Reply(text, blocks.build_notice_blocks(":warning: " + text))
