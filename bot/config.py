@@ -39,6 +39,8 @@ class Settings:
     download_timeout: float = 10.0
     retention_days: int = 30
     memory_scope: str = "workspace"
+    # Seconds `python -m bot` waits on SIGTERM for acknowledged checks to finish (Heroku kills at 30).
+    shutdown_seconds: float = 20.0
     log_level: str = "INFO"
     # Table name prefix, so several deployments (or parallel test runs) can share one database.
     table_prefix: str = "certmatch_"
@@ -111,6 +113,9 @@ def load_settings(
             "CERTMATCH_RETENTION_DAYS", get("CERTMATCH_RETENTION_DAYS"), 30, 1, 3650
         ),
         memory_scope=_memory_scope(get("CERTMATCH_MEMORY_SCOPE")),
+        shutdown_seconds=float(
+            _int("CERTMATCH_SHUTDOWN_SECONDS", get("CERTMATCH_SHUTDOWN_SECONDS"), 20, 1, 300)
+        ),
         log_level=_log_level(get("LOG_LEVEL")),
     )
 
