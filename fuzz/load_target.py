@@ -10,6 +10,7 @@ memory over the bound in docs/reliability.md is a bug (fuzz/README.md says what 
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 
@@ -24,8 +25,32 @@ NAME = "fuzz.bin"
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 
 
+# Labels a DER input is also armoured with, so mutated DER reaches the PEM paths too (mutating
+# base64 text mostly yields invalid base64, which stops at the decoder).
+LABELS = (
+    "CERTIFICATE",
+    "CERTIFICATE REQUEST",
+    "PKCS7",
+    "PRIVATE KEY",
+    "RSA PRIVATE KEY",
+    "EC PRIVATE KEY",
+    "PUBLIC KEY",
+    "RSA PUBLIC KEY",
+    "TRUSTED CERTIFICATE",
+    "ENCRYPTED PRIVATE KEY",
+)
+
+
 def one_input(data: bytes) -> None:
     """Raise AssertionError (or anything else) only when certmatch breaks its contract."""
+    check_contract(data)
+    if data[:1] == b"\x30":
+        label = LABELS[len(data) % len(LABELS)]
+        body = base64.encodebytes(data).decode("ascii")
+        check_contract(f"-----BEGIN {label}-----\n{body}-----END {label}-----\n".encode())
+
+
+def check_contract(data: bytes) -> None:
     try:
         result = load(Input(NAME, data))
     except CertMatchError as exc:
