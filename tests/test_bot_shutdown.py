@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from bot_e2e_support import SIGNING_SECRET, message_event, sign, vector
 from slack_standin import BOT_TOKEN, SlackStandIn
-from test_bot_entrypoints import _env, _free_port, _stop, _wait_healthy
+from test_bot_entrypoints import ROOT, _env, _free_port, _stop, _wait_healthy
 
 CSR = vector("server.csr.pem")
 
@@ -104,5 +105,43 @@ def test_sigterm_exits_within_the_bound_when_a_check_will_not_finish(
         assert time.monotonic() - started < 4.0
         stderr = process.stderr.read().decode() if process.stderr else ""
         assert "1 check(s) still running after 1 s" in stderr and "Traceback" not in stderr
+    finally:
+        _stop(process)
+
+
+def test_sigterm_on_the_procfile_gunicorn_line_lets_an_acknowledged_check_reply(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    # gunicorn stops accepting, lets its workers exit, and a worker's exit waits for Bolt's
+    # listener threads; gunicorn's graceful_timeout (30 s, Heroku's SIGKILL) bounds it.
+    port = _free_port()
+    web = next(
+        line.split(": ", 1)[1]
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if line.startswith("web:")
+    )
+    argv = shlex.split(web.replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1"))
+    argv[0] = str(Path(sys.executable).parent / argv[0])
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=standin.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'web.sqlite3'}",
+    )
+    process = subprocess.Popen(
+        argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process, timeout=30)
+        payload = _stalled_upload(standin, 2.0)
+        assert _send(url, payload) == 200
+        standin.wait_for_calls("download")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        posts = standin.posts()
+        assert len(posts) == 1 and posts[0]["thread_ts"] == payload["event"]["ts"]  # type: ignore[index]
+        assert "MD5(stdin)=" in json.dumps(posts[0])
     finally:
         _stop(process)
