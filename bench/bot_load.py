@@ -31,21 +31,38 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from slack_standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn  # type: ignore[import-not-found]  # noqa: E402
 
-from bench.corpus import OUT  # noqa: E402
+from bench.corpus import OUT, build_tree  # noqa: E402
 
 SECRET = "bench-signing-secret-0123456789abcdef"
 VECTORS = ROOT / "tests" / "vectors"
 _ids = itertools.count(1)
 
 
-def _text() -> str:
-    csr = (VECTORS / "server.csr.pem").read_text()
-    cert = (VECTORS / "server.cert.pem").read_text()
-    return f"does this cert belong to my CSR?\n{csr}\n{cert}"
+def _texts(limit: int = 2000) -> list[str]:
+    """Distinct pasted CSR + certificate pairs: the matched PEM servers of the 10,000-file tree.
+
+    Distinct, because a bot that remembers what it saw (the fingerprint index) does different
+    work for the thousandth copy of one pair than for a new one; each pair recurs a few times
+    in a 60 s run, as renewals and re-checks do.
+    """
+    tree = build_tree(10_000)
+    texts = []
+    for csr in sorted(tree.glob("*/*/*.csr")):
+        cert = csr.with_suffix(".pem")
+        if cert.exists() and not csr.stem.endswith("-regenerated"):
+            texts.append(f"does this cert belong to my CSR?\n{csr.read_text()}\n{cert.read_text()}")
+        if len(texts) >= limit:
+            break
+    if not texts:
+        texts.append(
+            (VECTORS / "server.csr.pem").read_text() + (VECTORS / "server.cert.pem").read_text()
+        )
+    return texts
 
 
-def _event(text: str, run: str) -> tuple[bytes, str]:
+def _event(texts: list[str], run: str) -> tuple[bytes, str]:
     n = next(_ids)
+    text = texts[n % len(texts)]
     ts = f"{int(time.time())}.{n:06d}"
     event = {
         "type": "message",
@@ -170,7 +187,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _level(concurrency: int, seconds: float, text: str, server: str, rate: float) -> dict[str, Any]:
+def _level(
+    concurrency: int, seconds: float, texts: list[str], server: str, rate: float
+) -> dict[str, Any]:
     standin = SlackStandIn().start()
     db = OUT / f"bot-load-{concurrency}.sqlite3"
     db.unlink(missing_ok=True)
@@ -183,7 +202,7 @@ def _level(concurrency: int, seconds: float, text: str, server: str, rate: float
     try:
         # warm-up: the first events pay for lazy imports and connection set-up
         for _ in range(3):
-            body, _ts = _event(text, run + "w")
+            body, _ts = _event(texts, run + "w")
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("POST", "/slack/events", body, _signed(body))
             conn.getresponse().read()
@@ -205,7 +224,7 @@ def _level(concurrency: int, seconds: float, text: str, server: str, rate: float
                         time.sleep(delay)
                     if time.monotonic() >= stop_at:
                         break
-                body, ts = _event(text, run)
+                body, ts = _event(texts, run)
                 started = time.time()
                 try:
                     conn.request("POST", "/slack/events", body, _signed(body))
@@ -284,14 +303,14 @@ def bench_bot(
     rates: tuple[float, ...] = (110.0, 0.0),
 ) -> dict[str, Any]:
     """Each level at the target's offered rate (paced), then unpaced (closed loop, saturation)."""
-    text = _text()
+    texts = _texts()
     rows = []
     for concurrency, rate in itertools.product(levels, rates):
         offered = f"{rate:.0f}/s offered" if rate else "as fast as acknowledged"
         print(
             f"  {server}: {concurrency} concurrent, {offered}, {seconds:.0f} s ...", file=sys.stderr
         )
-        row = _level(concurrency, seconds, text, server, rate)
+        row = _level(concurrency, seconds, texts, server, rate)
         row["server"] = server
         rows.append(row)
     return {
@@ -299,5 +318,5 @@ def bench_bot(
         "server": " ".join(
             Path(part).name if part.startswith("/") else part for part in SERVERS[server]
         ),
-        "payload": "message event with a pasted CSR + certificate (PEM)",
+        "payload": f"message events pasting one of {len(texts)} distinct CSR + certificate pairs",
     }
