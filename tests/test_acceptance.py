@@ -1,0 +1,46 @@
+"""Acceptance checks of issue 2 and issue 5 claims that the per-module tests left open."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+
+from certmatch.check import check
+from certmatch.load import Input
+
+# tracemalloc's peak for one hostile input at the 4 MiB cap (the input itself is 4 MiB).
+MEMORY_BOUND_BYTES = 64 * 1024 * 1024
+
+
+def _tlv(tag: int, value: bytes) -> bytes:
+    size = len(value)
+    if size < 0x80:
+        return bytes([tag, size]) + value
+    octets = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(octets)]) + octets + value
+
+
+_NULLS = b"\x05\x00" * 1_500_000  # 3 MB of the smallest DER element there is
+_SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Modulus:\n    " + b"00:" * 1_300_000,
+    ],
+    ids=[
+        "one 4 MiB modulus dump line",
+    ],
+)
+def test_hostile_input_at_the_cap_stays_within_the_memory_bound(data: bytes) -> None:
+    # Each once cost 120 to 200 MiB: a greedy regex group kept state per "00:".
+    tracemalloc.start()
+    try:
+        report = check([Input("hostile", data)])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.problems, "refused with a reason"
+    assert peak < MEMORY_BOUND_BYTES, f"{peak / 2**20:.0f} MiB"
