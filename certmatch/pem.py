@@ -19,15 +19,17 @@ from dataclasses import dataclass
 # A line may also start with BEGIN/END when its leading dashes were lost. `(?<!-)` makes a
 # match start only where a run of dashes starts: without it a long run of dashes is rescanned
 # from every position (quadratic time on a hostile input).
+# A label has at most a few words: the repeat is bounded, because re keeps state per repetition
+# of a group and "BEGIN A A A ..." over 4 MiB cost 550 MiB unbounded.
 ARMOUR = re.compile(
-    r"(?:(?<!-)-+[ \t]*|^[ \t]*)(BEGIN|END)[ \t]+([A-Z0-9]+(?:[ \t]+[A-Z0-9]+)*)[ \t]*-{1,5}",
+    r"(?:(?<!-)-+[ \t]*|^[ \t]*)(BEGIN|END)[ \t]+([A-Z0-9]+(?:[ \t]+[A-Z0-9]+){0,8})[ \t]*-{1,5}",
     re.MULTILINE,
 )
 BEGIN = re.compile(r"(?:(?<!-)-+[ \t]*|^[ \t]*)BEGIN[ \t]+[A-Z0-9]", re.MULTILINE)
 _PROC_TYPE = re.compile(r"Proc-Type:[ \t]*4[ \t]*,[ \t]*ENCRYPTED", re.IGNORECASE)
 _DEK_INFO = re.compile(r"DEK-Info:[ \t]*([A-Za-z0-9-]+)[ \t]*,[ \t]*([0-9A-Fa-f]+)", re.IGNORECASE)
 _HEADER_LINE = re.compile(r"^[ \t]*[A-Za-z][A-Za-z0-9-]*:.*$", re.MULTILINE)
-_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=]")
 _BASE64_LINE = re.compile(r"^[A-Za-z0-9+/=]{8,}$")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -121,7 +123,7 @@ def decode_base64(text: str) -> tuple[bytes | None, list[str], str | None]:
     b64 = _WHITESPACE.sub("", text)
     if not b64:
         return None, notes, "the block is empty"
-    wrong = sorted({c for c in b64 if c not in _BASE64_CHARS})
+    wrong = sorted(set(_NOT_BASE64.findall(b64)))  # a regex: a Python loop over 4 MiB took 0.5 s
     if wrong:
         shown = " ".join(repr(c) for c in wrong[:6])
         return (
