@@ -90,11 +90,13 @@ _OTHER_LABELS = {
 # A deferred load of one part of a text, so all parts share one error path.
 _Loader = Callable[[], list[Artefact]]
 
-_BASE64_RUN = re.compile(r"(?:^[A-Za-z0-9+/=]{16,}[ \t]*(?:\n|\Z))+", re.MULTILINE)
+# One line of a bare base64 body; runs of such lines are collected line by line (a regex
+# repeating a group per line kept state for every line: 90 MiB for 4 MiB of short lines).
+_BASE64_LINE = re.compile(r"[A-Za-z0-9+/=]{16,}[ \t]*")
 _MIN_BARE_BASE64 = 100  # characters; the smallest certificate or CSR is several hundred
 # Lookbehinds anchor each match at the start of a run, keeping the scans linear.
 _LONG_BASE64 = re.compile(
-    r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{200,}|(?:^[A-Za-z0-9+/=]{40,}[ \t]*\n){3,}", re.MULTILINE
+    r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{200,}|(?:^[A-Za-z0-9+/=]{40,}[ \t]*\n){3}", re.MULTILINE
 )
 _ARMOUR = re.compile(r"(?<!-)-+[ \t]*(?:BEGIN|END)[ \t]+[A-Z0-9]")
 _BARE_MD5 = re.compile(r"^[ \t]*[0-9a-fA-F]{32}[ \t]*$", re.MULTILINE)
@@ -274,12 +276,18 @@ def _base64_loader(run: str, source: str, password: bytes | None, limits: Limits
 
 
 def _bare_base64_runs(text: str) -> list[str]:
-    runs = []
-    for match in _BASE64_RUN.finditer(text):
-        body = match.group(0)
-        if len(re.sub(r"\s", "", body)) >= _MIN_BARE_BASE64:
-            runs.append(body)
-    return runs
+    runs: list[list[str]] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        if _BASE64_LINE.fullmatch(line):
+            current.append(line)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    bodies = ["\n".join(run) + "\n" for run in runs]
+    return [b for b in bodies if len(re.sub(r"\s", "", b)) >= _MIN_BARE_BASE64]
 
 
 def _damaged_block(source: str, label: str, block: pem.PemBlock, exc: UnusableInputError) -> str:
