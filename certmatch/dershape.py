@@ -17,6 +17,10 @@ _INTEGER, _BIT_STRING, _OCTET_STRING, _OID, _SEQUENCE = 0x02, 0x03, 0x04, 0x06, 
 _CONTEXT_0 = 0xA0
 _SIGNED_DATA_OID = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2
 _PKCS7_OID_PREFIX = bytes.fromhex("2a864886f70d0107")  # 1.2.840.113549.1.7.*
+# classify() looks at most at 9 outer elements; a 10th tells "more than 9" apart.
+_CLASSIFY_ELEMENTS = 10
+# SignedData: version, digestAlgorithms, encapContentInfo, [0] certificates, [1] CRLs, signerInfos.
+_SIGNED_DATA_FIELDS = 6
 
 
 class DerKind(enum.Enum):
@@ -35,7 +39,10 @@ class DerKind(enum.Enum):
 def classify(der: bytes) -> DerKind | None:
     """What the outer structure looks like, or None when it is not one certmatch knows."""
     try:
-        outer = children(der, 0)
+        # Only the first few elements decide the kind; keeping every one of a hostile
+        # structure's million tiny elements cost 200 MiB. All are still walked, so damage
+        # anywhere in the outer structure still means None.
+        outer = children_of(der, header(der, 0), keep=_CLASSIFY_ELEMENTS)
     except Malformed:
         return None
     tags = [tag for tag, _, _ in outer]
@@ -73,22 +80,47 @@ def count_pkcs7_certificates(der: bytes) -> int | None:
     encapContentInfo, [0] IMPLICIT certificates, ... } } }. BER indefinite lengths (which a
     few writers use) are not followed here; the DER walk in limits bounds those instead.
     """
-    elements = pkcs7_certificate_elements(der)
-    return None if elements is None else len(elements)
+    try:
+        certificates = _pkcs7_certificate_set(der)
+        # Counted, not collected: this runs before the certificate limit is applied.
+        return 0 if certificates is None else _count_children(der, certificates)
+    except (Malformed, IndexError):
+        return None
 
 
 def pkcs7_certificate_elements(der: bytes) -> list[bytes] | None:
     """Each certificate's DER in a definite-length PKCS#7 bundle; None when not walkable."""
     try:
-        outer = children(der, 0)
-        explicit = children_of(der, outer[1])
-        signed_data = children_of(der, explicit[0])
-        for element in signed_data:
-            if element[0] == _CONTEXT_0:
-                return child_tlvs(der, element)
-        return []
+        certificates = _pkcs7_certificate_set(der)
+        return [] if certificates is None else child_tlvs(der, certificates)
     except (Malformed, IndexError):
         return None
+
+
+def _pkcs7_certificate_set(der: bytes) -> Element | None:
+    """The SignedData's [0] certificates element, or None when it has none.
+
+    Only the few leading elements that name it are kept (a hostile bundle may hold a million
+    tiny ones); every element is still walked, so damage raises Malformed as before.
+    """
+    outer = children_of(der, header(der, 0), keep=2)
+    explicit = children_of(der, outer[1], keep=1)
+    signed_data = children_of(der, explicit[0], keep=_SIGNED_DATA_FIELDS)
+    for element in signed_data:
+        if element[0] == _CONTEXT_0:
+            return element
+    return None
+
+
+def _count_children(der: bytes, element: Element) -> int:
+    count, pos, end = 0, element[1], element[2]
+    while pos < end:
+        child_end = header(der, pos)[2]
+        if child_end > end:
+            raise Malformed
+        count += 1
+        pos = child_end
+    return count
 
 
 def pkcs8_pss_spki(der: bytes) -> bytes | None:
@@ -158,15 +190,17 @@ def children(der: bytes, pos: int) -> list[Element]:
     return children_of(der, header(der, pos))
 
 
-def children_of(der: bytes, element: Element) -> list[Element]:
+def children_of(der: bytes, element: Element, keep: int | None = None) -> list[Element]:
+    """The elements inside `element` (the first `keep` of them, all walked and checked)."""
     _, start, end = element
-    out = []
+    out: list[Element] = []
     pos = start
     while pos < end:
         child = header(der, pos)
         if child[2] > end:
             raise Malformed
-        out.append(child)
+        if keep is None or len(out) < keep:
+            out.append(child)
         pos = child[2]
     return out
 

@@ -29,13 +29,20 @@ _SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
     "data",
     [
         b"Modulus:\n    " + b"00:" * 1_300_000,
+        _tlv(0x30, _NULLS),
+        _tlv(0x30, _SIGNED_DATA_OID + _NULLS),
+        _tlv(0x30, _SIGNED_DATA_OID + _tlv(0xA0, _tlv(0x30, b"\x02\x01\x01" + _NULLS))),
     ],
     ids=[
         "one 4 MiB modulus dump line",
+        "a DER SEQUENCE of a million elements",
+        "a PKCS#7 ContentInfo of a million elements",
+        "a PKCS#7 SignedData of a million elements",
     ],
 )
 def test_hostile_input_at_the_cap_stays_within_the_memory_bound(data: bytes) -> None:
-    # Each once cost 120 to 200 MiB: a greedy regex group kept state per "00:".
+    # Each once cost 120 to 200 MiB: a greedy regex group kept state per "00:", and the DER
+    # kind check kept a tuple per element before any limit applied.
     tracemalloc.start()
     try:
         report = check([Input("hostile", data)])
