@@ -252,16 +252,22 @@ def _summary(
         return "incomplete: " + _first(findings, ("nothing-to-compare",)) + tail
     if verdict is Verdict.MISMATCH:
         return "mismatch: " + _first(findings, ("key-mismatch", "ca-as-leaf")) + tail
-    paired = sorted({p.left for p in m.pairs if p.match})
-    leaf = arts[m.leaf] if m.leaf is not None else None
-    key = leaf.key if leaf is not None else arts[paired[0]].key
+    # Name only what shares the leaf's key; other certificates given (several servers at once)
+    # matched too, or the verdict would not be "match", and are counted.
+    matched = [p.right for p in m.pairs if p.match]  # never empty when the verdict is match
+    shown = m.leaf if m.leaf in matched else matched[0]
+    paired = sorted({p.left for p in m.pairs if p.match and p.right == shown})
+    others = len({p.right for p in m.pairs if p.match and p.right != shown})
+    key = arts[shown].key
     detail = f"{key.algorithm}" + (f" {key.size}" if key.size else "")
     ident = (
         f"modulus md5 {key.modulus_md5}" if key.modulus_md5 else f"SPKI SHA-256 {key.spki_sha256}"
     )
     names = ", ".join(arts[i].source for i in paired)
-    target = leaf.source if leaf is not None else "the certificate"
-    return f"match: {target} carries the key of {names} ({detail}, {ident}){tail}"
+    more = {0: "", 1: "; 1 more certificate matches its CSR/key"}.get(
+        others, f"; {others} more certificates match their CSRs/keys"
+    )
+    return f"match: {arts[shown].source} carries the key of {names} ({detail}, {ident}){more}{tail}"
 
 
 def _gist(message: str, limit: int = 160) -> str:

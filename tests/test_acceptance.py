@@ -8,6 +8,8 @@ import pytest
 
 from certmatch.check import check
 from certmatch.load import Input
+from certmatch.model import Verdict
+from tests.vector_files import read
 
 # tracemalloc's peak for one hostile input at the 4 MiB cap (the input itself is 4 MiB).
 MEMORY_BOUND_BYTES = 64 * 1024 * 1024
@@ -51,3 +53,15 @@ def test_hostile_input_at_the_cap_stays_within_the_memory_bound(data: bytes) -> 
         tracemalloc.stop()
     assert report.problems, "refused with a reason"
     assert peak < MEMORY_BOUND_BYTES, f"{peak / 2**20:.0f} MiB"
+
+
+def test_match_summary_names_only_what_shares_the_named_certificates_key() -> None:
+    # Two servers checked at once: the RSA certificate must not be said to carry the EC key.
+    names = ("server.csr.pem", "ec-p256.csr.pem", "server.cert.pem", "ec-p256.cert.pem")
+    report = check([Input(n, read(n)) for n in names])
+    assert report.verdict is Verdict.MATCH
+    assert report.summary.startswith(
+        "match: server.cert.pem carries the key of server.csr.pem (RSA 2048,"
+    )
+    assert "ec-p256.csr.pem" not in report.summary
+    assert "1 more certificate matches its CSR/key" in report.summary
