@@ -33,10 +33,14 @@ DEFAULT_LIMITS = Limits()
 
 def check_input_size(name: str, size: int, limits: Limits) -> None:
     if size > limits.max_input_bytes:
+        limit = _human(limits.max_input_bytes)
+        # The CLI reads one byte past the limit, not the whole file: "4.0 MiB is over the
+        # 4.0 MiB limit" would read as a contradiction.
+        amount = _human(size) if _human(size) != limit else "the input"
         raise InputTooLargeError(
-            f"{name}: {_human(size)} is over the {_human(limits.max_input_bytes)} limit for one "
-            "input; a certificate, CSR or key is a few kilobytes, so hand over only the files "
-            "for the one server you are checking"
+            f"{name}: {amount} is over the {limit} limit for one input; a certificate, CSR or "
+            "key is a few kilobytes, so hand over only the files for the one server you are "
+            "checking"
         )
 
 

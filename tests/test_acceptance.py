@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
 from certmatch.check import check
+from certmatch.cli import main
 from certmatch.load import Input
 from certmatch.model import Verdict
 from tests.vector_files import read
+from tests.vectors.generate import pem_pile
 
 # tracemalloc's peak for one hostile input at the 4 MiB cap (the input itself is 4 MiB).
 MEMORY_BOUND_BYTES = 64 * 1024 * 1024
@@ -65,3 +69,15 @@ def test_match_summary_names_only_what_shares_the_named_certificates_key() -> No
     )
     assert "ec-p256.csr.pem" not in report.summary
     assert "1 more certificate matches its CSR/key" in report.summary
+
+
+def test_a_file_over_the_size_cap_is_not_called_as_large_as_the_cap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The CLI reads one byte past the cap; "4.0 MiB is over the 4.0 MiB limit" contradicted itself.
+    pile = tmp_path / "pile.pem"
+    pile.write_bytes(pem_pile())
+    assert main(["--json", str(pile)]) == 2
+    message = json.loads(capsys.readouterr().out)["problems"][0]["message"]
+    assert "over the 4.0 MiB limit" in message
+    assert "4.0 MiB is over" not in message
