@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from bot_e2e_support import SIGNING_SECRET, message_event, sign, vector
-from slack_standin import BOT_TOKEN, SlackStandIn
+from slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
 from test_bot_entrypoints import ROOT, _env, _free_port, _stop, _wait_healthy
 
 CSR = vector("server.csr.pem")
@@ -145,3 +145,38 @@ def test_sigterm_on_the_procfile_gunicorn_line_lets_an_acknowledged_check_reply(
         assert "MD5(stdin)=" in json.dumps(posts[0])
     finally:
         _stop(process)
+
+
+def test_sigterm_in_socket_mode_lets_an_acknowledged_check_reply_then_exits_cleanly(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    websocket = WebSocketStandIn()
+    standin.ws_url = websocket.url
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=standin.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'socket.sqlite3'}",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert websocket.connected.wait(20)
+        payload = _stalled_upload(standin, 2.0)
+        websocket.wait_for_ack(websocket.send_envelope("events_api", payload))
+        standin.wait_for_calls("download")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        posts = standin.posts()
+        assert len(posts) == 1 and posts[0]["thread_ts"] == payload["event"]["ts"]  # type: ignore[index]
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        assert "stopped cleanly" in stderr and "Traceback" not in stderr
+    finally:
+        _stop(process)
+        websocket.stop()
