@@ -257,7 +257,8 @@ def _summary(
     matched = [p.right for p in m.pairs if p.match]  # never empty when the verdict is match
     shown = m.leaf if m.leaf in matched else matched[0]
     paired = sorted({p.left for p in m.pairs if p.match and p.right == shown})
-    others = len({p.right for p in m.pairs if p.match and p.right != shown})
+    # The same certificate given twice (a .pem and its .der) is not "another" certificate.
+    others = len({arts[r].key.spki_sha256 for r in matched} - {arts[shown].key.spki_sha256})
     key = arts[shown].key
     detail = f"{key.algorithm}" + (f" {key.size}" if key.size else "")
     ident = (

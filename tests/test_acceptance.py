@@ -81,3 +81,10 @@ def test_a_file_over_the_size_cap_is_not_called_as_large_as_the_cap(
     message = json.loads(capsys.readouterr().out)["problems"][0]["message"]
     assert "over the 4.0 MiB limit" in message
     assert "4.0 MiB is over" not in message
+
+
+def test_match_summary_does_not_count_the_same_certificate_given_twice_as_another() -> None:
+    names = ("server.cert.pem", "server.cert.der", "server.csr.pem")
+    report = check([Input(n, read(n)) for n in names])
+    assert report.verdict is Verdict.MATCH
+    assert "more certificate" not in report.summary
