@@ -37,6 +37,9 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> _Parser:
     parser = _Parser(
         prog="certmatch",
+        # No abbreviations: `--js` would be taken for --json by argparse but not by main(), so
+        # a failure after it would print text where the script expects one JSON document.
+        allow_abbrev=False,
         description="Does this CA-signed certificate belong to that CSR or private key, and if "
         "not, why not? Give the CSR (or key, or the `MD5(stdin)= ...` line) and the "
         "certificate(s) in any order and form (PEM, DER, PKCS#7, PKCS#12, pasted text).",

@@ -12,7 +12,7 @@ from certmatch.check import check
 from certmatch.cli import main
 from certmatch.load import Input
 from certmatch.model import Verdict
-from tests.vector_files import read
+from tests.vector_files import VECTORS, read
 from tests.vectors.generate import pem_pile
 
 # tracemalloc's peak for one hostile input at the 4 MiB cap (the input itself is 4 MiB).
@@ -88,3 +88,13 @@ def test_match_summary_does_not_count_the_same_certificate_given_twice_as_anothe
     report = check([Input(n, read(n)) for n in names])
     assert report.verdict is Verdict.MATCH
     assert "more certificate" not in report.summary
+
+
+def test_an_abbreviated_json_option_is_refused_not_half_honoured(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # main() looks for the exact "--json" to answer failures in JSON; argparse took "--js" too.
+    assert main(["--js", str(VECTORS / "server.csr.pem")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "unrecognized arguments: --js" in captured.err
