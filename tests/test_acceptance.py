@@ -7,12 +7,16 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from certmatch.check import check
 from certmatch.cli import main
 from certmatch.load import Input
 from certmatch.model import Verdict
-from tests.vector_files import VECTORS, read
+from tests.vector_files import VECTORS, openssl, read
 from tests.vectors.generate import pem_pile
 
 # tracemalloc's peak for one hostile input at the 4 MiB cap (the input itself is 4 MiB).
@@ -98,3 +102,35 @@ def test_an_abbreviated_json_option_is_refused_not_half_honoured(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "unrecognized arguments: --js" in captured.err
+
+
+def test_pkcs7_with_the_server_certificate_in_the_middle_is_ordered_by_signature(
+    tmp_path: Path,
+) -> None:
+    bundle = tmp_path / "middle.p7b"
+    members = ("root-ca.pem", "server.cert.pem", "intermediate-ca.pem")
+    certfiles = [arg for name in members for arg in ("-certfile", str(VECTORS / name))]
+    openssl("crl2pkcs7", "-nocrl", *certfiles, "-outform", "DER", "-out", str(bundle))
+    report = check(
+        [Input("tomcat.csr", read("server.csr.pem")), Input("b.p7b", bundle.read_bytes())]
+    )
+    assert report.verdict is Verdict.MATCH
+    sources = [a.source for a in report.artifacts]
+    assert report.leaf is not None and sources[report.leaf] == "b.p7b [2/3]"
+    assert [sources[i] for i in report.chain] == ["b.p7b [2/3]", "b.p7b [3/3]", "b.p7b [1/3]"]
+
+
+def test_an_rsa_pss_certificate_matches_an_rsa_encryption_csr_for_the_same_key() -> None:
+    # DESIGN.md: "same key" compares the public numbers, not the SPKI's algorithm identifier.
+    key = serialization.load_pem_private_key(read("rsa-pss.key.pem"), None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rsapss.example.test")])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
+    csr_pem = csr.public_bytes(serialization.Encoding.PEM)
+    assert b"rsaEncryption" in openssl("req", "-noout", "-text", stdin=csr_pem)
+    report = check([Input("plain.csr", csr_pem), Input("pss.cer", read("rsa-pss.cert.der"))])
+    csr_art, cert_art = report.artifacts
+    assert (csr_art.key.algorithm, cert_art.key.algorithm) == ("RSA", "RSA-PSS")
+    assert csr_art.key.spki_sha256 != cert_art.key.spki_sha256
+    assert csr_art.key.modulus_md5 == cert_art.key.modulus_md5
+    assert report.verdict is Verdict.MATCH
