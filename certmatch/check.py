@@ -249,7 +249,9 @@ def _summary(
     if verdict is Verdict.INCOMPLETE:
         if not arts:
             return "incomplete: nothing was given to compare"
-        return "incomplete: " + _first(findings, ("nothing-to-compare",)) + tail
+        # A CSR handed over as the certificate is the news, not "no certificate was given".
+        leading = ("ca-as-leaf", "uc-ca-as-leaf", "nothing-to-compare")
+        return "incomplete: " + _first(findings, leading) + tail
     if verdict is Verdict.MISMATCH:
         return "mismatch: " + _first(findings, ("key-mismatch", "ca-as-leaf")) + tail
     # Name only what shares the leaf's key; other certificates given (several servers at once)

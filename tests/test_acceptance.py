@@ -134,3 +134,13 @@ def test_an_rsa_pss_certificate_matches_an_rsa_encryption_csr_for_the_same_key()
     assert csr_art.key.spki_sha256 != cert_art.key.spki_sha256
     assert csr_art.key.modulus_md5 == cert_art.key.modulus_md5
     assert report.verdict is Verdict.MATCH
+
+
+@pytest.mark.parametrize("profile", ["generic", "cisco-uc"])
+def test_a_csr_handed_over_as_the_certificate_leads_the_summary(profile: str) -> None:
+    uc = VECTORS / "uc"
+    inputs = [Input(n, (uc / n).read_bytes()) for n in ("tomcat.csr", "tomcat-csr-as.cer")]
+    report = check(inputs, profile=profile)
+    assert report.verdict is Verdict.INCOMPLETE
+    assert report.summary.startswith("incomplete: tomcat-csr-as.cer ")
+    assert "certificate request" in report.summary or "signing request" in report.summary
