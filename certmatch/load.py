@@ -133,6 +133,7 @@ def contains_material(text: str) -> bool:
 
 
 def _load_binary(data: bytes, name: str, password: bytes | None, limits: Limits) -> list[Artefact]:
+    data = _without_trailing_padding(data)
     if data[:1] == b"\x30":
         # Looks like DER: a precise reason (truncated, nested too deep) beats "unknown data".
         precheck(data, name, limits)
@@ -318,6 +319,19 @@ def _has_prose(outside: str, hashes: hashlines.HashScan) -> bool:
     for line in hashes.lines:
         rest = rest.replace(line.line, "")
     return bool(rest.strip())
+
+
+def _without_trailing_padding(data: bytes) -> bytes:
+    """A DER structure without the line ends, spaces, NULs or ^Z a tool or transfer added after it.
+
+    openssl reads the DER and ignores what follows; without this a certificate saved with a
+    trailing newline was called damaged.
+    """
+    first = _first_element(data)
+    padded = data[:1] == b"\x30" and len(first) < len(data)
+    if padded and not data[len(first) :].strip(b" \t\r\n\x00\x1a"):
+        return first
+    return data
 
 
 def _first_element(der: bytes) -> bytes:

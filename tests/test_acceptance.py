@@ -144,3 +144,11 @@ def test_a_csr_handed_over_as_the_certificate_leads_the_summary(profile: str) ->
     assert report.verdict is Verdict.INCOMPLETE
     assert report.summary.startswith("incomplete: tomcat-csr-as.cer ")
     assert "certificate request" in report.summary or "signing request" in report.summary
+
+
+@pytest.mark.parametrize("padding", [b"\n", b"\r\n", b"\x00\x00\x00", b"\x1a"])
+def test_der_followed_by_line_ends_or_nuls_is_read_as_openssl_reads_it(padding: bytes) -> None:
+    der = read("server.cert.der") + padding
+    assert b"cucm-pub" in openssl("x509", "-inform", "DER", "-noout", "-subject", stdin=der)
+    report = check([Input("certnew.cer", der), Input("tomcat.csr", read("server.csr.pem"))])
+    assert report.verdict is Verdict.MATCH, report.summary
