@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -152,3 +155,62 @@ def test_der_followed_by_line_ends_or_nuls_is_read_as_openssl_reads_it(padding: 
     assert b"cucm-pub" in openssl("x509", "-inform", "DER", "-noout", "-subject", stdin=der)
     report = check([Input("certnew.cer", der), Input("tomcat.csr", read("server.csr.pem"))])
     assert report.verdict is Verdict.MATCH, report.summary
+
+
+@pytest.mark.parametrize(
+    ("files", "exit_code", "code"),
+    [
+        (["server.key.pem", "root-ca.pem"], 1, "ca-as-leaf"),
+        (["hash-md5-stdin.txt", "intermediate-ca.der"], 1, "ca-as-leaf"),
+        (["server.csr.pem", "server.cert.pem", "ec-p256.cert.pem"], 1, "key-mismatch"),
+        (["ec-p256.cert.pem", "server.csr.pem", "ec-p256.key.pem", "server.cert.der"], 0, None),
+        (
+            ["ec-p256.key.pem", "ec-p256.cert.pem", "hash-not-modulus-x509.txt"],
+            2,
+            "hash-not-modulus",
+        ),
+        (["server.csr.pem", "ec-p256.key.pem"], 2, "nothing-to-compare"),
+    ],
+)
+def test_exit_code_in_each_design_case(
+    capsys: pytest.CaptureFixture[str], files: list[str], exit_code: int, code: str | None
+) -> None:
+    assert main(["--json", *(str(VECTORS / f) for f in files)]) == exit_code
+    document = json.loads(capsys.readouterr().out)
+    assert code is None or code in {f["code"] for f in document["findings"]}
+
+
+def _cli(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    root = VECTORS.parent.parent
+    return subprocess.run(
+        [sys.executable, "-m", "certmatch", *argv],
+        input=stdin,
+        capture_output=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_every_failure_path_prints_one_json_document_and_nothing_on_stderr(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(read("random-bytes.bin"))
+    pile = tmp_path / "pile.pem"
+    pile.write_bytes(pem_pile())
+    cases = [
+        (("--json", str(tmp_path / "missing.pem")), b""),
+        (("--json", str(tmp_path)), b""),
+        (("--json", "-"), b""),
+        (("--json", "-"), read("random-bytes.bin")),
+        (("--json", str(garbage)), b""),
+        (("--json", str(pile)), b""),
+        (("--json",), b""),
+        (("--json", "--profile", "nope", "x"), b""),
+    ]
+    for argv, stdin in cases:
+        result = _cli(*argv, stdin=stdin)
+        assert result.returncode == 2, argv
+        assert result.stderr == b"", argv
+        document = json.loads(result.stdout)  # exactly one document, or this raises
+        assert document["verdict"] == "error" and document["problems"], argv
