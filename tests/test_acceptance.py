@@ -19,6 +19,7 @@ from certmatch.check import check
 from certmatch.cli import main
 from certmatch.load import Input
 from certmatch.model import Verdict
+from certmatch.render import render_text
 from tests.vector_files import VECTORS, openssl, read
 from tests.vectors.generate import pem_pile
 
@@ -214,3 +215,33 @@ def test_every_failure_path_prints_one_json_document_and_nothing_on_stderr(tmp_p
         assert result.stderr == b"", argv
         document = json.loads(result.stdout)  # exactly one document, or this raises
         assert document["verdict"] == "error" and document["problems"], argv
+
+
+def _key_variants(pem: bytes) -> list[bytes]:
+    lines = pem.split(b"\n")
+    return [
+        pem,
+        b"\n".join(lines[: len(lines) // 2]),  # cut short
+        b"\n".join(lines[1:]),  # BEGIN line lost
+        pem.replace(b"A", b"*", 3),  # characters base64 cannot hold
+        pem[:200] + pem[200:].replace(b"O", b"0").replace(b"l", b"1"),  # OCR'd
+        b"here is the key, sorry:\n> " + pem.replace(b"\n", b"\n> ") + b"\nthanks",
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in VECTORS.glob("*.key.pem")))
+def test_no_private_key_material_reaches_any_output(name: str) -> None:
+    pem = read(name)
+    body = "".join(
+        line
+        for line in pem.decode().splitlines()
+        if line and "-----" not in line and ":" not in line
+    )
+    windows = {body[i : i + 16] for i in range(0, len(body) - 16, 8)}
+    for variant in _key_variants(pem):
+        for profile in ("generic", "cisco-uc"):
+            inputs = [Input("key.pem", variant), Input("cert.pem", read("server.cert.pem"))]
+            report = check(inputs, profile=profile)
+            outputs = json.dumps(report.to_dict()) + render_text(report, ca_note=True)
+            assert "PRIVATE KEY-----" not in outputs
+            assert not [w for w in windows if w in outputs]
