@@ -2,7 +2,8 @@
 
 Cost is linear in the number of artefacts: certificates are indexed by key identity
 (`KeyInfo.match_id`, and `modulus_md5` for pasted hash lines) and by subject name, so nothing
-compares every artefact with every other one.
+compares every artefact with every other one, and at most `_MAX_ISSUER_TRIES` signatures are
+checked per certificate even when many certificates share one name.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ REQUESTER_KINDS = frozenset(
 # A requester with no partner is shown against at most this many candidates, so a pile of
 # unrelated certificates cannot make the pair list quadratic.
 _MAX_CANDIDATES = 8
+# Signature checks per certificate when looking for its issuer among the certificates with the
+# issuer's name. A CA re-keyed under one name has two or three; without a bound, ten files of
+# 100 certificates sharing one name cost a million signature checks (two minutes).
+_MAX_ISSUER_TRIES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,18 +180,39 @@ def _issuer_links(artefacts: Sequence[Artefact], certs: Sequence[int]) -> dict[i
         subject = artefacts[c].subject
         if subject is not None:
             by_subject[subject].append(c)
+    ski = {c: _key_identifier(artefacts[c].native, authority=False) for c in certs}
     links: dict[int, int] = {}
     for c in certs:
         issuer_name = artefacts[c].issuer
         if issuer_name is None:
             continue
-        for candidate in by_subject.get(issuer_name, []):
-            if candidate == c:
-                continue  # self-signed: not a link
+        # Self-signed is not a link. The candidate whose key identifier the certificate names
+        # is tried first (a stable sort keeps file order otherwise), so the bound below never
+        # hides a real issuer that says who it is.
+        candidates = [x for x in by_subject.get(issuer_name, []) if x != c]
+        aki = _key_identifier(artefacts[c].native, authority=True)
+        if aki is not None:
+            candidates.sort(key=lambda x: ski[x] != aki)
+        for candidate in candidates[:_MAX_ISSUER_TRIES]:
             if signed_by(artefacts[c], artefacts[candidate]):
                 links[c] = candidate
                 break
     return links
+
+
+def _key_identifier(native: object, *, authority: bool) -> bytes | None:
+    """The certificate's authority (or subject) key identifier, None when absent or unreadable."""
+    from cryptography import x509
+
+    if not isinstance(native, x509.Certificate):
+        return None
+    try:
+        if authority:
+            aki = native.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+            return aki.key_identifier
+        return native.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except (x509.ExtensionNotFound, ValueError):
+        return None
 
 
 def signed_by(child: Artefact, issuer: Artefact) -> bool:

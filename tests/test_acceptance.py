@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from certmatch.check import check
@@ -245,3 +247,56 @@ def test_no_private_key_material_reaches_any_output(name: str) -> None:
             outputs = json.dumps(report.to_dict()) + render_text(report, ca_note=True)
             assert "PRIVATE KEY-----" not in outputs
             assert not [w for w in windows if w in outputs]
+
+
+def _same_name_certificates(count: int, name: x509.Name) -> list[bytes]:
+    """CA certificates all with subject and issuer `name`, each signed by an unrelated key:
+    every one is a candidate issuer of every other (and of anything `name` issued), and none is."""
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    out = []
+    for serial in range(1, count + 1):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+            .serial_number(serial)
+            .not_valid_before(start)
+            .not_valid_after(start + datetime.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        )
+        signer = ec.generate_private_key(ec.SECP256R1())
+        out.append(builder.sign(signer, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+    return out
+
+
+def test_many_certificates_sharing_one_name_do_not_make_chain_building_quadratic() -> None:
+    # Five files at the 100-block cap, all one issuer name: 250 000 signature checks (30 s)
+    # before the issuer search was bounded per certificate.
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Same CA")])
+    pems = _same_name_certificates(500, name)
+    inputs = [Input(f"pile-{i}.pem", b"".join(pems[i * 100 : (i + 1) * 100])) for i in range(5)]
+    started = time.monotonic()
+    report = check([*inputs, Input("tomcat.csr", read("server.csr.pem"))])
+    assert time.monotonic() - started < 10.0
+    assert report.verdict is Verdict.MISMATCH
+
+
+def test_the_issuer_the_certificate_names_is_found_behind_many_with_its_name() -> None:
+    # The bound on signature checks must not hide the real issuer: the server certificate's
+    # authority key identifier names it, so it is tried first.
+    real = read("intermediate-ca.pem")
+    decoys = _same_name_certificates(20, x509.load_pem_x509_certificate(real).subject)
+    report = check(
+        [
+            Input("decoys.pem", b"".join(decoys)),
+            Input("intermediate.pem", real),
+            Input("server.cer", read("server.cert.der")),
+            Input("tomcat.csr", read("server.csr.pem")),
+        ]
+    )
+    assert report.leaf is not None
+    assert [report.artifacts[i].source for i in report.chain] == [
+        "server.cer",
+        "intermediate.pem",
+    ]
