@@ -26,6 +26,7 @@ ARMOUR = re.compile(
     re.MULTILINE,
 )
 BEGIN = re.compile(r"(?:(?<!-)-+[ \t]*|^[ \t]*)BEGIN[ \t]+[A-Z0-9]", re.MULTILINE)
+END = re.compile(r"(?:(?<!-)-+[ \t]*|^[ \t]*)END[ \t]+[A-Z0-9]", re.MULTILINE)
 _PROC_TYPE = re.compile(r"Proc-Type:[ \t]*4[ \t]*,[ \t]*ENCRYPTED", re.IGNORECASE)
 _DEK_INFO = re.compile(r"DEK-Info:[ \t]*([A-Za-z0-9-]+)[ \t]*,[ \t]*([0-9A-Fa-f]+)", re.IGNORECASE)
 _HEADER_LINE = re.compile(r"^[ \t]*[A-Za-z][A-Za-z0-9-]*:.*$", re.MULTILINE)
@@ -55,6 +56,11 @@ class ArmourScan:
 
 def count_begin_lines(text: str) -> int:
     return len(BEGIN.findall(text))
+
+
+def count_blocks(text: str) -> int:
+    """How many blocks scan() would make, at least: an END line without BEGIN is a block too."""
+    return max(count_begin_lines(text), len(END.findall(text)))
 
 
 def scan(text: str) -> ArmourScan:
