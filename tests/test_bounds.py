@@ -50,6 +50,18 @@ def test_pem_blocks_up_to_the_cap_are_read_and_one_more_is_refused() -> None:
         load(Input("over.pem", CERT * (cap + 1)))
 
 
+def test_end_lines_without_begin_count_against_the_block_cap() -> None:
+    # Each lone END line becomes a block; 4 MiB of them once took 7 s and 420 MiB.
+    cap = DEFAULT_LIMITS.max_pem_blocks
+    ends = b"-----END CERTIFICATE-----\n"
+    with pytest.raises(InputTooLargeError, match=f"{cap + 1} PEM blocks is over the limit"):
+        load(Input("ends.pem", ends * (cap + 1)))
+    started = time.monotonic()
+    with pytest.raises(InputTooLargeError, match="PEM blocks is over the limit"):
+        load(Input("ends.pem", ends * 150_000))
+    assert time.monotonic() - started < PER_INPUT_SECONDS
+
+
 def test_pkcs7_one_certificate_over_the_cap_is_refused_before_parsing() -> None:
     cap = DEFAULT_LIMITS.max_certificates
     with pytest.raises(InputTooLargeError, match=f"{cap + 1} certificates in the PKCS#7"):
