@@ -8,6 +8,7 @@ import io
 import json
 import os
 import pickle
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -440,3 +441,20 @@ def test_worker_records_carry_no_parsed_objects_pem_or_key_material(
         assert b"cryptography" not in wire  # no parsed x509 object rides along
         assert secret_line not in wire
         assert pickle.loads(wire) == record
+
+
+def test_worker_pool_from_a_threaded_host_gives_the_same_answer(tmp_path: Path, pki: Pki) -> None:
+    # With another thread alive the pool uses forkserver instead of fork; same answer expected.
+    for n in range(scan_module.PARALLEL_MIN_FILES // 3 + 1):
+        server(tmp_path / f"h{n:03d}", pki, f"h{n:03d}.example.com")
+    serial = scan_module.scan([str(tmp_path)], workers=1, now=TODAY).to_dict()
+    release = threading.Event()
+    host_thread = threading.Thread(target=release.wait)
+    host_thread.start()
+    try:
+        parallel = scan_module.scan([str(tmp_path)], workers=2, now=TODAY).to_dict()
+    finally:
+        release.set()
+        host_thread.join()
+    assert parallel["files"] >= scan_module.PARALLEL_MIN_FILES
+    assert parallel == serial
