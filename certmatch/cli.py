@@ -9,6 +9,7 @@ arguments are known, so `--help` and usage errors answer at once.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -168,6 +169,10 @@ def _emit(report: Report, *, as_json: bool, ca_note: bool) -> None:
         from certmatch.render import render_text
 
         text = render_text(report, ca_note=ca_note)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # Subjects may hold any Unicode; a console that cannot show it (a Windows code page,
+        # PYTHONIOENCODING=ascii) gets escapes instead of an "internal error".
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         sys.stdout.write(text)
         sys.stdout.flush()

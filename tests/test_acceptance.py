@@ -300,3 +300,23 @@ def test_the_issuer_the_certificate_names_is_found_behind_many_with_its_name() -
         "server.cer",
         "intermediate.pem",
     ]
+
+
+def test_text_output_to_a_console_that_cannot_show_the_subject_is_escaped_not_an_error(
+    tmp_path: Path,
+) -> None:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "zürich.example.com")])
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
+    (tmp_path / "zurich.csr").write_bytes(csr.public_bytes(serialization.Encoding.PEM))
+    root = VECTORS.parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "certmatch", str(tmp_path / "zurich.csr")],
+        capture_output=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root), "PYTHONIOENCODING": "ascii"},
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (2, b"")  # one CSR: nothing to compare
+    assert b"CN=z\\xfcrich.example.com" in result.stdout
