@@ -22,7 +22,13 @@ _MARKUP = r"[`*_> \t]*"
 # allow no parentheses inside the name, so a run of "(((" fails at once at each "(": both keep
 # hostile text linear. The "MD5" before the "(" adds nothing, so it is not matched.
 _MD5_LINE = re.compile(r"\(([^()\n]{1,200})\)[ \t]*=[ \t]*([0-9a-fA-F]{32})(?![0-9a-zA-Z])")
-_BARE_MD5 = re.compile(rf"^{_MARKUP}([0-9a-fA-F]{{32}}){_MARKUP}$", re.MULTILINE)
+# A bare md5 line (OpenSSL 0.9.8), or as `| md5sum` ("<hex>  -") and `openssl md5 -r`
+# ("<hex> *stdin") print it; many guides pipe the modulus to md5sum.
+_MD5SUM_SUFFIX = r"[ \t]+\*?(?:-|stdin)"
+_BARE_MD5 = re.compile(
+    rf"^{_MARKUP}([0-9a-fA-F]{{32}})(?:{_MD5SUM_SUFFIX})?{_MARKUP}$", re.MULTILINE
+)
+_MD5SUM_LINE = re.compile(rf"^{_MARKUP}[0-9a-fA-F]{{32}}{_MD5SUM_SUFFIX}{_MARKUP}$", re.MULTILINE)
 _SHA256_LINE = re.compile(r"\([^()\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{64}(?![0-9a-zA-Z])")
 _MODULUS_LINE = re.compile(rf"^{_MARKUP}Modulus[ \t]*=([^\n]*)$", re.MULTILINE)
 # `openssl x509|req -text` and web CSR decoders print the modulus as colon-separated hex.
@@ -140,7 +146,8 @@ def scan(text: str) -> HashScan:
 def has_hash(text: str) -> bool:
     """Cheap: does the text hold an md5 line, a Modulus= line or a modulus dump?"""
     return any(
-        pattern.search(text) is not None for pattern in (_MD5_LINE, _MODULUS_LINE, _MODULUS_DUMP)
+        pattern.search(text) is not None
+        for pattern in (_MD5_LINE, _MD5SUM_LINE, _MODULUS_LINE, _MODULUS_DUMP)
     )
 
 

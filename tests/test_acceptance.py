@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from certmatch.check import check
 from certmatch.cli import main
-from certmatch.load import Input
+from certmatch.load import Input, contains_material
 from certmatch.model import Verdict
 from certmatch.render import render_text
 from tests.vector_files import VECTORS, openssl, read
@@ -320,3 +320,16 @@ def test_text_output_to_a_console_that_cannot_show_the_subject_is_escaped_not_an
     )
     assert (result.returncode, result.stderr) == (2, b"")  # one CSR: nothing to compare
     assert b"CN=z\\xfcrich.example.com" in result.stdout
+
+
+@pytest.mark.parametrize("suffix", ["  -", " *stdin"], ids=["md5sum", "openssl md5 -r"])
+def test_md5sum_and_openssl_md5_r_lines_are_hash_targets(suffix: str) -> None:
+    # `openssl x509 -noout -modulus -in CERT | md5sum`, as many guides write it.
+    modulus = openssl("x509", "-noout", "-modulus", "-in", str(VECTORS / "server.cert.pem"))
+    digest = subprocess.run(["md5sum"], input=modulus, capture_output=True, check=True).stdout
+    line = digest.split()[0].decode() + suffix
+    assert contains_material(f"on the server:\n{line}\n")
+    report = check(
+        [Input("hash.txt", f"{line}\n".encode()), Input("c.pem", read("server.cert.pem"))]
+    )
+    assert report.verdict is Verdict.MATCH
