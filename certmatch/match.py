@@ -8,6 +8,7 @@ checked per certificate even when many certificates share one name.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,24 +177,31 @@ def _pairs(
 def _issuer_links(artefacts: Sequence[Artefact], certs: Sequence[int]) -> dict[int, int]:
     """For each certificate, the given certificate that signed it (by signature, else name+AKI)."""
     by_subject: dict[str, list[int]] = defaultdict(list)
+    by_subject_key: dict[tuple[str, bytes], list[int]] = defaultdict(list)
     for c in certs:
         subject = artefacts[c].subject
         if subject is not None:
             by_subject[subject].append(c)
-    ski = {c: _key_identifier(artefacts[c].native, authority=False) for c in certs}
+            ski = _key_identifier(artefacts[c].native, authority=False)
+            if ski is not None:
+                by_subject_key[(subject, ski)].append(c)
     links: dict[int, int] = {}
     for c in certs:
         issuer_name = artefacts[c].issuer
         if issuer_name is None:
             continue
-        # Self-signed is not a link. The candidate whose key identifier the certificate names
-        # is tried first (a stable sort keeps file order otherwise), so the bound below never
-        # hides a real issuer that says who it is.
-        candidates = [x for x in by_subject.get(issuer_name, []) if x != c]
+        # The candidates whose key identifier the certificate names come first, so the bound
+        # never hides a real issuer that says who it is; then the others in file order.
+        # Lazily: listing every namesake for every certificate would itself be quadratic.
         aki = _key_identifier(artefacts[c].native, authority=True)
-        if aki is not None:
-            candidates.sort(key=lambda x: ski[x] != aki)
-        for candidate in candidates[:_MAX_ISSUER_TRIES]:
+        named = by_subject_key.get((issuer_name, aki), []) if aki is not None else []
+        tried: set[int] = set()
+        for candidate in itertools.chain(named, by_subject.get(issuer_name, [])):
+            if candidate == c or candidate in tried:
+                continue  # self-signed is not a link
+            if len(tried) == _MAX_ISSUER_TRIES:
+                break
+            tried.add(candidate)
             if signed_by(artefacts[c], artefacts[candidate]):
                 links[c] = candidate
                 break
