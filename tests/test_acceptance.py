@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
 import json
@@ -20,6 +21,8 @@ from cryptography.x509.oid import NameOID
 
 from certmatch.check import check
 from certmatch.cli import main
+from certmatch.errors import InputTooLargeError
+from certmatch.limits import DEFAULT_LIMITS
 from certmatch.load import Input, contains_material, load
 from certmatch.match import match
 from certmatch.model import Verdict
@@ -374,3 +377,11 @@ def test_issuer_search_does_not_list_every_namesake_for_every_certificate() -> N
     result = match(copies)
     assert time.monotonic() - started < 5.0
     assert result.issuers  # the copies were linked to each other, each at its first try
+
+
+def test_bare_base64_bodies_are_bounded_like_pem_blocks() -> None:
+    cap = DEFAULT_LIMITS.max_pem_blocks
+    body = base64.b64encode(read("server.cert.der"))
+    assert len(load(Input("at-cap.txt", b"\n\n".join([body] * cap))).artefacts) == cap
+    with pytest.raises(InputTooLargeError, match=f"{cap + 1} base64 bodies is over the limit"):
+        load(Input("over.txt", b"\n\n".join([body] * (cap + 1))))
