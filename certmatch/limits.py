@@ -81,7 +81,9 @@ def check_der_shape(name: str, der: bytes, limits: Limits) -> None:
     ends: list[int | None] = [len(der)]  # end offset of each open constructed value
     pos = 0
     elements = 0
-    while pos < len(der) or len(ends) > 1:
+    size = len(der)
+    length: int | None
+    while pos < size or len(ends) > 1:
         end = ends[-1]
         if end is not None and pos >= end:
             if pos > end:
@@ -92,9 +94,24 @@ def check_der_shape(name: str, der: bytes, limits: Limits) -> None:
             ends.pop()
             pos += 2
             continue
-        if len(ends) == 1 and pos >= len(der):
+        if len(ends) == 1 and pos >= size:
             break
-        constructed, value_start, length = _header(name, der, pos)
+        # The common header inline (low tag number, length under 64 KiB, within the data):
+        # a call per element was most of this walk's cost. Anything else, including every
+        # header that is an error, goes through _header.
+        tag = der[pos] if pos + 4 <= size else 0x1F
+        first = der[pos + 1] if tag & 0x1F != 0x1F else 0xFF
+        if first < 0x80:
+            constructed, value_start, length = bool(tag & 0x20), pos + 2, first
+        elif first == 0x81:
+            constructed, value_start, length = bool(tag & 0x20), pos + 3, der[pos + 2]
+        elif first == 0x82:
+            constructed, value_start = bool(tag & 0x20), pos + 4
+            length = der[pos + 2] << 8 | der[pos + 3]
+        else:
+            constructed, value_start, length = _header(name, der, pos)
+        if length is not None and value_start + length > size:
+            constructed, value_start, length = _header(name, der, pos)  # raises
         elements += 1
         if elements > limits.max_der_elements:
             raise InputTooLargeError(

@@ -179,7 +179,8 @@ def _load_text(
             errors.append(exc)
             problems.append(InputProblem(source, str(exc), _code(exc)))
             return
-        artefacts.extend(replace(a, repairs=a.repairs + notes) for a in loaded)
+        # replace() costs about 10 us an artefact; clean input has no notes to add.
+        artefacts.extend(replace(a, repairs=a.repairs + notes) if notes else a for a in loaded)
         # The per-bundle bound times the block bound is 10 000 certificates (6 s, 230 MiB in
         # 3.6 MiB of PKCS7 blocks): stop as soon as the input as a whole is over the bound.
         certificates = sum(a.kind is ArtefactKind.CERTIFICATE for a in artefacts)
@@ -264,6 +265,8 @@ def _block_loader(
             raise
         except UnusableInputError as exc:
             raise UnusableInputError(_damaged_block(source, label, block, exc)) from exc
+        if not notes:
+            return loaded
         return [replace(a, repairs=a.repairs + notes) for a in loaded]
 
     return run

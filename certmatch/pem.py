@@ -33,6 +33,8 @@ _HEADER_LINE = re.compile(r"^[ \t]*[A-Za-z][A-Za-z0-9-]*:.*$", re.MULTILINE)
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=]")
 _BASE64_LINE = re.compile(r"^[A-Za-z0-9+/=]{8,}$")
 _WHITESPACE = re.compile(r"\s+")
+# A body as PEM writers emit it: full 64-column lines, then one last line of 1 to 64.
+_CLEAN_BODY = re.compile(r"\n?(?:[A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +57,48 @@ class ArmourScan:
 
 
 def count_begin_lines(text: str) -> int:
-    return len(BEGIN.findall(text))
+    return sum(len(BEGIN.findall(text, start, end)) for start, end in _lines_with(text, "BEGIN"))
 
 
 def count_blocks(text: str) -> int:
     """How many blocks scan() would make, at least: an END line without BEGIN is a block too."""
-    return max(count_begin_lines(text), len(END.findall(text)))
+    ends = sum(len(END.findall(text, start, end)) for start, end in _lines_with(text, "END"))
+    return max(count_begin_lines(text), ends)
+
+
+# Above this many BEGIN/END words the armour patterns run over the whole text at once (one
+# regex pass; a Python loop per line would cost more on a hostile input of short lines).
+_FEW_WORDS = 64
+
+
+def _lines_with(text: str, *words: str) -> list[tuple[int, int]]:
+    """(start, end) of every line holding one of `words`, or the whole text when many do.
+
+    Why: the armour patterns start with an alternation, so re tries them at every position
+    (about 0.1 ms per pattern for one certificate); a match never spans a line end and `^` and
+    `(?<!-)` see the text before `pos`, so matching only the lines that hold the word
+    (`pattern.finditer(text, start, end)`) finds exactly the same matches.
+    """
+    if sum(text.count(word) for word in words) > _FEW_WORDS:
+        return [(0, len(text))]
+    hits = sorted(i for word in words for i in _find_all(text, word))
+    lines: list[tuple[int, int]] = []
+    for hit in hits:
+        if lines and hit <= lines[-1][1]:
+            continue  # same line as the previous hit
+        start = text.rfind("\n", 0, hit) + 1
+        end = text.find("\n", hit)
+        lines.append((start, len(text) if end < 0 else end))
+    return lines
+
+
+def _find_all(text: str, word: str) -> list[int]:
+    found: list[int] = []
+    at = text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
 
 
 def scan(text: str) -> ArmourScan:
@@ -74,7 +112,12 @@ def scan(text: str) -> ArmourScan:
     def add(label: str, body: str, notes: list[str], missing: str | None) -> None:
         blocks.append(_decode(len(blocks) + 1, label, body, notes, missing))
 
-    for match in ARMOUR.finditer(text):
+    matches = (
+        match
+        for start, end in _lines_with(text, "BEGIN", "END")
+        for match in ARMOUR.finditer(text, start, end)
+    )
+    for match in matches:
         kind, label = match.group(1), _WHITESPACE.sub(" ", match.group(2))
         if kind == "BEGIN":
             if open_label is not None:
@@ -116,20 +159,27 @@ def canonical_pem(label: str, der: bytes, dek_info: str | None = None) -> bytes:
 def decode_base64(text: str) -> tuple[bytes | None, list[str], str | None]:
     """(DER, repairs, error) for a base64 body with any whitespace and wrapping."""
     notes: list[str] = []
-    lines = [line for line in text.split("\n") if line.strip()]
-    if any(line[:1] in (" ", "\t") for line in lines):
-        notes.append("removed indentation")
-    if any(line[-1:] in (" ", "\t") for line in lines):
-        notes.append("removed trailing spaces")
-    widths = [len(line.strip()) for line in lines]
-    if len(widths) == 1 and widths[0] > 64:
-        notes.append("read base64 written on one line (PEM wraps at 64)")
-    elif len(widths) > 1 and (any(w != widths[0] for w in widths[1:-1]) or widths[0] != 64):
-        notes.append(f"read base64 wrapped at {max(widths)} characters (PEM wraps at 64)")
-    b64 = _WHITESPACE.sub("", text)
-    if not b64:
-        return None, notes, "the block is empty"
-    wrong = sorted(set(_NOT_BASE64.findall(b64)))  # a regex: a Python loop over 4 MiB took 0.5 s
+    if _CLEAN_BODY.fullmatch(text) is not None:
+        # Standard wrapping and nothing else: none of the notes below apply, and every
+        # character is base64 (the padding checks still run).
+        b64 = text.replace("\n", "")
+        wrong: list[str] = []
+    else:
+        lines = [line for line in text.split("\n") if line.strip()]
+        if any(line[:1] in (" ", "\t") for line in lines):
+            notes.append("removed indentation")
+        if any(line[-1:] in (" ", "\t") for line in lines):
+            notes.append("removed trailing spaces")
+        widths = [len(line.strip()) for line in lines]
+        if len(widths) == 1 and widths[0] > 64:
+            notes.append("read base64 written on one line (PEM wraps at 64)")
+        elif len(widths) > 1 and (any(w != widths[0] for w in widths[1:-1]) or widths[0] != 64):
+            notes.append(f"read base64 wrapped at {max(widths)} characters (PEM wraps at 64)")
+        b64 = _WHITESPACE.sub("", text)
+        if not b64:
+            return None, notes, "the block is empty"
+        # A regex: a Python loop over 4 MiB took 0.5 s.
+        wrong = sorted(set(_NOT_BASE64.findall(b64)))
     if wrong:
         shown = " ".join(repr(c) for c in wrong[:6])
         return (
@@ -158,12 +208,15 @@ def decode_base64(text: str) -> tuple[bytes | None, list[str], str | None]:
 
 
 def _decode(index: int, label: str, body: str, notes: list[str], missing: str | None) -> PemBlock:
-    dek = _DEK_INFO.search(body)
-    dek_info = f"{dek.group(1).upper()},{dek.group(2)}" if dek is not None else None
-    if _PROC_TYPE.search(body) is not None and dek_info is None:
-        return PemBlock(index, label, None, None, tuple(notes), _LEGACY_WITHOUT_DEK)
-    # RFC 1421 headers (Proc-Type, DEK-Info, Comment...) are not part of the base64.
-    body = _HEADER_LINE.sub("", _DEK_INFO.sub("", _PROC_TYPE.sub("", body)))
+    dek_info = None
+    # Every header pattern needs a colon: a body without one (nearly all) has no headers.
+    if ":" in body:
+        dek = _DEK_INFO.search(body)
+        dek_info = f"{dek.group(1).upper()},{dek.group(2)}" if dek is not None else None
+        if _PROC_TYPE.search(body) is not None and dek_info is None:
+            return PemBlock(index, label, None, None, tuple(notes), _LEGACY_WITHOUT_DEK)
+        # RFC 1421 headers (Proc-Type, DEK-Info, Comment...) are not part of the base64.
+        body = _HEADER_LINE.sub("", _DEK_INFO.sub("", _PROC_TYPE.sub("", body)))
     der, body_notes, error = decode_base64(body)
     notes = notes + body_notes
     if missing is not None:
