@@ -158,7 +158,7 @@ def _load_text(
     scan = pem.scan(text)
     check_count(name, "hash lines", hashlines.count(scan.outside), limits.max_hash_lines)
     hashes = hashlines.scan(scan.outside)
-    if scan.blocks:
+    if scan.blocks and any(h.from_text_dump for h in hashes.lines):
         # A `-text` dump next to its own PEM block would "match" itself; the block is enough.
         hashes = replace(hashes, lines=tuple(h for h in hashes.lines if not h.from_text_dump))
     runs = [] if scan.blocks else _bare_base64_runs(_without_hash_lines(text, hashes))
