@@ -25,8 +25,33 @@ _SHA256 = "openssl pkey -pubin -outform DER | openssl dgst -sha256"
 _CERT_BEGIN = "/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/"
 
 
+# Repairs openssl copes with by itself; any other repair means openssl cannot read the
+# original file (it would print the md5 of empty output, d41d8cd9..., which looks like a
+# mismatch), so the command names a placeholder for the repaired block instead.
+_OPENSSL_TOLERATES = (
+    "converted Windows (CRLF) line endings",
+    "ignored the text around the PEM blocks",
+    "note:",
+)
+# The bare-base64 reader command strips white space and decodes the body itself.
+_BASE64_READER_TOLERATES = (
+    "read a bare base64 body without BEGIN/END lines",
+    "read base64 written on one line",
+)
+
+
+def needs_repaired_copy(artefact: Artefact) -> bool:
+    """True when openssl cannot read the artefact's original file without certmatch's repairs."""
+    tolerated = _OPENSSL_TOLERATES
+    if artefact.container == "base64":
+        tolerated += _BASE64_READER_TOLERATES
+    return any(not r.startswith(tolerated) for r in artefact.repairs)
+
+
 def file_of(artefact: Artefact) -> str | None:
-    """The file an artefact came from, or None when it was pasted text / stdin."""
+    """The file an artefact came from, or None when it was pasted text / stdin / needs repair."""
+    if needs_repaired_copy(artefact):
+        return None
     source = artefact.source
     member = _MEMBER.match(source)
     path = member.group("path") if member else source

@@ -8,6 +8,7 @@ from __future__ import annotations
 import textwrap
 from datetime import datetime
 
+from certmatch.commands import file_of
 from certmatch.model import Artefact, ArtefactKind, DiffEntry, JSONValue, Report
 
 _WIDTH = 100
@@ -57,6 +58,11 @@ def render_text(report: Report, *, ca_note: bool = False) -> str:
             lines += _wrap(f"[{c}] {a.subject}  ({a.source})", indent, indent + "    ")
     if report.commands:
         lines += ["", "Confirm with openssl (the same key prints the same hash)"]
+        if any(file_of(a) is None and a.kind is not ArtefactKind.HASH for a in report.artifacts):
+            # Pasted or chat-damaged text has no file openssl can read as it is.
+            lines.append(
+                "  (pasted or repaired text: save the clean PEM block under the name used below)"
+            )
         lines += [f"  $ {c}" for c in report.commands]
     if ca_note:
         lines += ["", "Note to the CA"]

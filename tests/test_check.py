@@ -249,3 +249,25 @@ def test_confirming_openssl_commands_print_the_reported_hashes(names: tuple[str,
         # openssl asks for a PKCS#12 password on the terminal; the test has none to type.
         runnable = command.replace("openssl pkcs12 -in", "openssl pkcs12 -passin pass: -in")
         assert _hash_printed(runnable, VECTORS) in expected, command
+
+
+def test_confirming_commands_never_name_a_file_openssl_cannot_read_without_repair() -> None:
+    import subprocess
+
+    from certmatch.check import check as run_check
+    from certmatch.load import Input
+    from tests.vector_files import VECTORS
+
+    quoted = VECTORS / "pasted-email-quoted.txt"
+    crlf = VECTORS / "pem-crlf.cert.pem"
+    report = run_check(
+        [Input(str(quoted), quoted.read_bytes()), Input(str(crlf), crlf.read_bytes())]
+    )
+    assert not any(str(quoted) in c for c in report.commands)
+    crlf_commands = [c for c in report.commands if str(crlf) in c]
+    assert crlf_commands, report.commands  # CRLF is a repair openssl copes with itself
+    printed = subprocess.run(
+        crlf_commands[0], shell=True, capture_output=True, text=True, check=True
+    ).stdout
+    crlf_md5 = next(a.key.modulus_md5 for a in report.artifacts if a.source == str(crlf))
+    assert crlf_md5 is not None and crlf_md5 in printed
