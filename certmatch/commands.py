@@ -42,7 +42,7 @@ _BASE64_READER_TOLERATES = (
 
 def needs_repaired_copy(artefact: Artefact) -> bool:
     """True when openssl cannot read the artefact's original file without certmatch's repairs."""
-    tolerated = _OPENSSL_TOLERATES
+    tolerated: tuple[str, ...] = _OPENSSL_TOLERATES
     if artefact.container == "base64":
         tolerated += _BASE64_READER_TOLERATES
     return any(not r.startswith(tolerated) for r in artefact.repairs)
