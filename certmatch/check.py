@@ -132,8 +132,13 @@ def evaluate(
     purpose: str | None = None,
     now: datetime | None = None,
 ) -> Report:
-    """The Report for artefacts already loaded. `fatal` defaults to every problem."""
+    """The Report for artefacts already loaded. `fatal` defaults to every problem.
+
+    ValueError for an unknown profile, or a purpose the profile does not know.
+    """
     chosen = get_profile(profile)
+    if purpose is not None and chosen.parse_purpose is not None:
+        purpose = chosen.parse_purpose(purpose)
     arts = tuple(artefacts)
     fatal = list(problems) if fatal is None else list(fatal)
     moment = _utc(now)

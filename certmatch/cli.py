@@ -116,14 +116,17 @@ def _run(argv: list[str]) -> int:
         data = _read(path, DEFAULT_LIMITS.max_input_bytes, unread)
         if data is not None:
             inputs.append(Input(name, data, password))
-    report = check(
-        inputs,
-        profile=args.profile,
-        purpose=args.purpose,
-        now=args.now,
-        limits=DEFAULT_LIMITS,
-        problems=unread,
-    )
+    try:
+        report = check(
+            inputs,
+            profile=args.profile,
+            purpose=args.purpose,
+            now=args.now,
+            limits=DEFAULT_LIMITS,
+            problems=unread,
+        )
+    except ValueError as exc:  # a purpose the profile does not know
+        raise UsageError(str(exc)) from exc
     _emit(report, as_json=args.json, ca_note=args.ca_note)
     return EXIT_CODES[report.verdict.value]
 

@@ -34,11 +34,13 @@ class Profile:
 
     `supersedes` lists generic finding codes this profile reports in its own words (the
     orchestrator drops those generic findings). `infer_purpose` guesses the service purpose
-    when the user did not name one; `ca_note` writes the re-issue request to the CA.
+    when the user did not name one, `parse_purpose` checks and spells one the user named; `ca_note` writes the re-issue request to the CA.
     """
 
     name: str
     rules: Rule
     supersedes: frozenset[str] = frozenset()
     infer_purpose: Callable[[CheckContext], str | None] | None = None
+    # The profile's spelling of a purpose a person named; ValueError naming the choices.
+    parse_purpose: Callable[[str], str] | None = None
     ca_note: Callable[[CheckContext, Sequence[Finding]], str | None] | None = None

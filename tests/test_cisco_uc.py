@@ -388,7 +388,7 @@ def test_cli_purpose_and_ca_note_flags_work_with_the_profile() -> None:
     document = json.loads(run.stdout)
     assert run.returncode == 0  # same key: the upload problem is in the findings
     # The report echoes the name as typed; the rules use the store's spelling.
-    assert (document["purpose"], document["purpose_assumed"]) == ("callmanager", False)
+    assert (document["purpose"], document["purpose_assumed"]) == ("CallManager", False)
     codes_ = [f["code"] for f in document["findings"]]
     assert "uc-eku-client-dropped" in codes_ and "uc-chain-incomplete" in codes_
     chain = next(f for f in document["findings"] if f["code"] == "uc-chain-incomplete")
@@ -425,3 +425,30 @@ def test_the_engine_registry_serves_this_profile_and_this_note() -> None:
     ctx = context("tomcat.csr", "tomcat-san-changed.pem")
     findings = PROFILE.rules(ctx)
     assert ca_note_for(ctx, findings) == ca_note(ctx, findings) is not None
+
+
+def test_a_named_purpose_is_reported_in_the_store_spelling() -> None:
+    report = check(
+        [
+            Input("a.csr", (UC / "tomcat.csr").read_bytes()),
+            Input("b.pem", (UC / "tomcat.pem").read_bytes()),
+        ],
+        profile="cisco-uc",
+        purpose="callmanager",
+    )
+    assert (report.purpose, report.purpose_assumed) == ("CallManager", False)
+
+
+def test_a_misspelt_purpose_is_refused_with_the_choices_instead_of_flowing_into_hints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(ValueError, match=r"tomact.*tomcat"):
+        check(
+            [Input("a.csr", (UC / "tomcat.csr").read_bytes())], profile="cisco-uc", purpose="tomact"
+        )
+    status = main(
+        ["--json", "--profile", "cisco-uc", "--purpose", "tomact", str(UC / "tomcat.csr")]
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert status == 2 and document["verdict"] == "error"
+    assert "unknown purpose 'tomact'" in document["summary"]

@@ -768,5 +768,6 @@ PROFILE = Profile(
     rules=rules,
     supersedes=SUPERSEDES,
     infer_purpose=infer_purpose,
+    parse_purpose=uc_purpose.parse,
     ca_note=None,  # the shared certmatch.ca_note.ca_note serves every profile
 )

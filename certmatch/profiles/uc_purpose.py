@@ -55,6 +55,19 @@ def canonical(purpose: str) -> str:
     return _CANONICAL.get(key) or _ALIASES.get(key) or purpose.strip()
 
 
+def parse(purpose: str) -> str:
+    """The store name for a purpose a person named; ValueError naming the choices for a typo.
+
+    A typo would otherwise flow into every hint ("upload to tomact-trust").
+    """
+    key = purpose.strip().lower()
+    known = _CANONICAL.get(key) or _ALIASES.get(key)
+    if known is None:
+        choices = ", ".join(sorted(_CANONICAL.values(), key=str.lower))
+        raise ValueError(f"unknown purpose {purpose!r} for cisco-uc: choose one of {choices}")
+    return known
+
+
 def trust_store(purpose: str | None) -> str:
     """Where the root and intermediates go before the certificate itself."""
     if purpose == EXPRESSWAY:
