@@ -212,3 +212,43 @@ def test_forget_channel_deletes_only_that_channels_artefacts(store: Store) -> No
     assert store.forget_channel("T1", "C1") == 1
     assert store.thread_artefacts("T1", "C1", "1.1") == []
     assert len(store.thread_artefacts("T1", "C2", "1.1")) == 1
+
+
+@pytest.mark.postgres
+def test_a_kept_connection_the_server_ended_is_replaced_without_an_error(prefix: str) -> None:
+    import psycopg
+
+    opened = Store.open(POSTGRES_URL, prefix)
+    try:
+        assert opened.claim("Ev-before") is True  # leaves one connection in the pool
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND datname = current_database() "
+                "AND query LIKE %s",
+                (f"%{prefix}events%",),
+            ).fetchone()
+        assert ended is not None and ended[0] >= 1  # a restart or failover, as the store sees it
+        assert opened.claim("Ev-after") is True
+        assert opened.claim("Ev-after") is False
+    finally:
+        opened.drop_tables()
+        opened.close()
+
+
+def test_threads_share_the_store_and_each_claim_is_won_once(store: Store) -> None:
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def claim_all() -> None:
+        for n in range(50):
+            won = store.claim(f"Ev-{n}")
+            with lock:
+                results.append(won)
+
+    threads = [threading.Thread(target=claim_all) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 400 and results.count(True) == 50
