@@ -63,6 +63,29 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 2
     raise AssertionError("never became healthy")
 
 
+def start_socket_mode_bot(
+    tmp_path: Path, standin: SlackStandIn
+) -> tuple[subprocess.Popen[bytes], WebSocketStandIn]:
+    """`python -m bot` with an app token, connected to a local websocket stand-in."""
+    websocket = WebSocketStandIn()
+    standin.ws_url = websocket.url
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=standin.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'socket.sqlite3'}",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    return process, websocket
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -167,22 +190,7 @@ def test_procfile_web_line_runs_under_gunicorn(tmp_path: Path, standin: SlackSta
 def test_python_m_bot_uses_socket_mode_when_the_app_token_is_set(
     tmp_path: Path, standin: SlackStandIn
 ) -> None:
-    websocket = WebSocketStandIn()
-    standin.ws_url = websocket.url
-    env = _env(
-        tmp_path,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_API_URL=standin.api_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'socket.sqlite3'}",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process, websocket = start_socket_mode_bot(tmp_path, standin)
     try:
         assert websocket.connected.wait(20)
         payload = message_event(files=[standin.add_file("tomcat.csr", CSR)])

@@ -15,8 +15,15 @@ from pathlib import Path
 
 import pytest
 from bot_e2e_support import SIGNING_SECRET, message_event, sign, vector
-from slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
-from test_bot_entrypoints import ROOT, _env, _free_port, _stop, _wait_healthy
+from slack_standin import BOT_TOKEN, SlackStandIn
+from test_bot_entrypoints import (
+    ROOT,
+    _env,
+    _free_port,
+    _stop,
+    _wait_healthy,
+    start_socket_mode_bot,
+)
 
 CSR = vector("server.csr.pem")
 
@@ -150,22 +157,7 @@ def test_sigterm_on_the_procfile_gunicorn_line_lets_an_acknowledged_check_reply(
 def test_sigterm_in_socket_mode_lets_an_acknowledged_check_reply_then_exits_cleanly(
     tmp_path: Path, standin: SlackStandIn
 ) -> None:
-    websocket = WebSocketStandIn()
-    standin.ws_url = websocket.url
-    env = _env(
-        tmp_path,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_APP_TOKEN=APP_TOKEN,
-        SLACK_API_URL=standin.api_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'socket.sqlite3'}",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process, websocket = start_socket_mode_bot(tmp_path, standin)
     try:
         assert websocket.connected.wait(20)
         payload = _stalled_upload(standin, 2.0)
