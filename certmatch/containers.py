@@ -8,12 +8,13 @@ they are re-raised as UnusableInputError / EncryptedKeyError with a message a pe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from cryptography import x509
@@ -176,25 +177,39 @@ def with_pss_spki(artefact: Artefact, spki: bytes | None) -> Artefact:
     return dataclasses.replace(artefact, key=key_info(public_key, spki))
 
 
-def _certificate(der: bytes, source: str, container: str) -> Artefact:
+@contextlib.contextmanager
+def _reading(source: str, damaged: str) -> Iterator[None]:
+    """Name `source` in every UnusableInputError; cryptography's errors become `damaged`.
+
+    `damaged` says what to do next and holds `{reason}` for cryptography's own words.
+    """
     try:
-        artefact, notes = _parse_quietly(
-            lambda: from_certificate(x509.load_der_x509_certificate(der), source, container)
-        )
-        return _noted(artefact, notes)
+        yield
     except UnusableInputError as exc:
         if str(exc).startswith(source):
             raise
         raise UnusableInputError(f"{source}: {exc}") from exc
     except CRYPTO_ERRORS as exc:
-        raise UnusableInputError(
-            f"{source}: the certificate is damaged and cannot be read ({_reason(exc)}); "
-            "download it from the CA again"
-        ) from exc
+        raise UnusableInputError(f"{source}: " + damaged.format(reason=_reason(exc))) from exc
+
+
+def _certificate(der: bytes, source: str, container: str) -> Artefact:
+    with _reading(
+        source,
+        "the certificate is damaged and cannot be read ({reason}); download it from the CA again",
+    ):
+        artefact, notes = _parse_quietly(
+            lambda: from_certificate(x509.load_der_x509_certificate(der), source, container)
+        )
+        return _noted(artefact, notes)
 
 
 def _csr(der: bytes, source: str, container: str) -> Artefact:
-    try:
+    with _reading(
+        source,
+        "the CSR is damaged and cannot be read ({reason}); download it from the server again "
+        "rather than retyping or OCR'ing it",
+    ):
         csr, notes = _parse_quietly(lambda: x509.load_der_x509_csr(der))
         artefact = from_csr(csr, source, container)
         if artefact.signature_valid is False:
@@ -203,15 +218,6 @@ def _csr(der: bytes, source: str, container: str) -> Artefact:
                 artefact, signature_valid=legacy, repairs=artefact.repairs + notes
             )
         return _noted(artefact, notes)
-    except UnusableInputError as exc:
-        if str(exc).startswith(source):
-            raise
-        raise UnusableInputError(f"{source}: {exc}") from exc
-    except CRYPTO_ERRORS as exc:
-        raise UnusableInputError(
-            f"{source}: the CSR is damaged and cannot be read ({_reason(exc)}); download it "
-            "from the server again rather than retyping or OCR'ing it"
-        ) from exc
 
 
 def _public_key(der: bytes, source: str, container: str, kind: DerKind) -> Artefact:
