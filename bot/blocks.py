@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from certmatch.model import Artefact, ArtefactKind, Report, Severity, Verdict
+from certmatch import Artefact, ArtefactKind, Report, Severity, Verdict
 from handlers.ports import (
     ACTION_SHOW_CA_NOTE,
     ACTION_SHOW_DETAIL,

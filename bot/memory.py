@@ -14,8 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from certmatch.match import common_name
-from certmatch.model import Artefact, ArtefactKind
+from certmatch import Artefact, ArtefactKind, common_name
 
 # Kinds that stand for "the key a certificate should carry" (a private key only by its
 # public fingerprint: its PEM is never stored).

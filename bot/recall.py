@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from bot import memory
 from bot.memory import Fingerprint
 from bot.store import Store
-from certmatch.model import Artefact, Report
+from certmatch import Artefact, Report
 from handlers.ports import SlackMessage
 
 logger = logging.getLogger("certmatch.bot")

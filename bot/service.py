@@ -25,10 +25,7 @@ from bot.files import FileProblem, SlackFileFetcher
 from bot.memory import Fingerprint
 from bot.recall import Recall
 from bot.store import Store, storable
-from certmatch.check import PROFILE_NAMES, check
-from certmatch.load import Input, contains_material
-from certmatch.model import Artefact
-from certmatch.render import render_text
+from certmatch import PROFILE_NAMES, Artefact, Input, check, contains_material, render_text
 from handlers.ports import Reply, SlackMessage
 
 logger = logging.getLogger("certmatch.bot")

@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 
 from bot.memory import Fingerprint
-from certmatch.model import Artefact, ArtefactKind
+from certmatch import Artefact, ArtefactKind
 
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 # Key for pg_advisory_xact_lock so several processes starting at once create tables one at a time.
