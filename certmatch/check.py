@@ -11,7 +11,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from certmatch.checks import (
+from certmatch.analysis.context import CheckContext
+from certmatch.analysis.diff import diff
+from certmatch.analysis.match import MatchResult, is_requester, match
+from certmatch.errors import EncryptedKeyError, NotAModulusError, UnusableInputError
+from certmatch.load.limits import DEFAULT_LIMITS, Limits
+from certmatch.model import (
+    Artefact,
+    ArtefactKind,
+    Finding,
+    InputProblem,
+    Report,
+    Severity,
+    Verdict,
+)
+from certmatch.report.commands import commands_for
+from certmatch.rules.generic import (
     GENERIC,
     PROFILE_NAMES,
     ca_note_for,
@@ -21,21 +36,6 @@ from certmatch.checks import (
     non_modulus_reason,
     sort_findings,
     unreadable_input,
-)
-from certmatch.commands import commands_for
-from certmatch.context import CheckContext
-from certmatch.diff import diff
-from certmatch.errors import EncryptedKeyError, NotAModulusError, UnusableInputError
-from certmatch.limits import DEFAULT_LIMITS, Limits
-from certmatch.match import MatchResult, is_requester, match
-from certmatch.model import (
-    Artefact,
-    ArtefactKind,
-    Finding,
-    InputProblem,
-    Report,
-    Severity,
-    Verdict,
 )
 
 if TYPE_CHECKING:

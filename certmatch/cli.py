@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from certmatch.model import InputProblem, Report
 
-# Kept literal (not imported from certmatch.checks) so argument errors need no engine import.
+# Kept literal (not imported from certmatch.rules.generic) so argument errors need no engine import.
 PROFILES = ("generic", "cisco-uc")
 EXIT_CODES = {"match": 0, "mismatch": 1, "incomplete": 2, "error": 2}
 DEFAULT_PASSWORD_ENV = "CERTMATCH_PFX_PASSWORD"
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     want_json = "--json" in args
     try:
         if args[:1] == ["scan"]:
-            from certmatch.scan import main as scan_main
+            from certmatch.scan.walk import main as scan_main
 
             return scan_main(args[1:])
         return _run(args)
@@ -106,8 +106,8 @@ def _run(argv: list[str]) -> int:
     password = _password(args.password_file, args.password_env)
 
     from certmatch.check import check
-    from certmatch.limits import DEFAULT_LIMITS
     from certmatch.load import Input
+    from certmatch.load.limits import DEFAULT_LIMITS
 
     inputs: list[Input] = []
     unread: list[InputProblem] = []
@@ -169,7 +169,7 @@ def _emit(report: Report, *, as_json: bool, ca_note: bool) -> None:
 
         text = json.dumps(report.to_dict(), indent=2) + "\n"
     else:
-        from certmatch.render import render_text
+        from certmatch.report.text import render_text
 
         text = render_text(report, ca_note=ca_note)
     if isinstance(sys.stdout, io.TextIOWrapper):

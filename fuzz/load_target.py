@@ -18,7 +18,7 @@ from certmatch.check import check
 from certmatch.errors import CertMatchError
 from certmatch.load import Input, contains_material, load
 from certmatch.model import ArtefactKind
-from certmatch.render import render_text
+from certmatch.report.text import render_text
 
 NAME = "fuzz.bin"
 # A fixed clock keeps a finding reproducible (expiry checks depend on "now").

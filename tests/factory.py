@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from certmatch.artefacts import from_certificate, from_csr, from_private_key
+from certmatch.load.artefacts import from_certificate, from_csr, from_private_key
 from certmatch.model import Artefact
 
 PrivateKey = (
@@ -242,7 +242,7 @@ def issue(
     except x509.ExtensionNotFound:
         pass
     else:
-        from certmatch.artefacts import general_name
+        from certmatch.load.artefacts import general_name
 
         requested_sans = [general_name(n) for n in san_ext.value]
     return make_cert(

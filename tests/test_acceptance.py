@@ -19,14 +19,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from certmatch.analysis.match import match
 from certmatch.check import check
 from certmatch.cli import main
 from certmatch.errors import InputTooLargeError
-from certmatch.limits import DEFAULT_LIMITS
 from certmatch.load import Input, contains_material, load
-from certmatch.match import match
+from certmatch.load.limits import DEFAULT_LIMITS
 from certmatch.model import Verdict
-from certmatch.render import render_text
+from certmatch.report.text import render_text
 from tests.vector_files import VECTORS, openssl, read
 from tests.vectors.generate import pem_pile, pkcs7_with_certificates
 

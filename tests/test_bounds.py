@@ -9,8 +9,8 @@ import pytest
 
 from certmatch.check import check
 from certmatch.errors import InputTooLargeError, UnusableInputError
-from certmatch.limits import DEFAULT_LIMITS
 from certmatch.load import Input, load
+from certmatch.load.limits import DEFAULT_LIMITS
 from certmatch.model import Verdict
 from tests.vector_files import read
 from tests.vectors.generate import pkcs7_with_certificates

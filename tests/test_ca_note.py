@@ -6,10 +6,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from certmatch.ca_note import ca_note
 from certmatch.check import check
 from certmatch.load import Input
 from certmatch.model import Report
+from certmatch.rules.ca_note import ca_note
 from tests.uc_vectors import NOW, UC, context, uc_findings
 
 

@@ -10,10 +10,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from certmatch.artefacts import from_csr, from_hash_line
 from certmatch.check import evaluate
-from certmatch.checks import GENERIC, get_profile
+from certmatch.load.artefacts import from_csr, from_hash_line
 from certmatch.model import Artefact, InputProblem, Report, Severity, Verdict
+from certmatch.rules.generic import GENERIC, get_profile
 from tests.factory import (
     NOW,
     cert_artefact,

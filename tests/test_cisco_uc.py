@@ -9,14 +9,14 @@ import sys
 
 import pytest
 
-from certmatch.ca_note import ca_note
 from certmatch.check import check
-from certmatch.checks import ca_note_for, get_profile
 from certmatch.cli import main
 from certmatch.load import Input
 from certmatch.model import Severity
-from certmatch.profiles import cisco_uc
-from certmatch.profiles.cisco_uc import PROFILE, purpose_of
+from certmatch.rules.ca_note import ca_note
+from certmatch.rules.cisco_uc import profile as cisco_uc
+from certmatch.rules.cisco_uc.profile import PROFILE, purpose_of
+from certmatch.rules.generic import ca_note_for, get_profile
 from tests.uc_vectors import NOW, UC, codes, context, only, uc_findings
 
 GOOD = ("tomcat.csr", "tomcat.pem", "inter.pem", "root.pem")

@@ -1,10 +1,10 @@
-"""Requested (CSR) against issued (certificate), condensed to what differs (certmatch.diff)."""
+"""Requested (CSR) against issued (certificate), condensed to what differs (certmatch.analysis.diff)."""
 
 from __future__ import annotations
 
 from cryptography.hazmat.primitives import hashes
 
-from certmatch.diff import diff
+from certmatch.analysis.diff import diff
 from certmatch.model import DiffEntry
 from tests.factory import cert_artefact, csr_artefact, issue, make_csr, make_pki, name, new_key
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from certmatch.errors import InputTooLargeError, UnusableInputError
-from certmatch.limits import DEFAULT_LIMITS, Limits
 from certmatch.load import Input, contains_material, load
+from certmatch.load.limits import DEFAULT_LIMITS, Limits
 from certmatch.model import ArtefactKind
 from tests.vector_files import load_vector, read
 from tests.vectors.generate import pem_pile, pkcs7_with_certificates
@@ -154,7 +154,7 @@ def test_file_asking_for_billions_of_kdf_iterations_is_refused_before_decrypting
 
 
 def test_ordinary_kdf_iterations_are_within_the_default_limit() -> None:
-    from certmatch.dershape import kdf_costs
+    from certmatch.load.dershape import kdf_costs
 
     for name in ("server-password.p12", "server-encrypted-pkcs8.key.der"):
         iterations, memory = kdf_costs(read(name))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from certmatch.errors import NotAModulusError, UnusableInputError
-from certmatch.hashlines import NOT_A_MODULUS
 from certmatch.load import Input, load
+from certmatch.load.hashlines import NOT_A_MODULUS
 from certmatch.model import ArtefactKind
 from tests.vector_files import VECTORS, load_vector, openssl, read
 

@@ -1,11 +1,11 @@
-"""Pairing by key, leaf and chain by signature (certmatch.match), on throwaway artefacts."""
+"""Pairing by key, leaf and chain by signature (certmatch.analysis.match), on throwaway artefacts."""
 
 from __future__ import annotations
 
 import pytest
 
-from certmatch.artefacts import from_hash_line
-from certmatch.match import match
+from certmatch.analysis.match import match
+from certmatch.load.artefacts import from_hash_line
 from certmatch.model import Artefact, Pair
 from tests.factory import (
     KEY_KINDS,

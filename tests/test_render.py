@@ -5,7 +5,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import serialization
 
 from certmatch.check import evaluate
-from certmatch.render import render_text
+from certmatch.report.text import render_text
 from tests.factory import (
     NOW,
     cert_artefact,

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from certmatch import scan as scan_module
-from certmatch.artefacts import from_certificate
-from certmatch.progress import Progress
+from certmatch.load.artefacts import from_certificate
+from certmatch.scan import walk as scan_module
+from certmatch.scan.progress import Progress
 from tests.factory import Pki, PrivateKey, issue, make_csr, make_pki, name, new_key
 from tests.vector_files import VECTORS
 

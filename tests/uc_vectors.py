@@ -8,11 +8,11 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from certmatch.artefacts import from_certificate, from_csr
-from certmatch.context import CheckContext
-from certmatch.match import match
+from certmatch.analysis.context import CheckContext
+from certmatch.analysis.match import match
+from certmatch.load.artefacts import from_certificate, from_csr
 from certmatch.model import Artefact, Finding
-from certmatch.profiles.cisco_uc import PROFILE
+from certmatch.rules.cisco_uc.profile import PROFILE
 
 UC = Path(__file__).resolve().parent / "vectors" / "uc"
 

@@ -23,8 +23,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
-from certmatch.artefacts import from_certificate, from_csr, from_private_key, from_public_key
-from certmatch.dershape import (
+from certmatch.errors import EncryptedKeyError, UnusableInputError
+from certmatch.keys import key_info
+from certmatch.load.artefacts import from_certificate, from_csr, from_private_key, from_public_key
+from certmatch.load.dershape import (
     DerKind,
     classify,
     count_pkcs7_certificates,
@@ -32,9 +34,7 @@ from certmatch.dershape import (
     pkcs7_certificate_elements,
     pkcs8_pss_spki,
 )
-from certmatch.errors import EncryptedKeyError, UnusableInputError
-from certmatch.keys import key_info
-from certmatch.limits import Limits, check_count, check_der_shape, check_kdf_cost
+from certmatch.load.limits import Limits, check_count, check_der_shape, check_kdf_cost
 from certmatch.model import Artefact
 
 _T = TypeVar("_T")

@@ -15,9 +15,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from certmatch.der import certificate_spki, csr_spki
 from certmatch.errors import UnusableInputError
 from certmatch.keys import hash_line_key, key_info
+from certmatch.load.der import certificate_spki, csr_spki
 from certmatch.model import Artefact, ArtefactKind, KeyInfo
 
 # Short names as openssl prints them in a subject (`openssl x509 -noout -subject`).

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from certmatch.ca_note import ku_label, san_set
-from certmatch.checks import non_modulus_reason
-from certmatch.context import CheckContext, Profile
+from certmatch.analysis.context import CheckContext, Profile
+from certmatch.analysis.match import MatchResult, common_name, is_requester, is_self_signed, match
 from certmatch.keys import same_key
-from certmatch.match import MatchResult, common_name, is_requester, is_self_signed, match
 from certmatch.model import Artefact, ArtefactKind, Finding, Severity
-from certmatch.profiles import uc_purpose
-from certmatch.profiles.uc_purpose import EXPRESSWAY
+from certmatch.rules.ca_note import ku_label, san_set
+from certmatch.rules.cisco_uc import purpose as uc_purpose
+from certmatch.rules.cisco_uc.purpose import EXPRESSWAY
+from certmatch.rules.generic import non_modulus_reason
 
 # Vendor documents the rules rest on (Finding.reference).
 REF_MISMATCH = (

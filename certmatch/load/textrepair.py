@@ -74,7 +74,7 @@ def repair(text: str) -> RepairedText:
     """Normalise chat/e-mail damage; the result keeps line structure where the input had it.
 
     Whitespace inside a block (indentation, trailing spaces, wrap width) is the armour
-    scanner's business (certmatch.pem), so it is reported per block, not here.
+    scanner's business (certmatch.load.pem), so it is reported per block, not here.
     """
     repairs: list[str] = []
 

@@ -24,10 +24,10 @@ from cryptography import x509
 from certmatch.errors import EncryptedKeyError, UnusableInputError
 from certmatch.load import Input, load
 from certmatch.model import Artefact, InputProblem
-from certmatch.progress import Progress
-from certmatch.scan_index import Index, Links, ScannedFile, slim
-from certmatch.scan_report import Inventory, build_inventory
-from certmatch.scan_text import render_scan
+from certmatch.scan.index import Index, Links, ScannedFile, slim
+from certmatch.scan.inventory import Inventory, build_inventory
+from certmatch.scan.progress import Progress
+from certmatch.scan.text import render_scan
 
 PARALLEL_MIN_FILES = 200  # below this, starting workers costs more than it saves
 CHUNK_FILES = 64  # small enough for a smooth progress bar and balanced cores
@@ -133,7 +133,7 @@ def scan(
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> Inventory:
-    from certmatch.limits import DEFAULT_LIMITS
+    from certmatch.load.limits import DEFAULT_LIMITS
 
     files, walk_problems = walk(paths)
     index = Index()

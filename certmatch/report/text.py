@@ -8,8 +8,8 @@ from __future__ import annotations
 import textwrap
 from datetime import datetime
 
-from certmatch.commands import file_of
 from certmatch.model import Artefact, ArtefactKind, DiffEntry, JSONValue, Report
+from certmatch.report.commands import file_of
 
 _WIDTH = 100
 _KIND = {

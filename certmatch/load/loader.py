@@ -13,24 +13,24 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from certmatch import hashlines, pem
-from certmatch.artefacts import from_hash_line
-from certmatch.containers import legacy_encrypted_key, load_der, precheck
-from certmatch.dershape import DerKind, classify
 from certmatch.errors import (
     EncryptedKeyError,
     InputTooLargeError,
     NotAModulusError,
     UnusableInputError,
 )
-from certmatch.limits import (
+from certmatch.load import hashlines, pem
+from certmatch.load.artefacts import from_hash_line
+from certmatch.load.containers import legacy_encrypted_key, load_der, precheck
+from certmatch.load.dershape import DerKind, classify
+from certmatch.load.limits import (
     DEFAULT_LIMITS,
     Limits,
     check_count,
     check_input_size,
 )
+from certmatch.load.textrepair import decode_text, repair
 from certmatch.model import Artefact, ArtefactKind, InputProblem
-from certmatch.textrepair import decode_text, repair
 
 __all__ = [
     "DEFAULT_LIMITS",

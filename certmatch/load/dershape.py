@@ -1,6 +1,6 @@
 """What a DER structure is, read from its headers alone: kind, PKCS#7 contents, KDF cost, PSS SPKI.
 
-Nothing here parses certificates or keys (cryptography does that, in certmatch.containers);
+Nothing here parses certificates or keys (cryptography does that, in certmatch.load.containers);
 this module only walks definite-length TLV headers, so it is cheap on hostile input and lets
 the loader name a damaged structure by what it was meant to be and refuse costly ones early.
 """

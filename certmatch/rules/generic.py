@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import PurePath
 
-from certmatch.ca_note import ca_note
-from certmatch.context import CheckContext, Profile
-from certmatch.diff import san_key
-from certmatch.match import MatchResult, common_name, is_requester, match, order_differs
+from certmatch.analysis.context import CheckContext, Profile
+from certmatch.analysis.diff import san_key
+from certmatch.analysis.match import MatchResult, common_name, is_requester, match, order_differs
 from certmatch.model import Artefact, ArtefactKind, Finding, InputProblem, Severity
+from certmatch.rules.ca_note import ca_note
 
 PROFILE_NAMES = ("generic", "cisco-uc")
 
@@ -66,14 +66,14 @@ def get_profile(name: str) -> Profile:
         return GENERIC
     if name == "cisco-uc":
         # Imported here, not at the top: cisco_uc imports this module (non_modulus_reason).
-        from certmatch.profiles.cisco_uc import PROFILE
+        from certmatch.rules.cisco_uc.profile import PROFILE
 
         return PROFILE
     raise ValueError(f"unknown profile {name!r}: choose one of {', '.join(PROFILE_NAMES)}")
 
 
 def ca_note_for(ctx: CheckContext, findings: Sequence[Finding]) -> str | None:
-    """The re-issue request to the CA, for every profile (see certmatch.ca_note)."""
+    """The re-issue request to the CA, for every profile (see certmatch.rules.ca_note)."""
     return ca_note(ctx, findings)
 
 

@@ -11,10 +11,10 @@ import re
 import textwrap
 from collections.abc import Sequence
 
-from certmatch.context import CheckContext
-from certmatch.diff import san_key
+from certmatch.analysis.context import CheckContext
+from certmatch.analysis.diff import san_key
+from certmatch.analysis.match import common_name
 from certmatch.keys import same_key
-from certmatch.match import common_name
 from certmatch.model import Artefact, ArtefactKind, Finding, Severity
 
 # Findings that mean the CA must issue again (key-mismatch: issue for the right CSR).

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from certmatch.model import Artefact, Severity
-from certmatch.scan_index import KeySet
-from certmatch.scan_report import Inventory
+from certmatch.scan.index import KeySet
+from certmatch.scan.inventory import Inventory
 
 _SECTIONS = (
     ("orphan", "Certificates with no CSR or key"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from certmatch.diff import diff
+from certmatch.analysis.diff import diff
 from certmatch.model import (
     Artefact,
     ArtefactKind,
@@ -26,7 +26,7 @@ from certmatch.model import (
     Severity,
     Verdict,
 )
-from certmatch.scan_index import (
+from certmatch.scan.index import (
     Index,
     KeySet,
     build_sets,

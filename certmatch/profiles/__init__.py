@@ -1,1 +1,0 @@
-"""Profiles: named rule sets that restate and extend the generic findings for one kind of server."""
