@@ -1,6 +1,7 @@
 """`python -m certmatch`: argument parsing, reading files/stdin, printing text or JSON, exit codes.
 
-Exit codes (DESIGN.md): 0 match, 1 mismatch, 2 unusable input or nothing to compare. With
+Exit codes (DESIGN.md, `Report.exit_code`): 0 match and usable, 1 mismatch, 2 unusable input or
+nothing to compare, 3 the keys match but an error finding blocks use (expired, ...). With
 `--json` stdout carries exactly one JSON document whatever happens, including usage errors and
 internal errors. Heavy modules (cryptography via the engine) are imported only once the
 arguments are known, so `--help` and usage errors answer at once.
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 # Kept literal (not imported from certmatch.rules.generic) so argument errors need no engine import.
 PROFILES = ("generic", "cisco-uc")
-EXIT_CODES = {"match": 0, "mismatch": 1, "incomplete": 2, "error": 2}
 DEFAULT_PASSWORD_ENV = "CERTMATCH_PFX_PASSWORD"
 _STDIN_NAME = "stdin"
 
@@ -44,8 +44,9 @@ def _parser() -> _Parser:
         description="Does this CA-signed certificate belong to that CSR or private key, and if "
         "not, why not? Give the CSR (or key, or the `MD5(stdin)= ...` line) and the "
         "certificate(s) in any order and form (PEM, DER, PKCS#7, PKCS#12, pasted text).",
-        epilog="Exit status: 0 match; 1 mismatch (also when the only certificate is a CA "
-        "certificate); 2 unusable input or nothing to compare. "
+        epilog="Exit status: 0 match and usable; 1 mismatch (also when the only certificate "
+        "is a CA certificate); 2 unusable input or nothing to compare; 3 the keys match but an "
+        "error finding blocks use (expired, refused by the profile's server rules, ...). "
         "`certmatch scan PATH...` pairs whole folders.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="files to compare; - is stdin")
@@ -128,7 +129,7 @@ def _run(argv: list[str]) -> int:
     except ValueError as exc:  # a purpose the profile does not know
         raise UsageError(str(exc)) from exc
     _emit(report, as_json=args.json, ca_note=args.ca_note)
-    return EXIT_CODES[report.verdict.value]
+    return report.exit_code
 
 
 def _password(path: str | None, env_var: str) -> bytes | None:
@@ -192,6 +193,8 @@ def _fail(message: str, as_json: bool, code: str) -> int:
 
         document = {
             "verdict": "error",
+            "usable": None,
+            "blocking": [],
             "summary": f"error: {message}",
             "profile": None,
             "purpose": None,

@@ -216,9 +216,36 @@ class Report:
     ca_note: str | None = None  # ready-to-send re-issue request, when the CA must re-issue
     summary: str = ""  # one line, verdict first, for a person
 
+    @property
+    def blocking(self) -> tuple[int, ...]:
+        """Indexes of the error findings that make a match unusable, most important first.
+
+        Empty unless the verdict is match: a mismatch or an unusable input is not "blocked",
+        it is not the right certificate (findings are already sorted errors first).
+        """
+        if self.verdict is not Verdict.MATCH:
+            return ()
+        return tuple(i for i, f in enumerate(self.findings) if f.severity is Severity.ERROR)
+
+    @property
+    def usable(self) -> bool | None:
+        """True: the keys match and no error finding stands in the way; None unless a match."""
+        if self.verdict is not Verdict.MATCH:
+            return None
+        return not self.blocking
+
+    @property
+    def exit_code(self) -> int:
+        """DESIGN.md: 0 match and usable, 1 mismatch, 2 error or incomplete, 3 blocked match."""
+        if self.verdict is Verdict.MATCH:
+            return 0 if self.usable else 3
+        return 1 if self.verdict is Verdict.MISMATCH else 2
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict.value,
+            "usable": self.usable,
+            "blocking": list(self.blocking),
             "summary": self.summary,
             "profile": self.profile,
             "purpose": self.purpose,

@@ -1,4 +1,4 @@
-"""The CLI contract (DESIGN.md): text or one JSON document, exit 0/1/2, never a traceback."""
+"""The CLI contract (DESIGN.md): text or one JSON document, exit 0/1/2/3, never a traceback."""
 
 from __future__ import annotations
 
@@ -67,6 +67,47 @@ def test_json_verdict_and_exit_code(
     code, doc = run_json(capsys, *[v(f) for f in files])
     assert (doc["verdict"], code) == (verdict, exit_code)
     assert doc["summary"].startswith(f"{verdict}: ")
+
+
+UC = "uc/"
+
+
+@pytest.mark.parametrize(
+    ("profile", "files", "verdict", "usable", "blocking_codes", "exit_code"),
+    [
+        ("generic", ["server.csr.pem", "server.cert.pem"], "match", True, [], 0),
+        ("generic", [UC + "tomcat.csr", UC + "tomcat-expired.pem"], "match", False,
+         ["cert-expired"], 3),
+        ("cisco-uc", [UC + "tomcat.csr", UC + "tomcat-san-changed.pem"], "match", False,
+         ["uc-san-mismatch"], 3),
+        ("generic", [UC + "tomcat.csr", UC + "tomcat-san-changed.pem"], "match", True, [], 0),
+        ("generic", ["server-regenerated.csr.pem", "server.cert.pem"], "mismatch", None, [], 1),
+        ("generic", ["server.csr.pem"], "incomplete", None, [], 2),
+        ("generic", ["server.csr.pem", "random-bytes.bin"], "error", None, [], 2),
+    ],
+)  # fmt: skip
+def test_usable_blocking_and_exit_code_follow_design(
+    capsys: pytest.CaptureFixture[str],
+    profile: str,
+    files: list[str],
+    verdict: str,
+    usable: bool | None,
+    blocking_codes: list[str],
+    exit_code: int,
+) -> None:
+    code, doc = run_json(capsys, "--profile", profile, *[v(f) for f in files])
+    assert (doc["verdict"], doc["usable"], code) == (verdict, usable, exit_code)
+    blocking = [doc["findings"][i] for i in doc["blocking"]]
+    assert all(f["severity"] == "error" for f in blocking)
+    assert [f["code"] for f in blocking][: len(blocking_codes)] == blocking_codes
+    if verdict == "match":  # every error finding of a match is blocking, none other
+        errors = [i for i, f in enumerate(doc["findings"]) if f["severity"] == "error"]
+        assert doc["blocking"] == errors
+
+
+def test_usage_error_document_carries_usable_null(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "--profile", "nope", "x.pem")
+    assert (code, doc["verdict"], doc["usable"], doc["blocking"]) == (2, "error", None, [])
 
 
 def test_json_document_has_the_contract_fields(capsys: pytest.CaptureFixture[str]) -> None:

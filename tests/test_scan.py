@@ -207,12 +207,14 @@ def test_different_cns_with_their_own_keys_are_not_regenerated(
     assert "csr-regenerated" not in codes(doc)
 
 
-def test_expired_certificate_is_reported_and_exits_1(
+def test_expired_certificate_with_its_key_is_reported_and_exits_3(
     tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Issue 12: the keys pair, an error blocks use: 3, not 1 (a mismatch).
     server(tmp_path / "old", pki, "old.example.com", not_after=TODAY - dt.timedelta(days=3))
     code, doc = run_json(capsys, str(tmp_path))
-    assert code == 1
+    assert code == 3
+    assert doc["verdict"] == "match"
     assert sources(doc, doc["expired"]) == ["host.pem"]
     assert "cert-expired" in codes(doc)
 
@@ -369,7 +371,7 @@ def test_csr_with_a_broken_signature_fails_the_scan(
     der[-1] ^= 0x01  # last byte of the signature: structure intact, signature wrong
     (tmp_path / "edited.csr").write_bytes(bytes(der))
     code, doc = run_json(capsys, str(tmp_path))
-    assert code == 1
+    assert code == 3  # issue 12: not a key mismatch, an error that blocks use
     assert "csr-signature-invalid" in codes(doc)
 
 

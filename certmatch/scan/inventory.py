@@ -37,11 +37,12 @@ from certmatch.scan.index import (
     set_pairs,
 )
 
-# Exit 1 on these: the "mismatch, orphan certificate or expired certificate", plus a
-# CSR whose self-signature is broken (the CA will refuse it).
-FAILING_CODES = frozenset(
-    {"key-mismatch", "certificate-orphan", "cert-expired", "csr-signature-invalid"}
-)
+# The check's exit rule (DESIGN.md) for a whole inventory: 1 when keys do not pair (a mismatch,
+# a certificate with no CSR or key), else 3 when the keys pair but an error blocks use (an
+# expired certificate, a CSR whose self-signature is broken: the CA will refuse it).
+MISMATCH_CODES = frozenset({"key-mismatch", "certificate-orphan"})
+BLOCKING_CODES = frozenset({"cert-expired", "csr-signature-invalid"})
+FAILING_CODES = MISMATCH_CODES | BLOCKING_CODES
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +66,16 @@ class Inventory:
     def exit_code(self) -> int:
         if not self.artifacts:
             return 2
-        failing = any(
-            f.code in FAILING_CODES and f.severity is Severity.ERROR for f in self.findings
-        )
-        return 1 if failing else 0
+        errors = {f.code for f in self.findings if f.severity is Severity.ERROR}
+        if errors & MISMATCH_CODES:
+            return 1
+        return 3 if errors & BLOCKING_CODES else 0
 
     @property
     def verdict(self) -> Verdict:
-        return {0: Verdict.MATCH, 1: Verdict.MISMATCH, 2: Verdict.ERROR}[self.exit_code]
+        return {0: Verdict.MATCH, 1: Verdict.MISMATCH, 2: Verdict.ERROR, 3: Verdict.MATCH}[
+            self.exit_code
+        ]
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.sets if s.status == status)
