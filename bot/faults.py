@@ -14,8 +14,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
-from handlers.ports import Reply
+from handlers.blocks import Reply, build_notice_blocks
 
 # Slack errors meaning "this channel will not take the bot's message": telling the person in
 # the same channel would fail the same way.
@@ -55,7 +54,7 @@ def failure_reply(error: BaseException, default: Reply) -> Reply:
             "answer could not be shown. Nothing was lost on your side: please try again in a "
             "minute."
         )
-    return Reply(text, blocks.build_notice_blocks(":warning: " + text))
+    return Reply(text, build_notice_blocks(":warning: " + text))
 
 
 def tell_directly(client: WebClient, body: Mapping[str, Any], reply: Reply) -> bool:

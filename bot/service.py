@@ -18,15 +18,15 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot import blocks
 from bot.config import Settings
 from bot.eventlog import log_event, ms
-from bot.files import FileProblem, SlackFileFetcher
+from bot.files import SlackFileFetcher
 from bot.memory import Fingerprint
 from bot.recall import Recall
 from bot.store import Store, storable
 from certmatch import PROFILE_NAMES, Artefact, Input, check, contains_material, render_text
-from handlers.ports import Reply, SlackMessage
+from handlers.blocks import Reply, build_notice_blocks
+from handlers.ports import About, CheckOutcome, Detail, SlackMessage
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -106,9 +106,6 @@ class Service:
     def forget_channel(self, team: str, channel: str) -> int:
         return self.store.forget_channel(team, channel)
 
-    def profile_names(self) -> Sequence[str]:
-        return PROFILE_NAMES
-
     def channel_profile(self, team: str, channel: str) -> str:
         try:
             chosen = self.store.channel_profile(team, channel)
@@ -125,30 +122,19 @@ class Service:
         self.store.set_channel_profile(team, channel, profile)
         return None
 
-    def help_blocks(self) -> list[dict[str, Any]]:
-        return blocks.build_help_blocks()
-
-    def home_view(self) -> dict[str, Any]:
-        return blocks.build_home_view(
-            self.settings.retention_days,
-            self.settings.default_profile,
+    def about(self) -> About:
+        return About(
+            retention_days=self.settings.retention_days,
+            default_profile=self.settings.default_profile,
             memory_scope=self.settings.memory_scope,
+            profile_names=PROFILE_NAMES,
         )
 
-    def check_modal(self, channel: str, response_url: str | None) -> dict[str, Any]:
-        return blocks.build_check_modal(channel, response_url)
-
-    def detail_view(self, detail_key: str, *, ca_note: bool) -> dict[str, Any]:
+    def detail(self, detail_key: str) -> Detail | None:
         stored = self.store.detail(detail_key)
-        if stored is None:
-            return blocks.build_text_view(
-                "certmatch",
-                f"These details are no longer kept (after {self.settings.retention_days} days "
-                "they are deleted). Post the files again for a fresh check.",
-            )
-        if ca_note:
-            return blocks.build_text_view("Note to the CA", stored.ca_note or "No re-issue needed.")
-        return blocks.build_text_view("certmatch details", stored.detail)
+        return None if stored is None else Detail(stored.detail, stored.ca_note)
+
+    # -- for bot.app's error handler, not the listeners ------------------------------------------
 
     def failure_reply(self, error: Exception) -> Reply:
         text = (
@@ -156,9 +142,13 @@ class Service:
             "was lost on your side. Please try again in a minute; if it keeps failing, run "
             "`python -m certmatch FILE...` locally and tell the app's admins."
         )
-        return Reply(text, blocks.build_notice_blocks(":warning: " + text))
+        return Reply(text, build_notice_blocks(":warning: " + text))
 
-    def check(self, client: WebClient, message: SlackMessage, *, quiet: bool) -> Reply | None:
+    # -- CertmatchService: the check ------------------------------------------------------------
+
+    def check(
+        self, client: WebClient, message: SlackMessage, *, quiet: bool
+    ) -> CheckOutcome | None:
         started = time.monotonic()
         self._maybe_purge()
         candidates = [f for f in message.files if _worth_fetching(f)]
@@ -195,17 +185,9 @@ class Service:
         if not inputs:
             if fetch_problems and loud:
                 done("unreadable-files")
-                return self._problems_only(fetch_problems)
+                return CheckOutcome(None, file_problems=[p.message for p in fetch_problems])
             done("quiet" if quiet else "nothing-found")
-            if quiet:
-                return None
-            return Reply(
-                "certmatch found no certificate, CSR, key or md5 line in that.",
-                blocks.build_notice_blocks(
-                    "I found no certificate, CSR, key or `openssl ... | openssl md5` line in "
-                    "that. Paste PEM text (`-----BEGIN ...`) or attach `.csr`/`.cer`/`.p7b` files."
-                ),
-            )
+            return None if quiet else CheckOutcome(None)
 
         profile = self.channel_profile(message.team, message.channel)
         notes = [p.message for p in fetch_problems]
@@ -257,23 +239,9 @@ class Service:
             len(memory),
             check_seconds,
         )
-        return Reply(
-            text=blocks.fallback_text(report, recalled=recalled),
-            blocks=blocks.build_report_blocks(
-                report, detail_key=detail_key, notes=notes, recalled=recalled
-            ),
-            private_key=blocks.has_private_key(report),
-        )
+        return CheckOutcome(report, detail_key=detail_key, notes=notes, recalled=recalled)
 
     # -- internals ------------------------------------------------------------------------------
-
-    def _problems_only(self, problems: Sequence[FileProblem]) -> Reply:
-        lines = [f"• {blocks.escape(p.message)}" for p in problems]
-        text = ":warning: I could not read the files:\n" + "\n".join(lines)
-        return Reply(
-            "certmatch could not read the files: " + "; ".join(p.message for p in problems),
-            blocks.build_notice_blocks(text),
-        )
 
     def _memory_inputs(self, message: SlackMessage) -> list[Input]:
         if message.thread_ts is None:

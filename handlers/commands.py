@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from handlers.blocks import build_check_modal, build_help_blocks, build_reply
 from handlers.ports import COMMAND, CertmatchService, SlackMessage
 
 
@@ -29,11 +30,11 @@ def register(app: App, service: CertmatchService) -> None:
             # trigger_id is valid for 3 seconds: open the form right after the ack.
             client.views_open(
                 trigger_id=command["trigger_id"],
-                view=service.check_modal(channel, command.get("response_url")),
+                view=build_check_modal(channel, command.get("response_url")),
             )
             return
         if word == "help":
-            ack(text="certmatch help", blocks=service.help_blocks(), response_type="ephemeral")
+            ack(text="certmatch help", blocks=build_help_blocks(), response_type="ephemeral")
             return
         if word == "forget":
             removed = service.forget_channel(team, channel)
@@ -47,10 +48,11 @@ def register(app: App, service: CertmatchService) -> None:
             ack(text=_profile_command(service, team, channel, text), response_type="ephemeral")
             return
         ack()
-        reply = service.check(
+        outcome = service.check(
             client, SlackMessage(team=team, channel=channel, text=text), quiet=False
         )
-        assert reply is not None  # quiet=False always answers
+        assert outcome is not None  # quiet=False always answers
+        reply = build_reply(outcome)
         # A private key must not be shown to the channel: answer only the person who sent it.
         respond(
             text=reply.text,
@@ -62,7 +64,7 @@ def register(app: App, service: CertmatchService) -> None:
 
 def _profile_command(service: CertmatchService, team: str, channel: str, text: str) -> str:
     parts = text.split()
-    names = ", ".join(f"`{n}`" for n in service.profile_names())
+    names = ", ".join(f"`{n}`" for n in service.about().profile_names)
     if len(parts) == 1:
         current = service.channel_profile(team, channel)
         return f"This channel uses the `{current}` profile. Change it with `/certmatch profile <name>` ({names})."

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from handlers.blocks import build_home_view
 from handlers.ports import CertmatchService
 
 
@@ -16,4 +17,4 @@ def register(app: App, service: CertmatchService) -> None:
         ack()
         if event.get("tab", "home") != "home":
             return
-        client.views_publish(user_id=str(event["user"]), view=service.home_view())
+        client.views_publish(user_id=str(event["user"]), view=build_home_view(service.about()))

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from handlers.blocks import Reply, build_detail_view, build_reply
 from handlers.ports import (
     ACTION_SHOW_CA_NOTE,
     ACTION_SHOW_DETAIL,
@@ -21,7 +22,6 @@ from handlers.ports import (
     MODAL_TEXT_BLOCK,
     SHORTCUT_CALLBACK_ID,
     CertmatchService,
-    Reply,
     SlackMessage,
 )
 
@@ -45,8 +45,9 @@ def register(app: App, service: CertmatchService) -> None:
         team = str(body.get("team", {}).get("id") or view.get("team_id") or "")
         channel = str(meta.get("channel") or "")
         message = SlackMessage(team=team, channel=channel, text=text, files=files)
-        reply = service.check(client, message, quiet=False)
-        assert reply is not None
+        outcome = service.check(client, message, quiet=False)
+        assert outcome is not None
+        reply = build_reply(outcome)
         _deliver(client, reply, channel=channel, response_url=meta.get("response_url"))
 
     @app.message_shortcut(SHORTCUT_CALLBACK_ID)
@@ -66,8 +67,9 @@ def register(app: App, service: CertmatchService) -> None:
             thread_ts=str(message.get("thread_ts") or ts),
             poster=str(message["user"]) if message.get("user") else None,
         )
-        reply = service.check(client, checked, quiet=False)
-        assert reply is not None
+        outcome = service.check(client, checked, quiet=False)
+        assert outcome is not None
+        reply = build_reply(outcome)
         try:
             client.chat_postMessage(
                 channel=channel,
@@ -89,7 +91,8 @@ def register(app: App, service: CertmatchService) -> None:
         ack()
         key = str(body["actions"][0].get("value") or "")
         client.views_open(
-            trigger_id=body["trigger_id"], view=service.detail_view(key, ca_note=False)
+            trigger_id=body["trigger_id"],
+            view=build_detail_view(service.detail(key), service.about(), ca_note=False),
         )
 
     @app.action(ACTION_SHOW_CA_NOTE)
@@ -97,7 +100,8 @@ def register(app: App, service: CertmatchService) -> None:
         ack()
         key = str(body["actions"][0].get("value") or "")
         client.views_open(
-            trigger_id=body["trigger_id"], view=service.detail_view(key, ca_note=True)
+            trigger_id=body["trigger_id"],
+            view=build_detail_view(service.detail(key), service.about(), ca_note=True),
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from handlers.blocks import build_reply
 from handlers.ports import CertmatchService, SlackMessage
 
 # Subtypes that carry something a person wrote or uploaded. Edits, deletions, joins and
@@ -44,9 +45,10 @@ def register(app: App, service: CertmatchService) -> None:
             poster=str(event["user"]) if event.get("user") else None,
             event_id=str(body.get("event_id") or "") or None,
         )
-        reply = service.check(client, message, quiet=True)
-        if reply is None:
+        outcome = service.check(client, message, quiet=True)
+        if outcome is None:
             return
+        reply = build_reply(outcome)
         client.chat_postMessage(
             channel=channel,
             thread_ts=message.thread_ts,

@@ -7,10 +7,12 @@ builds a service that satisfies `CertmatchService` and passes it to `handlers.re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
+
+from certmatch import Report
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,22 +32,51 @@ class SlackMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    """A reply ready to post: plain-text fallback, Block Kit, and whether a private key was seen."""
+class About:
+    """What the help, the App Home and an expired detail link say about this installation."""
+
+    retention_days: int
+    default_profile: str
+    memory_scope: str  # "workspace", "channel" or "thread"
+    profile_names: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """A check's full text and its note to the CA, kept for the reply's buttons."""
 
     text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    private_key: bool = False
+    ca_note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """What a check found, as data; the listeners render it (handlers.blocks).
+
+    `report` is None when there was nothing the engine could read: then `file_problems` says
+    why each file could not be fetched, or is empty when the message held no material.
+    `notes` are problems met before the engine saw anything (a file too large, the database
+    down); `recalled` are workspace-memory sentences (bot.recall), already mrkdwn with mentions.
+    `detail_key` opens the stored detail; None when it could not be stored.
+    """
+
+    report: Report | None
+    detail_key: str | None = None
+    notes: Sequence[str] = ()
+    recalled: Sequence[str] = ()
+    file_problems: Sequence[str] = ()
 
 
 class CertmatchService(Protocol):
-    """The operations the Slack listeners call; `bot.service.Service` is the implementation."""
+    """The domain operations the Slack listeners call; `bot.service.Service` implements them."""
 
     def claim(self, key: str) -> bool:
         """True the first time `key` is seen by any process sharing the store."""
         ...
 
-    def check(self, client: WebClient, message: SlackMessage, *, quiet: bool) -> Reply | None:
+    def check(
+        self, client: WebClient, message: SlackMessage, *, quiet: bool
+    ) -> CheckOutcome | None:
         """Fetch, check and remember; None when `quiet` and the message holds no material."""
         ...
 
@@ -59,20 +90,14 @@ class CertmatchService(Protocol):
         """Delete what was remembered from this channel; return how many artefacts."""
         ...
 
-    def profile_names(self) -> Sequence[str]: ...
+    def about(self) -> About: ...
 
-    def help_blocks(self) -> list[dict[str, Any]]: ...
-
-    def home_view(self) -> dict[str, Any]: ...
-
-    def check_modal(self, channel: str, response_url: str | None) -> dict[str, Any]: ...
-
-    def detail_view(self, detail_key: str, *, ca_note: bool) -> dict[str, Any]: ...
-
-    def failure_reply(self, error: Exception) -> Reply: ...
+    def detail(self, detail_key: str) -> Detail | None:
+        """The stored detail of a reply; None once the retention window deleted it."""
+        ...
 
 
-# Identifiers shared by the Block Kit builders (bot.blocks) and the listeners, and the manifest.
+# Identifiers shared by the Block Kit builders (handlers.blocks), the listeners and the manifest.
 COMMAND = "/certmatch"
 ACTION_SHOW_DETAIL = "certmatch_show_detail"
 ACTION_SHOW_CA_NOTE = "certmatch_show_ca_note"

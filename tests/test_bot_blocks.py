@@ -4,16 +4,6 @@ from __future__ import annotations
 
 import json
 
-from bot.blocks import (
-    ACTION_SHOW_CA_NOTE,
-    ACTION_SHOW_DETAIL,
-    MODAL_CALLBACK_ID,
-    build_check_modal,
-    build_home_view,
-    build_report_blocks,
-    build_text_view,
-    fallback_text,
-)
 from certmatch.model import (
     Artefact,
     ArtefactKind,
@@ -26,6 +16,17 @@ from certmatch.model import (
     Severity,
     Verdict,
 )
+from handlers.blocks import (
+    ACTION_SHOW_CA_NOTE,
+    ACTION_SHOW_DETAIL,
+    MODAL_CALLBACK_ID,
+    build_check_modal,
+    build_home_view,
+    build_report_blocks,
+    build_text_view,
+    fallback_text,
+)
+from handlers.ports import About
 
 KEY_A = KeyInfo("RSA", 2048, None, "0f" * 16, "ab" * 32, "rsa:a:10001")
 KEY_B = KeyInfo("RSA", 2048, None, "1e" * 16, "cd" * 32, "rsa:b:10001")
@@ -148,7 +149,7 @@ def test_check_modal_keeps_channel_and_response_url_in_private_metadata() -> Non
 
 
 def test_home_view_states_retention_and_that_keys_are_not_stored() -> None:
-    text = json.dumps(build_home_view(30, "cisco-uc"))
+    text = json.dumps(build_home_view(About(30, "cisco-uc", "workspace", ("generic", "cisco-uc"))))
     assert "30 days" in text and "Private keys are never stored" in text and "cisco-uc" in text
 
 

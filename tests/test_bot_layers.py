@@ -34,3 +34,25 @@ def test_handlers_do_not_import_bot_or_read_configuration() -> None:
 def test_every_bot_and_handlers_module_starts_with_a_docstring() -> None:
     for path in sorted((ROOT / "bot").glob("*.py")) + sorted((ROOT / "handlers").glob("*.py")):
         assert ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))), path.name
+
+
+def test_the_port_is_domain_operations_returning_data_not_block_kit() -> None:
+    # Issue 10: the Block Kit builders live beside the listeners (handlers/blocks.py); the port
+    # the service implements offers only domain operations.
+    from handlers.ports import CertmatchService
+
+    methods = {n for n in vars(CertmatchService) if not n.startswith("_")}
+    assert methods == {
+        "claim",
+        "check",
+        "channel_profile",
+        "set_channel_profile",
+        "forget_channel",
+        "about",
+        "detail",
+    }
+    for name in methods:
+        returned = getattr(CertmatchService, name).__annotations__.get("return", "")
+        assert "dict" not in str(returned) and "Reply" not in str(returned), name
+    blocks = ROOT / "handlers" / "blocks.py"
+    assert not _imported_roots(blocks) & {"bot", "slack_bolt", "slack_sdk"}

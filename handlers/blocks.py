@@ -1,6 +1,6 @@
-"""Block Kit for certmatch: pure functions from a Report (and settings) to Slack message and view dicts.
+"""Block Kit for certmatch: pure functions from a check's outcome (and settings) to Slack message and view dicts.
 
-Nothing here calls Slack. Every string that came from a user (file names, subjects, SANs) is
+Nothing here calls Slack or the service; the listeners render what the service returns. Every string that came from a user (file names, subjects, SANs) is
 escaped so it cannot become a mention or a link (`<!channel>`), and every text is clipped to
 Block Kit's limits (3000 characters per section, 50 blocks per message, 100 per view).
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from certmatch import Artefact, ArtefactKind, Report, Severity, Verdict
@@ -20,9 +21,22 @@ from handlers.ports import (
     MODAL_FILES_BLOCK,
     MODAL_TEXT_ACTION,
     MODAL_TEXT_BLOCK,
+    About,
+    CheckOutcome,
+    Detail,
 )
 
 Block = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A reply ready to post: plain-text fallback, Block Kit, and whether a private key was seen."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    private_key: bool = False
+
 
 _SECTION_LIMIT = 3000
 _MAX_ARTEFACTS = 6
@@ -247,6 +261,45 @@ def build_notice_blocks(text: str) -> list[Block]:
     return [_section(text)]
 
 
+def build_reply(outcome: CheckOutcome) -> Reply:
+    """The message for a check's outcome: the report, or why there was none."""
+    report = outcome.report
+    if report is None:
+        if outcome.file_problems:
+            lines = [f"• {escape(p)}" for p in outcome.file_problems]
+            return Reply(
+                "certmatch could not read the files: " + "; ".join(outcome.file_problems),
+                build_notice_blocks(":warning: I could not read the files:\n" + "\n".join(lines)),
+            )
+        return Reply(
+            "certmatch found no certificate, CSR, key or md5 line in that.",
+            build_notice_blocks(
+                "I found no certificate, CSR, key or `openssl ... | openssl md5` line in "
+                "that. Paste PEM text (`-----BEGIN ...`) or attach `.csr`/`.cer`/`.p7b` files."
+            ),
+        )
+    return Reply(
+        text=fallback_text(report, recalled=outcome.recalled),
+        blocks=build_report_blocks(
+            report, detail_key=outcome.detail_key, notes=outcome.notes, recalled=outcome.recalled
+        ),
+        private_key=has_private_key(report),
+    )
+
+
+def build_detail_view(detail: Detail | None, about: About, *, ca_note: bool) -> dict[str, Any]:
+    """The modal behind a reply's buttons; says so when the retention window deleted it."""
+    if detail is None:
+        return build_text_view(
+            "certmatch",
+            f"These details are no longer kept (after {about.retention_days} days "
+            "they are deleted). Post the files again for a fresh check.",
+        )
+    if ca_note:
+        return build_text_view("Note to the CA", detail.ca_note or "No re-issue needed.")
+    return build_text_view("certmatch details", detail.text)
+
+
 def build_text_view(title: str, body: str) -> dict[str, Any]:
     """A modal showing long plain text (details, the CA note) in copyable preformatted chunks."""
     chunks = [body[i : i + 2900] for i in range(0, len(body), 2900)] or [""]
@@ -305,9 +358,9 @@ def privacy_text(retention_days: int, memory_scope: str = "workspace") -> str:
     )
 
 
-def build_home_view(
-    retention_days: int, default_profile: str, *, memory_scope: str = "workspace"
-) -> dict[str, Any]:
+def build_home_view(about: About) -> dict[str, Any]:
+    retention_days, default_profile = about.retention_days, about.default_profile
+    memory_scope = about.memory_scope
     return {
         "type": "home",
         "blocks": [
