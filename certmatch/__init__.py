@@ -33,6 +33,16 @@ from certmatch.model import (
     Severity,
     Verdict,
 )
+from certmatch.report.compact import (
+    HashRow,
+    Headline,
+    diff_words,
+    hash_block,
+    hash_rows,
+    headline,
+    listed_findings,
+    render_compact,
+)
 from certmatch.report.text import render_text
 
 __all__ = [
@@ -43,6 +53,8 @@ __all__ = [
     "DiffEntry",
     "EncryptedKeyError",
     "Finding",
+    "HashRow",
+    "Headline",
     "Input",
     "InputProblem",
     "InputTooLargeError",
@@ -56,7 +68,13 @@ __all__ = [
     "check",
     "common_name",
     "contains_material",
+    "diff_words",
     "evaluate",
+    "hash_block",
+    "hash_rows",
+    "headline",
+    "listed_findings",
     "load",
+    "render_compact",
     "render_text",
 ]

@@ -8,6 +8,7 @@ callers (tests, the bot's memory) that already hold artefacts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from certmatch.load.limits import DEFAULT_LIMITS, Limits
 from certmatch.model import (
     Artefact,
     ArtefactKind,
+    DiffEntry,
     Finding,
     InputProblem,
     Report,
@@ -144,7 +146,7 @@ def evaluate(
     moment = _utc(now)
     m = match(arts)
     diff_entries = (
-        diff(arts[m.requested], arts[m.leaf])
+        _diff(arts, m.requested, m.leaf)
         if m.requested is not None
         and m.leaf is not None
         and arts[m.requested].kind is ArtefactKind.CSR
@@ -165,8 +167,9 @@ def evaluate(
     findings.extend(generic_findings(ctx, m))
     purpose_out, assumed = purpose, False
     if chosen is not GENERIC:
-        findings = [f for f in findings if f.code not in chosen.supersedes]
-        findings.extend(chosen.rules(ctx))
+        own = chosen.rules(ctx)
+        findings = [f for f in findings if _still_needed(f, chosen.supersedes, own)]
+        findings.extend(own)
         if purpose is None and chosen.infer_purpose is not None:
             purpose_out = chosen.infer_purpose(ctx)
             assumed = purpose_out is not None
@@ -178,7 +181,7 @@ def evaluate(
         verdict=verdict,
         artifacts=arts,
         pairs=m.pairs,
-        diff=diff_entries,
+        diff=diff_entries + _other_diffs(arts, m),
         findings=ordered,
         leaf=m.leaf,
         chain=m.chain,
@@ -190,6 +193,41 @@ def evaluate(
         ca_note=note,
         summary=_summary(verdict, arts, m, ordered, fatal),
     )
+
+
+# Findings that explain a mismatch verdict: a profile replaces them only with its own error about
+# the same CSR/key, never with silence (issue 12: two CSRs and the certificate of one of them).
+_VERDICT_CODES = frozenset({"key-mismatch", "ca-as-leaf"})
+
+
+def _still_needed(finding: Finding, supersedes: frozenset[str], own: Sequence[Finding]) -> bool:
+    if finding.code not in supersedes:
+        return True
+    if finding.code not in _VERDICT_CODES or not finding.artifacts:
+        return False
+    about = finding.artifacts[0]
+    return not any(f.severity is Severity.ERROR and about in f.artifacts for f in own)
+
+
+def _diff(arts: Sequence[Artefact], csr: int, cert: int) -> tuple[DiffEntry, ...]:
+    return tuple(replace(d, csr=csr, certificate=cert) for d in diff(arts[csr], arts[cert]))
+
+
+def _other_diffs(arts: Sequence[Artefact], m: MatchResult) -> tuple[DiffEntry, ...]:
+    """Every other CSR against the certificate it pairs with: its own, else the candidate.
+
+    The rules read only the first diff (the CSR the server certificate was matched with);
+    the others are for the person comparing, for example, an old and a regenerated CSR.
+    """
+    partner: dict[int, int] = {}
+    for p in sorted(m.pairs, key=lambda p: not p.match):  # a matching certificate first
+        if arts[p.left].kind is ArtefactKind.CSR and not arts[p.right].is_ca:
+            partner.setdefault(p.left, p.right)
+    out: list[DiffEntry] = []
+    for csr, cert in partner.items():
+        if (csr, cert) != (m.requested, m.leaf):
+            out.extend(_diff(arts, csr, cert))
+    return tuple(out)
 
 
 def _utc(now: datetime | None) -> datetime:

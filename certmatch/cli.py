@@ -57,6 +57,11 @@ def _parser() -> _Parser:
     )
     parser.add_argument("--ca-note", action="store_true", help="print the re-issue note to the CA")
     parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="text: every artefact's fields, every finding, the chain and the openssl commands",
+    )
+    parser.add_argument(
         "--password-file", metavar="PATH", help="file holding the PKCS#12/private key password"
     )
     parser.add_argument(
@@ -128,7 +133,7 @@ def _run(argv: list[str]) -> int:
         )
     except ValueError as exc:  # a purpose the profile does not know
         raise UsageError(str(exc)) from exc
-    _emit(report, as_json=args.json, ca_note=args.ca_note)
+    _emit(report, as_json=args.json, ca_note=args.ca_note, verbose=args.verbose)
     return report.exit_code
 
 
@@ -164,15 +169,21 @@ def _read(path: str, max_bytes: int, unread: list[InputProblem]) -> bytes | None
     return None
 
 
-def _emit(report: Report, *, as_json: bool, ca_note: bool) -> None:
+def _emit(report: Report, *, as_json: bool, ca_note: bool, verbose: bool) -> None:
     if as_json:
         import json
 
         text = json.dumps(report.to_dict(), indent=2) + "\n"
-    else:
+    elif verbose or report.verdict.value == "incomplete":
+        # Nothing to compare (one file): the decode of what was given is the useful answer.
         from certmatch.report.text import render_text
 
         text = render_text(report, ca_note=ca_note)
+    else:
+        from certmatch.report.compact import render_compact
+        from certmatch.report.text import render_ca_note
+
+        text = render_compact(report) + (render_ca_note(report) if ca_note else "")
     if isinstance(sys.stdout, io.TextIOWrapper):
         # Subjects may hold any Unicode; a console that cannot show it (a Windows code page,
         # PYTHONIOENCODING=ascii) gets escapes instead of an "internal error".

@@ -153,9 +153,17 @@ class DiffEntry:
     field: str
     requested: JSONValue
     issued: JSONValue
+    csr: int | None = None  # Report.artifacts index of the CSR (set by the orchestrator)
+    certificate: int | None = None  # and of the certificate it is compared with
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "requested": self.requested, "issued": self.issued}
+        return {
+            "field": self.field,
+            "requested": self.requested,
+            "issued": self.issued,
+            "csr": self.csr,
+            "certificate": self.certificate,
+        }
 
 
 @dataclass(frozen=True, slots=True)

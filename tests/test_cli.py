@@ -165,7 +165,7 @@ def test_single_artefact_prints_its_decode_and_hashes(capsys: pytest.CaptureFixt
     code = main([v("server.cert.pem")])
     out = capsys.readouterr().out
     assert code == 2
-    assert out.startswith("incomplete: ")
+    assert out.startswith("Nothing to compare yet: ")  # issue 12: the shared headline
     assert "CN=cucm-pub.example.test" in out and "modulus md5" in out and "SPKI SHA-256" in out
 
 
@@ -173,9 +173,10 @@ def test_text_output_leads_with_the_verdict_then_diff_findings_commands(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     uc = VECTORS / "uc"
-    code = main([str(uc / "tomcat.csr"), str(uc / "tomcat-server-only.pem")])
+    code = main(["--verbose", str(uc / "tomcat.csr"), str(uc / "tomcat-server-only.pem")])
     out = capsys.readouterr().out
-    assert code == 0 and out.startswith("match: ")
+    # Issue 12: the full listing is --verbose now, and starts with the shared headline.
+    assert code == 0 and out.startswith("Match: ")
     order = [out.index(h) for h in ("Artefacts", "Requested (", "Findings", "Confirm with openssl")]
     assert order == sorted(order)
     assert "eku-dropped" in out and "2026" in out

@@ -33,7 +33,8 @@ def test_report_reads_top_down_and_never_shows_the_private_key() -> None:
         now=NOW,
     )
     text = render_text(report)
-    assert text.splitlines()[0] == report.summary and text.startswith("match: ")
+    # Issue 12: the first line is the headline every surface shares, not the JSON summary.
+    assert text.splitlines()[0] == "Match: server.crt carries the key of server.csr, server.key"
     sections = [
         "Artefacts",
         "Pairs (by public key)",

@@ -1,4 +1,4 @@
-"""Plain text for a person: verdict first, then hashes, diff, findings, chain, openssl commands.
+"""The full plain-text listing (`--verbose`, the Slack Details modal): headline, every artefact, diff, findings, chain, openssl commands.
 
 Reads a Report only; never sees key material (artefacts hold public halves and hashes).
 """
@@ -10,6 +10,7 @@ from datetime import datetime
 
 from certmatch.model import Artefact, ArtefactKind, DiffEntry, JSONValue, Report
 from certmatch.report.commands import file_of
+from certmatch.report.compact import headline
 
 _WIDTH = 100
 _KIND = {
@@ -23,7 +24,7 @@ _KIND = {
 
 def render_text(report: Report, *, ca_note: bool = False) -> str:
     """The whole report as text; `ca_note` appends the note to the CA when there is one."""
-    lines = [report.summary or report.verdict.value]
+    lines = [str(headline(report))]
     if report.profile != "generic" or report.purpose:
         purpose = ""
         if report.purpose:
@@ -64,12 +65,17 @@ def render_text(report: Report, *, ca_note: bool = False) -> str:
                 "  (pasted or repaired text: save the clean PEM block under the name used below)"
             )
         lines += [f"  $ {c}" for c in report.commands]
-    if ca_note:
-        lines += ["", "Note to the CA"]
-        if report.ca_note:
-            lines += ["  " + line if line else "" for line in report.ca_note.splitlines()]
-        else:
-            lines.append("  (none needed: nothing the CA issued has to be done again)")
+    text = "\n".join(lines) + "\n"
+    return text + render_ca_note(report) if ca_note else text
+
+
+def render_ca_note(report: Report) -> str:
+    """The note to the CA (`--ca-note`), or a line saying none is needed."""
+    lines = ["", "Note to the CA"]
+    if report.ca_note:
+        lines += ["  " + line if line else "" for line in report.ca_note.splitlines()]
+    else:
+        lines.append("  (none needed: nothing the CA issued has to be done again)")
     return "\n".join(lines) + "\n"
 
 

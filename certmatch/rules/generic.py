@@ -169,6 +169,10 @@ def _key_findings(ctx: CheckContext, m: MatchResult) -> list[Finding]:
     for p in ctx.pairs:
         if not p.match:
             candidates.setdefault(p.left, p.right)
+    # The CSR each certificate was issued for, when one of those given carries its key.
+    issued_for = {
+        p.right: p.left for p in ctx.pairs if p.match and arts[p.left].kind is ArtefactKind.CSR
+    }
     for r in m.unmatched_requesters:
         req = arts[r]
         reason = non_modulus_reason(req)
@@ -179,7 +183,11 @@ def _key_findings(ctx: CheckContext, m: MatchResult) -> list[Finding]:
             continue  # no certificate at all: nothing-to-compare says so
         c = candidates[r]
         mentioned.add(c)
-        out.append(_mismatch(r, req, c, arts[c], bool(m.ca_as_leaf)))
+        earlier = issued_for.get(c)
+        if earlier is not None and req.kind is ArtefactKind.CSR:
+            out.append(_regenerated(r, req, c, arts[c], earlier, arts[earlier]))
+        else:
+            out.append(_mismatch(r, req, c, arts[c], bool(m.ca_as_leaf)))
     if any(is_requester(a) and non_modulus_reason(a) is None for a in arts):
         for c in m.unmatched_servers:
             if c in mentioned:
@@ -196,6 +204,25 @@ def _key_findings(ctx: CheckContext, m: MatchResult) -> list[Finding]:
                 )
             )
     return out
+
+
+def _regenerated(
+    r: int, req: Artefact, c: int, cert: Artefact, e: int, earlier: Artefact
+) -> Finding:
+    """Two CSRs and the certificate of one of them: the proof that the CSR was regenerated."""
+    cn = common_name(req)
+    same_host = bool(cn) and (common_name(earlier) or "").lower() == (cn or "").lower()
+    what = f"a later CSR for {cn}" if same_host else "another CSR"
+    return Finding(
+        "key-mismatch",
+        _E,
+        f"{cert.source} was issued for {earlier.source}; {req.source} is {what} with another "
+        f"key, so the CSR was regenerated after {earlier.source} was submitted.",
+        f"If the server holds {req.source} now, the key {cert.source} needs is gone: send "
+        f"the CA {req.source} and have the certificate re-issued, and do not regenerate the "
+        "CSR again until the certificate is installed.",
+        (r, c, e),
+    )
 
 
 def _mismatch(r: int, req: Artefact, c: int, cert: Artefact, ca_given: bool) -> Finding:
@@ -220,10 +247,10 @@ def _mismatch(r: int, req: Artefact, c: int, cert: Artefact, ca_given: bool) -> 
     elif req.kind is ArtefactKind.CSR and req_cn and cert_cn and req_cn.lower() == cert_cn.lower():
         cause = ": the CSR was most likely regenerated after it was submitted"
         hint = (
-            "Both name the same host, so the CSR was most likely regenerated after it was "
-            "submitted: the server now holds a newer key than the one the CA signed. Send "
-            "the CA the current CSR and have the certificate re-issued, and do not "
-            "regenerate the CSR again until the certificate is installed."
+            "If the CSR was regenerated after it was submitted, the server now holds a newer "
+            "key than the one the CA signed: send the CA the current CSR and have the "
+            "certificate re-issued, and do not regenerate the CSR again until the "
+            "certificate is installed."
         )
     elif req.kind is ArtefactKind.CSR:
         cause = ": the certificate was issued for a different request"
@@ -521,12 +548,15 @@ def _chain_findings(ctx: CheckContext, m: MatchResult) -> list[Finding]:
     out = []
     if m.missing_issuer is not None and ctx.chain:
         top = ctx.artifacts[ctx.chain[-1]]
+        # Only the server certificate given: the usual case, and most servers already trust
+        # the CA; a chain given with a gap at the top is worth a warning.
+        only_server = not any(a.kind is ArtefactKind.CERTIFICATE and a.is_ca for a in ctx.artifacts)
         out.append(
             Finding(
                 "chain-incomplete",
-                _W,
-                f"The issuer of {_describe(top)} is not among the certificates given: "
-                f"{m.missing_issuer}.",
+                _I if only_server else _W,
+                f"{top.source} was issued by {m.missing_issuer}; that CA certificate was not "
+                "given.",
                 "Get that CA certificate (and any above it) from the CA. Install in this "
                 f"order: {_UPLOAD_ORDER}.",
                 (ctx.chain[-1],),
