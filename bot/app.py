@@ -250,7 +250,7 @@ def _tell_user(client: WebClient, body: dict[str, Any], reply: Any) -> None:
     kind = body.get("type")
     if kind == "event_callback":
         event = body.get("event", {})
-        if event.get("type") != "message" or not event.get("channel"):
+        if event.get("type") not in ("message", "app_mention") or not event.get("channel"):
             return
         client.chat_postMessage(
             channel=event["channel"],

@@ -29,6 +29,13 @@ CHANNEL_REFUSED = frozenset(
 )
 
 
+# Slack errors that pass: trying again later can work. Any other refusal (`invalid_arguments`,
+# `invalid_blocks`, `msg_too_long`) is about the answer itself and fails the same way again.
+TRANSIENT = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
 def slack_error(error: BaseException) -> str | None:
     """Slack's error code for a refused Web API call (`not_in_channel`, `ratelimited`), else None."""
     if isinstance(error, SlackApiError) and error.response is not None:
@@ -48,11 +55,17 @@ def failure_reply(error: BaseException, default: Reply) -> Reply:
             f"`{code}`): the app is not a member of it, or the channel is archived. Invite it with "
             "`/invite @certmatch`, then post the files again, or send them to me here."
         )
-    else:
+    elif code in TRANSIENT:
         text = (
             f"Sorry, certmatch failed: Slack refused its request (Slack said `{code}`), so the "
             "answer could not be shown. Nothing was lost on your side: please try again in a "
             "minute."
+        )
+    else:
+        text = (
+            f"Sorry, certmatch failed: Slack could not show its answer (Slack said `{code}`), "
+            "and asking again would fail the same way. Run `python -m certmatch --verbose "
+            "FILE...` for the full answer, and tell the app's admins."
         )
     return Reply(text, build_notice_blocks(":warning: " + text))
 

@@ -25,7 +25,7 @@ from bot.memory import Fingerprint
 from bot.recall import Recall
 from bot.store import Store, storable
 from certmatch import PROFILE_NAMES, Artefact, Input, check, contains_material, render_text
-from handlers.blocks import Reply, build_notice_blocks
+from handlers.blocks import Reply, build_notice_blocks, escape
 from handlers.ports import About, CheckOutcome, Detail, SlackMessage
 
 logger = logging.getLogger("certmatch.bot")
@@ -116,7 +116,7 @@ class Service:
 
     def set_channel_profile(self, team: str, channel: str, profile: str) -> str | None:
         if profile not in PROFILE_NAMES:
-            return f"Unknown profile `{profile}`: choose one of " + ", ".join(
+            return f"Unknown profile `{escape(profile)}`: choose one of " + ", ".join(
                 f"`{n}`" for n in PROFILE_NAMES
             )
         self.store.set_channel_profile(team, channel, profile)

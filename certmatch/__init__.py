@@ -36,6 +36,7 @@ from certmatch.model import (
 from certmatch.report.compact import (
     HashRow,
     Headline,
+    compact_findings,
     diff_words,
     hash_block,
     hash_rows,
@@ -67,6 +68,7 @@ __all__ = [
     "Verdict",
     "check",
     "common_name",
+    "compact_findings",
     "contains_material",
     "diff_words",
     "evaluate",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import commands, home, interactive, messages
+from handlers import commands, home, interactive, mentions, messages
 from handlers.ports import CertmatchService
 
 
@@ -13,3 +13,4 @@ def register(app: App, service: CertmatchService) -> None:
     commands.register(app, service)
     interactive.register(app, service)
     home.register(app, service)
+    mentions.register(app, service)

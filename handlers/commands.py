@@ -1,4 +1,8 @@
-"""`/certmatch`: help, per-channel profile, a check of pasted text, or (bare) a form for files."""
+"""`/certmatch`: help, per-channel profile, a check of pasted text, or (bare) a form for files.
+
+Only text that holds PEM, base64 or an md5 line is checked; any other word (`/certmatch halp`)
+gets the help, ephemerally, instead of a "found nothing" posted to the whole channel.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from handlers.blocks import build_check_modal, build_help_blocks, build_reply
+from certmatch import contains_material
+from handlers.blocks import build_reply, escape
 from handlers.ports import COMMAND, CertmatchService, SlackMessage
+from handlers.views import build_check_modal, build_help_blocks
 
 
 def register(app: App, service: CertmatchService) -> None:
@@ -47,12 +53,20 @@ def register(app: App, service: CertmatchService) -> None:
         if word == "profile":
             ack(text=_profile_command(service, team, channel, text), response_type="ephemeral")
             return
+        if not contains_material(text):
+            unknown = f"I do not know `/certmatch {escape(word)}`, and found no PEM, base64 or md5 line in it."
+            ack(
+                text=f"certmatch: {unknown}",
+                blocks=build_help_blocks(lead=unknown),
+                response_type="ephemeral",
+            )
+            return
         ack()
         outcome = service.check(
             client, SlackMessage(team=team, channel=channel, text=text), quiet=False
         )
         assert outcome is not None  # quiet=False always answers
-        reply = build_reply(outcome)
+        reply = build_reply(outcome, posted=False)  # nothing reached the channel
         # A private key must not be shown to the channel: answer only the person who sent it.
         respond(
             text=reply.text,
@@ -64,13 +78,16 @@ def register(app: App, service: CertmatchService) -> None:
 
 def _profile_command(service: CertmatchService, team: str, channel: str, text: str) -> str:
     parts = text.split()
-    names = ", ".join(f"`{n}`" for n in service.about().profile_names)
+    names = ", ".join(f"`{escape(n)}`" for n in service.about().profile_names)
     if len(parts) == 1:
-        current = service.channel_profile(team, channel)
-        return f"This channel uses the `{current}` profile. Change it with `/certmatch profile <name>` ({names})."
+        current = escape(service.channel_profile(team, channel))
+        return (
+            f"This channel uses the `{current}` profile. Change it with "
+            f"`/certmatch profile &lt;name&gt;` ({names})."
+        )
     if len(parts) != 2:
-        return f"Usage: `/certmatch profile <name>` where name is one of {names}."
+        return f"Usage: `/certmatch profile &lt;name&gt;` where name is one of {names}."
     error = service.set_channel_profile(team, channel, parts[1].lower())
     if error is not None:
         return error
-    return f"This channel now uses the `{parts[1].lower()}` profile for every check."
+    return f"This channel now uses the `{escape(parts[1].lower())}` profile for every check."

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers.blocks import build_home_view
 from handlers.ports import CertmatchService
+from handlers.views import build_home_view
 
 
 def register(app: App, service: CertmatchService) -> None:

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from handlers.blocks import Reply, build_detail_view, build_reply
+from handlers.blocks import Reply, build_reply
 from handlers.ports import (
     ACTION_SHOW_CA_NOTE,
     ACTION_SHOW_DETAIL,
@@ -24,6 +24,7 @@ from handlers.ports import (
     CertmatchService,
     SlackMessage,
 )
+from handlers.views import build_detail_view
 
 
 def register(app: App, service: CertmatchService) -> None:
@@ -47,7 +48,7 @@ def register(app: App, service: CertmatchService) -> None:
         message = SlackMessage(team=team, channel=channel, text=text, files=files)
         outcome = service.check(client, message, quiet=False)
         assert outcome is not None
-        reply = build_reply(outcome)
+        reply = build_reply(outcome, posted=False)  # the form's files reach certmatch only
         _deliver(client, reply, channel=channel, response_url=meta.get("response_url"))
 
     @app.message_shortcut(SHORTCUT_CALLBACK_ID)

@@ -24,9 +24,14 @@ MAX_FINDINGS = 3  # in the compact answer; the rest are counted and left to the 
 
 # The finding that explains each verdict, when the engine made one.
 _CAUSE_CODES = {
-    Verdict.MISMATCH: ("key-mismatch", "uc-key-mismatch", "ca-as-leaf", "uc-ca-as-leaf"),
+    Verdict.MISMATCH: ("ca-as-leaf", "uc-ca-as-leaf", "key-mismatch", "uc-key-mismatch"),
     Verdict.INCOMPLETE: ("ca-as-leaf", "uc-ca-as-leaf", "nothing-to-compare"),
     Verdict.ERROR: ("hash-not-modulus", "key-encrypted", "unreadable-input"),
+}
+# A CA certificate given for the server's: the mismatch findings about it say it again.
+_RESTATED_BY = {
+    "ca-as-leaf": frozenset({"key-mismatch"}),
+    "uc-ca-as-leaf": frozenset({"uc-key-mismatch", "key-mismatch"}),
 }
 # Said once, ahead of everything, by every surface that shows a private key was given.
 _SAID_ELSEWHERE = frozenset({"private-key-present"})
@@ -81,16 +86,38 @@ def headline(report: Report) -> Headline:
 
 
 def listed_findings(report: Report, line: Headline) -> list[Finding]:
-    """The findings to show under the headline: not the one it states, nor the key warning."""
+    """The findings to list under the headline: not the one it states, nor the key warning.
+
+    Errors and warnings first (the engine sorts them so); the compact answer shows the first
+    MAX_FINDINGS of those and counts the rest, information included.
+    """
+    restated: frozenset[str] = frozenset()
+    about: set[int] = set()
+    if line.finding is not None:
+        stated = report.findings[line.finding]
+        restated, about = _RESTATED_BY.get(stated.code, frozenset()), set(stated.artifacts)
     return [
         f
         for i, f in enumerate(report.findings)
-        if i != line.finding and f.code not in _SAID_ELSEWHERE
+        if i != line.finding
+        and f.code not in _SAID_ELSEWHERE
+        and not (f.code in restated and about & set(f.artifacts))
     ]
 
 
+def compact_findings(report: Report, line: Headline) -> tuple[list[Finding], int]:
+    """What the compact answer lists (at most three errors/warnings) and how many it leaves out."""
+    listed = listed_findings(report, line)
+    shown = [f for f in listed if f.severity is not Severity.INFO][:MAX_FINDINGS]
+    return shown, len(listed) - len(shown)
+
+
 def hash_rows(report: Report) -> list[HashRow]:
-    """CSRs/keys/hashes first, then the certificates compared with them (CA issuers left out)."""
+    """CSRs/keys/hashes first, then the certificates compared with them (CA issuers left out).
+
+    The mark is on the certificate's line ("same key" as a CSR/key given, or "DIFFERENT
+    KEY"), or, when several CSRs/keys face one certificate, on each of theirs.
+    """
     arts = report.artifacts
     compared = {p.right for p in report.pairs}
     requesters = [i for i, a in enumerate(arts) if a.kind is not ArtefactKind.CERTIFICATE]
@@ -101,12 +128,16 @@ def hash_rows(report: Report) -> list[HashRow]:
     ]
     matched_left = {p.left for p in report.pairs if p.match}
     matched_right = {p.right for p in report.pairs if p.match}
-    rows = []
-    for i in requesters:
-        mark = ""
-        if len(requesters) > 1 and certs:
+    if len(certs) == 1 and len(requesters) > 1:
+        # Several CSRs/keys for one certificate (an old and a regenerated CSR): the
+        # certificate is the reference, each CSR says whether it carries its key.
+        (cert,) = certs
+        rows = [HashRow(arts[cert].source, _hash(arts[cert]), "")]
+        for i in requesters:
             mark = "same key" if i in matched_left else "DIFFERENT KEY"
-        rows.append(HashRow(arts[i].source, _hash(arts[i]), mark))
+            rows.append(HashRow(arts[i].source, _hash(arts[i]), mark))
+        return rows
+    rows = [HashRow(arts[i].source, _hash(arts[i]), "") for i in requesters]
     for i in certs:
         mark = ""
         if requesters:
@@ -147,7 +178,7 @@ def render_compact(report: Report) -> str:
     line = headline(report)
     out = [str(line)]
     if line.finding is not None and report.findings[line.finding].hint:
-        out += _wrap("-> " + report.findings[line.finding].hint, "   ", "   ")
+        out += _wrap("-> " + report.findings[line.finding].hint, "   ", "      ")
     if any(a.kind is ArtefactKind.PRIVATE_KEY for a in report.artifacts):
         out.append(
             "a private key was given: only its public half was used; if it left its server, "
@@ -167,14 +198,13 @@ def render_compact(report: Report) -> str:
                 "Requested vs issued: " + "; ".join(diff_words(d) for d in report.diff), "", "  "
             ),
         ]
-    shown = listed_findings(report, line)
-    if shown:
+    shown, rest = compact_findings(report, line)
+    if shown or rest:
         out.append("")
-    for f in shown[:MAX_FINDINGS]:
+    for f in shown:
         out += _wrap(f"{f.severity.value.upper():8}{f.message}", "", " " * 8)
         if f.hint:
             out += _wrap(f"-> {f.hint}", " " * 8, " " * 11)
-    rest = len(shown) - MAX_FINDINGS
     if rest > 0:
         out.append(f"... {rest} more finding{'s' * (rest > 1)}: run with --verbose")
     elif report.artifacts:

@@ -232,9 +232,7 @@ def _mismatch(r: int, req: Artefact, c: int, cert: Artefact, ca_given: bool) -> 
         ArtefactKind.PUBLIC_KEY: "public key",
         ArtefactKind.HASH: "pasted modulus md5",
     }[req.kind]
-    message = (
-        f"The {what} {_describe(req)} and the certificate {_describe(cert)} do not share a key"
-    )
+    message = f"{cert.source} does not carry the key of the {what} {req.source}"
     cause = ""
     req_cn, cert_cn = common_name(req), common_name(cert)
     if ca_given or cert.is_ca:
@@ -245,15 +243,16 @@ def _mismatch(r: int, req: Artefact, c: int, cert: Artefact, ca_given: bool) -> 
             "certificate belongs in the trust store."
         )
     elif req.kind is ArtefactKind.CSR and req_cn and cert_cn and req_cn.lower() == cert_cn.lower():
-        cause = ": the CSR was most likely regenerated after it was submitted"
+        cause = f" (both name {req_cn}): the CSR was most likely regenerated after it was submitted"
         hint = (
-            "If the CSR was regenerated after it was submitted, the server now holds a newer "
-            "key than the one the CA signed: send the CA the current CSR and have the "
-            "certificate re-issued, and do not regenerate the CSR again until the "
-            "certificate is installed."
+            "If the CSR was regenerated after it was submitted, the key the CA signed is gone: "
+            "send the CA the current CSR for a new certificate, and do not regenerate it again "
+            "until the certificate is installed."
         )
     elif req.kind is ArtefactKind.CSR:
-        cause = ": the certificate was issued for a different request"
+        cause = ": the certificate was issued for a different request" + (
+            f" (CN={cert_cn})" if cert_cn else ""
+        )
         hint = (
             "The certificate was issued for a different request (another host, or another "
             "CSR). Find the certificate issued for this CSR, or send this CSR to the CA."
