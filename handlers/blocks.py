@@ -75,21 +75,21 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _code(text: str) -> str:
+def code_text(text: str) -> str:
     # Backticks inside inline code would end it early.
     return "`" + escape(text).replace("`", "'") + "`"
 
 
-def _clip(text: str, limit: int = SECTION_LIMIT) -> str:
+def clip(text: str, limit: int = SECTION_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text)}}
+def section_block(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text)}}
 
 
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text)}]}
+def context_block(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text)}]}
 
 
 def has_private_key(report: Report) -> bool:
@@ -124,7 +124,7 @@ def fallback_text(report: Report, *, recalled: Sequence[str] = (), posted: bool 
     text = escape(text + str(headline(report)))
     if recalled:
         text += " " + recalled[0]
-    return _clip(text, 3000)
+    return clip(text, 3000)
 
 
 def hash_text(report: Report) -> str | None:
@@ -189,27 +189,27 @@ def build_report_blocks(
     """
     blocks: list[Block] = []
     if has_private_key(report):
-        blocks.append(_section(PRIVATE_KEY_WARNING if posted else PRIVATE_KEY_SENT))
+        blocks.append(section_block(PRIVATE_KEY_WARNING if posted else PRIVATE_KEY_SENT))
     # The headline's own hint (what to do) is in Details and in the note to the CA.
-    blocks.append(_section(verdict_text(report)))
-    blocks.extend(_section(sentence) for sentence in recalled)
+    blocks.append(section_block(verdict_text(report)))
+    blocks.extend(section_block(sentence) for sentence in recalled)
     if report.profile != "generic" or report.purpose:
-        profile = f"profile {_code(report.profile)}"
+        profile = f"profile {code_text(report.profile)}"
         if report.purpose:
             how = "assumed" if report.purpose_assumed else "given"
-            profile += f" · purpose {_code(report.purpose)} ({how})"
-        blocks.append(_context(profile))
+            profile += f" · purpose {code_text(report.purpose)} ({how})"
+        blocks.append(context_block(profile))
     for text in (
         hash_text(report),
         diff_text(report),
         findings_text(report, detail_key=detail_key),
     ):
         if text:
-            blocks.append(_section(text))
+            blocks.append(section_block(text))
     # report.problems are already findings (unreadable-input, key-encrypted, ...); notes are
     # what happened before the engine saw anything (a file too large or not downloadable).
     if notes:
-        blocks.append(_context(":warning: " + "\n".join(escape(n) for n in notes)))
+        blocks.append(context_block(":warning: " + "\n".join(escape(n) for n in notes)))
     if detail_key is not None:
         buttons = [
             {
@@ -235,7 +235,7 @@ def build_report_blocks(
 
 def build_notice_blocks(text: str) -> list[Block]:
     """A reply without a report (fetch problems only, errors): one section."""
-    return [_section(text)]
+    return [section_block(text)]
 
 
 def build_reply(outcome: CheckOutcome, *, posted: bool = True) -> Reply:

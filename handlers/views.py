@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from handlers.blocks import Block, _clip, _code, _context, _section, escape
+from handlers.blocks import Block, clip, code_text, context_block, escape, section_block
 from handlers.ports import (
     MODAL_CALLBACK_ID,
     MODAL_FILES_ACTION,
@@ -53,7 +53,7 @@ def build_text_view(title: str, body: str) -> dict[str, Any]:
     if len(chunks) > _MAX_VIEW_BLOCKS:
         chunks = chunks[: _MAX_VIEW_BLOCKS - 1]
         tail.append(
-            _context(
+            context_block(
                 "The rest could not be shown here: run `python -m certmatch --verbose FILE...` "
                 "for the whole listing."
             )
@@ -63,7 +63,7 @@ def build_text_view(title: str, body: str) -> dict[str, Any]:
     ]
     return {
         "type": "modal",
-        "title": {"type": "plain_text", "text": _clip(title, 24)},
+        "title": {"type": "plain_text", "text": clip(title, 24)},
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": blocks + tail,
     }
@@ -104,7 +104,7 @@ HELP_TEXT = (
 
 def build_help_blocks(*, lead: str | None = None) -> list[Block]:
     """The help; `lead` (mrkdwn, escaped) says first why it is shown (an unknown word)."""
-    return [_section(f"{lead}\n\n{HELP_TEXT}" if lead else HELP_TEXT)]
+    return [section_block(f"{lead}\n\n{HELP_TEXT}" if lead else HELP_TEXT)]
 
 
 MENTION_HELP = (
@@ -144,13 +144,13 @@ def build_home_view(about: About) -> dict[str, Any]:
         "type": "home",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": "certmatch"}},
-            _section(HELP_TEXT),
+            section_block(HELP_TEXT),
             {"type": "divider"},
-            _section(
-                f"*Profiles.* Default profile: {_code(default_profile)}. `cisco-uc` adds the "
+            section_block(
+                f"*Profiles.* Default profile: {code_text(default_profile)}. `cisco-uc` adds the "
                 "checks CUCM, IM&amp;P, Unity Connection, UCCX and Expressway apply on upload."
             ),
-            _section(privacy_text(retention_days, memory_scope)),
+            section_block(privacy_text(retention_days, memory_scope)),
         ],
     }
 
@@ -193,6 +193,6 @@ def build_check_modal(channel_id: str, response_url: str | None) -> dict[str, An
                     "max_length": 3000,
                 },
             },
-            _context("Do not paste private keys. The answer is posted to the channel."),
+            context_block("Do not paste private keys. The answer is posted to the channel."),
         ],
     }
