@@ -26,17 +26,9 @@ from certmatch.model import (
     Verdict,
 )
 from certmatch.report.commands import commands_for
-from certmatch.rules.generic import (
-    GENERIC,
-    PROFILE_NAMES,
-    ca_note_for,
-    generic_findings,
-    get_profile,
-    key_encrypted,
-    non_modulus_reason,
-    sort_findings,
-    unreadable_input,
-)
+from certmatch.rules.generic import GENERIC, ca_note_for, generic_findings, sort_findings
+from certmatch.rules.inputs import non_modulus_reason, problem_finding
+from certmatch.rules.registry import PROFILE_NAMES, get_profile
 
 if TYPE_CHECKING:
     from certmatch.load import Input
@@ -152,17 +144,14 @@ def evaluate(
     )
     ctx = CheckContext(
         artifacts=arts,
-        pairs=m.pairs,
-        leaf=m.leaf,
-        chain=m.chain,
-        requested=m.requested,
+        match=m,
         diff=diff_entries,
         bundles=tuple(bundles),
         now=moment,
         purpose=purpose,
     )
-    findings: list[Finding] = [_problem_finding(p) for p in problems]
-    findings.extend(generic_findings(ctx, m))
+    findings: list[Finding] = [problem_finding(p) for p in problems]
+    findings.extend(generic_findings(ctx))
     purpose_out, assumed = purpose, False
     if chosen is not GENERIC:
         findings = [f for f in findings if f.code not in chosen.supersedes]
@@ -196,21 +185,6 @@ def _utc(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-
-
-def _problem_finding(problem: InputProblem) -> Finding:
-    if problem.code == "key-encrypted":
-        return key_encrypted(problem.source, problem.message)
-    if problem.code == "hash-not-modulus":
-        return Finding(
-            "hash-not-modulus",
-            Severity.ERROR,
-            f"{problem.source}: {problem.message}",
-            "Give certmatch the CSR or key file itself, or compare SPKI SHA-256 instead of the "
-            "modulus md5 (keys other than RSA have no modulus; an empty md5 means the openssl "
-            "command failed: run it without `| openssl md5` to see why).",
-        )
-    return unreadable_input(problem)
 
 
 def _usable_requesters(arts: Sequence[Artefact]) -> list[int]:

@@ -16,7 +16,8 @@ from certmatch.model import Severity
 from certmatch.rules.ca_note import ca_note
 from certmatch.rules.cisco_uc import profile as cisco_uc
 from certmatch.rules.cisco_uc.profile import PROFILE, purpose_of
-from certmatch.rules.generic import ca_note_for, get_profile
+from certmatch.rules.generic import ca_note_for
+from certmatch.rules.registry import get_profile
 from tests.uc_vectors import NOW, UC, codes, context, only, uc_findings
 
 GOOD = ("tomcat.csr", "tomcat.pem", "inter.pem", "root.pem")
