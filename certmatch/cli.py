@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     want_json = "--json" in args
     try:
         if args[:1] == ["scan"]:
-            from certmatch.scan.walk import main as scan_main
+            from certmatch.scan.cli import main as scan_main
 
             return scan_main(args[1:])
         return _run(args)

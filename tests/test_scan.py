@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from certmatch.load.artefacts import from_certificate
+from certmatch.scan import cli as scan_cli
 from certmatch.scan import walk as scan_module
 from certmatch.scan.progress import Progress
 from tests.factory import Pki, PrivateKey, issue, make_csr, make_pki, name, new_key
@@ -76,13 +77,13 @@ def write_ca(root: Path, pki: Pki) -> None:
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
-    code = scan_module.main(["--json", *argv])
+    code = scan_cli.main(["--json", *argv])
     out = capsys.readouterr().out
     return code, json.loads(out)
 
 
 def run_text(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = scan_module.main(list(argv))
+    code = scan_cli.main(list(argv))
     return code, capsys.readouterr().out
 
 

@@ -10,18 +10,10 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from certmatch.model import Artefact, ArtefactKind, InputProblem, Pair
-
-REQUEST_KINDS = (
-    ArtefactKind.CSR,
-    ArtefactKind.PRIVATE_KEY,
-    ArtefactKind.PUBLIC_KEY,
-    ArtefactKind.HASH,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +233,3 @@ def expiry_state(artefact: Artefact, now: datetime, window: timedelta) -> str | 
     if artefact.not_after is not None and artefact.not_after < now + window:
         return "expiring"
     return None
-
-
-def iter_indexes(sets: Iterable[KeySet], status: str) -> list[int]:
-    return [i for i, s in enumerate(sets) if s.status == status]
