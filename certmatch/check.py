@@ -26,7 +26,7 @@ from certmatch.model import (
     Verdict,
 )
 from certmatch.report.commands import commands_for
-from certmatch.rules.generic import GENERIC, ca_note_for, generic_findings, sort_findings
+from certmatch.rules.generic import ca_note_for, generic_findings, sort_findings, with_profile
 from certmatch.rules.inputs import non_modulus_reason, problem_finding
 from certmatch.rules.registry import PROFILE_NAMES, get_profile
 
@@ -151,14 +151,11 @@ def evaluate(
         purpose=purpose,
     )
     findings: list[Finding] = [problem_finding(p) for p in problems]
-    findings.extend(generic_findings(ctx))
+    findings.extend(with_profile(chosen, ctx, generic_findings(ctx)))
     purpose_out, assumed = purpose, False
-    if chosen is not GENERIC:
-        findings = [f for f in findings if f.code not in chosen.supersedes]
-        findings.extend(chosen.rules(ctx))
-        if purpose is None and chosen.infer_purpose is not None:
-            purpose_out = chosen.infer_purpose(ctx)
-            assumed = purpose_out is not None
+    if purpose is None and chosen.infer_purpose is not None:
+        purpose_out = chosen.infer_purpose(ctx)
+        assumed = purpose_out is not None
     ordered = sort_findings(findings)
     writer = chosen.ca_note if chosen.ca_note is not None else ca_note_for
     note = writer(ctx, ordered)

@@ -65,6 +65,16 @@ def inventory_findings(ctx: CheckContext) -> list[Finding]:
 GENERIC = Profile(name="generic", rules=generic_findings)
 
 
+def with_profile(profile: Profile, ctx: CheckContext, base: list[Finding]) -> list[Finding]:
+    """`base` (generic findings) with those the profile restates dropped, then the profile's own.
+
+    The check and the scan both combine a profile with the generic rules here.
+    """
+    if profile is GENERIC:
+        return base
+    return [f for f in base if f.code not in profile.supersedes] + profile.rules(ctx)
+
+
 def ca_note_for(ctx: CheckContext, findings: Sequence[Finding]) -> str | None:
     """The re-issue request to the CA, for every profile (see certmatch.rules.ca_note)."""
     return ca_note(ctx, findings)

@@ -17,7 +17,7 @@ from certmatch.analysis.context import CheckContext, Profile
 from certmatch.analysis.diff import diff
 from certmatch.analysis.match import MatchResult
 from certmatch.model import ArtefactKind, Finding, Pair
-from certmatch.rules.generic import GENERIC, inventory_findings
+from certmatch.rules.generic import inventory_findings, with_profile
 from certmatch.scan.index import Index, KeySet, chain_of, common_name
 
 
@@ -47,10 +47,7 @@ def set_findings(
             chain = tuple(found)
             missing = None if complete else index.artifacts[chain[-1]].issuer
         ctx, members = _context(index, key_set, pairs, requested, leaf, chain, missing, now)
-        found_here = inventory_findings(ctx)
-        if profile is not GENERIC:
-            found_here = [f for f in found_here if f.code not in profile.supersedes]
-            found_here.extend(profile.rules(ctx))
+        found_here = with_profile(profile, ctx, inventory_findings(ctx))
         out.extend(replace(f, artifacts=tuple(members[i] for i in f.artifacts)) for f in found_here)
     return out
 
