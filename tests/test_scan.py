@@ -547,3 +547,27 @@ def test_expired_intermediate_in_two_chains_is_one_finding_indexed_from_both_set
     assert sources(doc, doc["findings"][found[0]]["artifacts"]) == ["issuing-old.pem"]
     matched = [s for s in doc["sets"] if s["status"] == "matched"]
     assert len(matched) == 2 and all(found[0] in s["findings"] for s in matched)
+
+
+def test_expired_ca_copy_beside_its_renewal_is_not_taken_for_the_chains_ca(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The CA re-issued with its key: the old, expired copy still lies in the folder, sorted first.
+    old = make_cert(
+        pki.intermediate_key.public_key(),
+        pki.intermediate.subject,
+        pki.root,
+        pki.root_key,
+        ku=("keyCertSign", "cRLSign"),
+        ca=True,
+        not_before=TODAY - dt.timedelta(days=400),
+        not_after=TODAY - dt.timedelta(days=5),
+    )
+    write_ca(tmp_path, pki)
+    (tmp_path / "ca" / "issuing-2020.pem").write_bytes(old.public_bytes(PEM))
+    server(tmp_path / "a", pki, "a.example.com")
+    code, doc = run_json(capsys, str(tmp_path))
+    assert code == 0
+    assert "cert-expired" not in codes(doc)
+    (matched,) = [s for s in doc["sets"] if s["status"] == "matched"]
+    assert sources(doc, matched["chain"][1:2]) == ["issuing.pem"]
