@@ -10,11 +10,14 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from certmatch import PROFILE_NAMES
+
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///certmatch.sqlite3"
 # The engine's own input bound (certmatch.load.DEFAULT_LIMITS) is 4 MiB; a larger file could never be read.
 DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
-KNOWN_PROFILES = ("generic", "cisco-uc")
+# The engine's one list of profile names (certmatch.rules.registry).
+KNOWN_PROFILES = PROFILE_NAMES
 # Where a certificate's partner is looked for when its own thread has none (bot.memory.SCOPES).
 MEMORY_SCOPES = ("workspace", "channel", "thread")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

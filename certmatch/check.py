@@ -28,17 +28,9 @@ from certmatch.model import (
     Verdict,
 )
 from certmatch.report.commands import commands_for
-from certmatch.rules.generic import (
-    GENERIC,
-    PROFILE_NAMES,
-    ca_note_for,
-    generic_findings,
-    get_profile,
-    key_encrypted,
-    non_modulus_reason,
-    sort_findings,
-    unreadable_input,
-)
+from certmatch.rules.generic import ca_note_for, generic_findings, sort_findings, with_profile
+from certmatch.rules.inputs import non_modulus_reason, problem_finding
+from certmatch.rules.registry import PROFILE_NAMES, get_profile
 
 if TYPE_CHECKING:
     from certmatch.load import Input
@@ -154,25 +146,18 @@ def evaluate(
     )
     ctx = CheckContext(
         artifacts=arts,
-        pairs=m.pairs,
-        leaf=m.leaf,
-        chain=m.chain,
-        requested=m.requested,
+        match=m,
         diff=diff_entries,
         bundles=tuple(bundles),
         now=moment,
         purpose=purpose,
     )
-    findings: list[Finding] = [_problem_finding(p) for p in problems]
-    findings.extend(generic_findings(ctx, m))
+    findings: list[Finding] = [problem_finding(p) for p in problems]
+    findings.extend(with_profile(chosen, ctx, generic_findings(ctx)))
     purpose_out, assumed = purpose, False
-    if chosen is not GENERIC:
-        own = chosen.rules(ctx)
-        findings = [f for f in findings if _still_needed(f, chosen.supersedes, own)]
-        findings.extend(own)
-        if purpose is None and chosen.infer_purpose is not None:
-            purpose_out = chosen.infer_purpose(ctx)
-            assumed = purpose_out is not None
+    if purpose is None and chosen.infer_purpose is not None:
+        purpose_out = chosen.infer_purpose(ctx)
+        assumed = purpose_out is not None
     ordered = sort_findings(findings)
     writer = chosen.ca_note if chosen.ca_note is not None else ca_note_for
     note = writer(ctx, ordered)
@@ -193,20 +178,6 @@ def evaluate(
         ca_note=note,
         summary=_summary(verdict, arts, m, ordered, fatal),
     )
-
-
-# Findings that explain a mismatch verdict: a profile replaces them only with its own error about
-# the same CSR/key, never with silence (issue 12: two CSRs and the certificate of one of them).
-_VERDICT_CODES = frozenset({"key-mismatch", "ca-as-leaf"})
-
-
-def _still_needed(finding: Finding, supersedes: frozenset[str], own: Sequence[Finding]) -> bool:
-    if finding.code not in supersedes:
-        return True
-    if finding.code not in _VERDICT_CODES or not finding.artifacts:
-        return False
-    about = finding.artifacts[0]
-    return not any(f.severity is Severity.ERROR and about in f.artifacts for f in own)
 
 
 def _diff(arts: Sequence[Artefact], csr: int, cert: int) -> tuple[DiffEntry, ...]:
@@ -234,21 +205,6 @@ def _utc(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-
-
-def _problem_finding(problem: InputProblem) -> Finding:
-    if problem.code == "key-encrypted":
-        return key_encrypted(problem.source, problem.message)
-    if problem.code == "hash-not-modulus":
-        return Finding(
-            "hash-not-modulus",
-            Severity.ERROR,
-            f"{problem.source}: {problem.message}",
-            "Give certmatch the CSR or key file itself, or compare SPKI SHA-256 instead of the "
-            "modulus md5 (keys other than RSA have no modulus; an empty md5 means the openssl "
-            "command failed: run it without `| openssl md5` to see why).",
-        )
-    return unreadable_input(problem)
 
 
 def _usable_requesters(arts: Sequence[Artefact]) -> list[int]:

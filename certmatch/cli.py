@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
+# The registry imports no rules, so argument errors still answer before the rules load.
+from certmatch.rules.registry import PROFILE_NAMES
+
 if TYPE_CHECKING:
     from certmatch.model import InputProblem, Report
 
-# Kept literal (not imported from certmatch.rules.generic) so argument errors need no engine import.
-PROFILES = ("generic", "cisco-uc")
 DEFAULT_PASSWORD_ENV = "CERTMATCH_PFX_PASSWORD"
 _STDIN_NAME = "stdin"
 
@@ -51,7 +52,7 @@ def _parser() -> _Parser:
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="files to compare; - is stdin")
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    parser.add_argument("--profile", choices=PROFILES, default="generic", help="rule set")
+    parser.add_argument("--profile", choices=PROFILE_NAMES, default="generic", help="rule set")
     parser.add_argument(
         "--purpose", metavar="NAME", help="service the certificate is for (cisco-uc: tomcat, ...)"
     )
@@ -91,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     want_json = "--json" in args
     try:
         if args[:1] == ["scan"]:
-            from certmatch.scan.walk import main as scan_main
+            from certmatch.scan.cli import main as scan_main
 
             return scan_main(args[1:])
         return _run(args)

@@ -14,14 +14,6 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 
 from certmatch.model import KeyInfo
 
-PublicKey = (
-    rsa.RSAPublicKey
-    | ec.EllipticCurvePublicKey
-    | ed25519.Ed25519PublicKey
-    | ed448.Ed448PublicKey
-    | dsa.DSAPublicKey
-)
-
 RSA_PSS_OID_DER = bytes.fromhex("06092a864886f70d01010a")  # 1.2.840.113549.1.1.10
 
 

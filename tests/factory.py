@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,18 @@ PrivateKey = (
     | ed25519.Ed25519PrivateKey
     | ed448.Ed448PrivateKey
     | dsa.DSAPrivateKey
+)
+# The digests cryptography's builders sign with (SHA-1 and MD5 are refused, so the weak-signature
+# vectors are re-signed by hand in tests/vectors/generate_uc.py).
+SigningHash = (
+    hashes.SHA224
+    | hashes.SHA256
+    | hashes.SHA384
+    | hashes.SHA512
+    | hashes.SHA3_224
+    | hashes.SHA3_256
+    | hashes.SHA3_384
+    | hashes.SHA3_512
 )
 
 # Key kinds the engine must handle; tests parametrize over these names.
@@ -55,8 +68,15 @@ def new_key(kind: str = "rsa2048") -> PrivateKey:
     if kind == "ed448":
         return ed448.Ed448PrivateKey.generate()
     if kind.startswith("dsa"):
-        return dsa.generate_private_key(key_size=int(kind[3:]))
+        return _dsa_parameters(int(kind[3:])).generate_private_key()
     raise ValueError(f"unknown key kind {kind}")
+
+
+@functools.cache
+def _dsa_parameters(bits: int) -> dsa.DSAParameters:
+    """Generating DSA parameters takes a third of a second, a key from them well under a
+    millisecond: keys share (p, q, g) as keys of one DSA domain do, and stay distinct keys."""
+    return dsa.generate_parameters(key_size=bits)
 
 
 def name(**rdns: str) -> x509.Name:
@@ -98,9 +118,7 @@ def key_usage(*names: str) -> x509.KeyUsage:
     return x509.KeyUsage(encipher_only=False, decipher_only=False, **kwargs)
 
 
-def _hash_for(
-    key: PrivateKey, algorithm: hashes.HashAlgorithm | None
-) -> hashes.HashAlgorithm | None:
+def _hash_for(key: PrivateKey, algorithm: SigningHash | None) -> SigningHash | None:
     if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
         return None
     return algorithm or hashes.SHA256()
@@ -136,7 +154,7 @@ def make_csr(
     ku: Sequence[str] | None = ("digitalSignature", "keyEncipherment"),
     eku: Sequence[str] | None = ("serverAuth", "clientAuth"),
     ca: bool | None = None,
-    algorithm: hashes.HashAlgorithm | None = None,
+    algorithm: SigningHash | None = None,
 ) -> x509.CertificateSigningRequest:
     builder = x509.CertificateSigningRequestBuilder().subject_name(
         subject if subject is not None else name(CN="cucm1.example.com", OU="UC", O="Example")
@@ -159,7 +177,7 @@ def make_cert(
     path_length: int | None = None,
     not_before: dt.datetime = NOW - dt.timedelta(days=30),
     not_after: dt.datetime = NOW + dt.timedelta(days=365),
-    algorithm: hashes.HashAlgorithm | None = None,
+    algorithm: SigningHash | None = None,
     serial: int | None = None,
     ski_aki: bool = True,
 ) -> x509.Certificate:
@@ -183,7 +201,7 @@ def make_cert(
         )
         signer_public = issuer_key.public_key()
         built = built.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_public),  # type: ignore[arg-type]
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_public),
             False,
         )
     return built.sign(issuer_key, _hash_for(issuer_key, algorithm))

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from certmatch.check import evaluate
 from certmatch.load.artefacts import from_csr, from_hash_line
 from certmatch.model import Artefact, InputProblem, Report, Severity, Verdict
-from certmatch.rules.generic import GENERIC, get_profile
+from certmatch.rules.generic import GENERIC
+from certmatch.rules.registry import get_profile
 from tests.factory import (
     NOW,
     cert_artefact,

@@ -18,10 +18,22 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
+from certmatch.check import check
+from certmatch.load import Input
 from certmatch.load.artefacts import from_certificate
+from certmatch.scan import cli as scan_cli
 from certmatch.scan import walk as scan_module
 from certmatch.scan.progress import Progress
-from tests.factory import Pki, PrivateKey, issue, make_csr, make_pki, name, new_key
+from tests.factory import (
+    Pki,
+    PrivateKey,
+    issue,
+    make_cert,
+    make_csr,
+    make_pki,
+    name,
+    new_key,
+)
 from tests.vector_files import VECTORS
 
 PEM = serialization.Encoding.PEM
@@ -76,13 +88,13 @@ def write_ca(root: Path, pki: Pki) -> None:
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
-    code = scan_module.main(["--json", *argv])
+    code = scan_cli.main(["--json", *argv])
     out = capsys.readouterr().out
     return code, json.loads(out)
 
 
 def run_text(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = scan_module.main(list(argv))
+    code = scan_cli.main(list(argv))
     return code, capsys.readouterr().out
 
 
@@ -460,3 +472,104 @@ def test_worker_pool_from_a_threaded_host_gives_the_same_answer(tmp_path: Path, 
         host_thread.join()
     assert parallel["files"] >= scan_module.PARALLEL_MIN_FILES
     assert parallel == serial
+
+
+# --- the scan runs the check's rules ------------------------------------------------------
+
+
+def test_dsa_key_is_a_weak_key_in_the_scan_as_in_the_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The scan used to judge only RSA sizes; the rule it shares with the check covers DSA too.
+    for vector in ("dsa.csr.pem", "dsa.cert.pem"):
+        (tmp_path / vector).write_bytes((VECTORS / vector).read_bytes())
+    _code, doc = run_json(capsys, str(tmp_path))
+    (weak,) = [f for f in doc["findings"] if f["code"] == "weak-key"]
+    assert weak["severity"] == "warning"
+    assert "DSA" in weak["message"] and "DSA" in weak["hint"]
+
+
+def test_a_scan_finding_says_what_the_check_says_for_the_same_files(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = new_key("ec256")
+    csr = make_csr(
+        key, name(CN="asked.example.com"), sans=["DNS:asked.example.com", "DNS:b.example.com"]
+    )
+    cert = issue(csr, pki, subject=name(CN="given.example.com"), sans=["DNS:asked.example.com"])
+    paths = [tmp_path / "host.csr", tmp_path / "host.pem"]
+    paths[0].write_bytes(csr.public_bytes(PEM))
+    paths[1].write_bytes(cert.public_bytes(PEM))
+    _code, doc = run_json(capsys, str(tmp_path))
+    report = check([Input(str(p), p.read_bytes()) for p in paths], now=TODAY)
+    shared = {"san-dropped", "cn-changed", "cn-not-in-san", "chain-incomplete"}
+    in_scan = {(f["code"], f["severity"], f["message"]) for f in doc["findings"]}
+    in_check = {(f.code, f.severity.value, f.message) for f in report.findings}
+    assert {c for c, _s, _m in in_scan} >= shared
+    assert {x for x in in_scan if x[0] in shared} == {x for x in in_check if x[0] in shared}
+
+
+def test_scan_with_the_cisco_uc_profile_runs_the_profiles_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for vector in ("tomcat.csr", "tomcat-san-changed.pem", "inter.pem", "root.pem"):
+        (tmp_path / vector).write_bytes((VECTORS / "uc" / vector).read_bytes())
+    _code, generic = run_json(capsys, str(tmp_path))
+    _code, uc = run_json(capsys, "--profile", "cisco-uc", str(tmp_path))
+    assert uc["profile"] == "cisco-uc"
+    assert "uc-san-mismatch" in codes(uc)
+    assert "san-dropped" in codes(generic) and "san-dropped" not in codes(uc)  # superseded
+    assert not {c for c in codes(generic) if c.startswith("uc-")}
+    # The root is self-issued in the scan's slim records too: no chain is reported missing.
+    assert "uc-chain-incomplete" not in codes(uc)
+
+
+def test_expired_intermediate_in_two_chains_is_one_finding_indexed_from_both_sets(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same CA key in a copy that has expired: both servers' chains run through it.
+    expired = make_cert(
+        pki.intermediate_key.public_key(),
+        pki.intermediate.subject,
+        pki.root,
+        pki.root_key,
+        ku=("keyCertSign", "cRLSign"),
+        ca=True,
+        not_before=TODAY - dt.timedelta(days=400),
+        not_after=TODAY - dt.timedelta(days=5),
+    )
+    (tmp_path / "ca").mkdir()
+    (tmp_path / "ca" / "root.pem").write_bytes(pki.root.public_bytes(PEM))
+    (tmp_path / "ca" / "issuing-old.pem").write_bytes(expired.public_bytes(PEM))
+    server(tmp_path / "a", pki, "a.example.com")
+    server(tmp_path / "b", pki, "b.example.com")
+    _code, doc = run_json(capsys, str(tmp_path))
+    found = [n for n, f in enumerate(doc["findings"]) if f["code"] == "cert-expired"]
+    assert len(found) == 1
+    assert sources(doc, doc["findings"][found[0]]["artifacts"]) == ["issuing-old.pem"]
+    matched = [s for s in doc["sets"] if s["status"] == "matched"]
+    assert len(matched) == 2 and all(found[0] in s["findings"] for s in matched)
+
+
+def test_expired_ca_copy_beside_its_renewal_is_not_taken_for_the_chains_ca(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The CA re-issued with its key: the old, expired copy still lies in the folder, sorted first.
+    old = make_cert(
+        pki.intermediate_key.public_key(),
+        pki.intermediate.subject,
+        pki.root,
+        pki.root_key,
+        ku=("keyCertSign", "cRLSign"),
+        ca=True,
+        not_before=TODAY - dt.timedelta(days=400),
+        not_after=TODAY - dt.timedelta(days=5),
+    )
+    write_ca(tmp_path, pki)
+    (tmp_path / "ca" / "issuing-2020.pem").write_bytes(old.public_bytes(PEM))
+    server(tmp_path / "a", pki, "a.example.com")
+    code, doc = run_json(capsys, str(tmp_path))
+    assert code == 0
+    assert "cert-expired" not in codes(doc)
+    (matched,) = [s for s in doc["sets"] if s["status"] == "matched"]
+    assert sources(doc, matched["chain"][1:2]) == ["issuing.pem"]

@@ -46,10 +46,7 @@ def context(*names: str, purpose: str | None = None, now: dt.datetime = NOW) -> 
     m = match(artefacts)
     return CheckContext(
         artifacts=tuple(artefacts),
-        pairs=m.pairs,
-        leaf=m.leaf,
-        chain=m.chain,
-        requested=m.requested,
+        match=m,
         diff=(),
         bundles=tuple(bundles),
         now=now,

@@ -1,4 +1,4 @@
-"""What a profile's rules see: the artefacts after pairing, chain building and diffing."""
+"""What a profile's rules see: the artefacts with the match result, the diff and the clock."""
 
 from __future__ import annotations
 
@@ -6,22 +6,45 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from certmatch.analysis.match import MatchResult
 from certmatch.model import Artefact, DiffEntry, Finding, Pair
 
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
-    """Everything the rules of a profile may look at. Indexes point into `artifacts`."""
+    """Everything the rules of a profile may look at. Indexes point into `artifacts`.
+
+    `match` is the pairing computed once by the caller (`check.evaluate` runs `match()`, the
+    scan builds one per key set from its index); rules read it here instead of running
+    `match()` again.
+    """
 
     artifacts: tuple[Artefact, ...]
-    pairs: tuple[Pair, ...]
-    leaf: int | None  # the server certificate, when one was identified
-    chain: tuple[int, ...]  # leaf first, then its issuers in signature order
-    requested: int | None  # the CSR (or key/hash) the leaf was compared with
+    match: MatchResult
     diff: tuple[DiffEntry, ...]  # requested (CSR) vs issued (leaf)
     bundles: tuple[tuple[int, ...], ...]  # artefacts that arrived together in one multi-cert file
     now: datetime  # timezone-aware; injected so tests can move the clock
     purpose: str | None  # service purpose named by the user, if any
+
+    # The four facts rules ask most, read from the one match result (never copied).
+    @property
+    def pairs(self) -> tuple[Pair, ...]:
+        return self.match.pairs
+
+    @property
+    def leaf(self) -> int | None:
+        """The server certificate, when one was identified."""
+        return self.match.leaf
+
+    @property
+    def chain(self) -> tuple[int, ...]:
+        """Leaf first, then its issuers in signature order."""
+        return self.match.chain
+
+    @property
+    def requested(self) -> int | None:
+        """The CSR (or key/hash) the leaf was compared with."""
+        return self.match.requested
 
 
 # A profile is a function from the context to its findings.
@@ -34,7 +57,8 @@ class Profile:
 
     `supersedes` lists generic finding codes this profile reports in its own words (the
     orchestrator drops those generic findings). `infer_purpose` guesses the service purpose
-    when the user did not name one, `parse_purpose` checks and spells one the user named; `ca_note` writes the re-issue request to the CA.
+    when the user did not name one, `parse_purpose` checks and spells one the user named;
+    `ca_note` writes the re-issue request to the CA.
     """
 
     name: str

@@ -233,6 +233,10 @@ def signed_by(child: Artefact, issuer: Artefact) -> bool:
 def is_self_signed(artefact: Artefact) -> bool:
     if artefact.subject != artefact.issuer:
         return False
+    if artefact.native is None and artefact.kind is ArtefactKind.CERTIFICATE:
+        # A scan's slim record carries no parsed certificate to verify: self-issued is all
+        # that can be known, and it is how the scan's index ends a chain (scan/index.py).
+        return True
     return _verified(artefact.native, artefact.native)
 
 

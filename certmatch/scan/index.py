@@ -10,18 +10,10 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from certmatch.model import Artefact, ArtefactKind, InputProblem, Pair
-
-REQUEST_KINDS = (
-    ArtefactKind.CSR,
-    ArtefactKind.PRIVATE_KEY,
-    ArtefactKind.PUBLIC_KEY,
-    ArtefactKind.HASH,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,16 +189,28 @@ def chain_of(
 
 
 def ca_subjects(index: Index) -> dict[str, list[int]]:
-    """CA certificates by subject, one per distinct key (the same CA arrives in many bundles)."""
+    """CA certificates by subject, one per distinct key (the same CA arrives in many bundles).
+
+    Of several with one subject and key (a CA re-issued with its key), the one valid longest is
+    kept: an expired copy left beside its renewal would otherwise be judged as the chain's CA.
+    """
     out: dict[str, list[int]] = defaultdict(list)
-    seen: set[tuple[str, str | None]] = set()
+    kept: dict[tuple[str, str | None], int] = {}  # marker -> position in out[subject]
     for i, artefact in enumerate(index.artifacts):
         if artefact.kind is ArtefactKind.CERTIFICATE and artefact.is_ca and artefact.subject:
             marker = (artefact.subject, artefact.key.match_id)
-            if marker not in seen:
-                seen.add(marker)
+            at = kept.get(marker)
+            if at is None:
+                kept[marker] = len(out[artefact.subject])
                 out[artefact.subject].append(i)
+            elif _later(artefact, index.artifacts[out[artefact.subject][at]]):
+                out[artefact.subject][at] = i
     return out
+
+
+def _later(a: Artefact, b: Artefact) -> bool:
+    """True when `a` is valid until later than `b`."""
+    return a.not_after is not None and (b.not_after is None or a.not_after > b.not_after)
 
 
 def set_pairs(index: Index, key_set: KeySet) -> list[Pair]:
@@ -241,7 +245,3 @@ def expiry_state(artefact: Artefact, now: datetime, window: timedelta) -> str | 
     if artefact.not_after is not None and artefact.not_after < now + window:
         return "expiring"
     return None
-
-
-def iter_indexes(sets: Iterable[KeySet], status: str) -> list[int]:
-    return [i for i, s in enumerate(sets) if s.status == status]

@@ -1,22 +1,22 @@
 """The scan's answer: key sets with their findings, orphans, regenerated CSRs, expiry; JSON and exit code.
 
-Findings reuse the check command's generic codes where the meaning is the same (key-mismatch,
-cert-expired, cert-not-yet-valid, csr-signature-invalid, weak-signature, weak-key, san-dropped,
-san-added, cn-changed, chain-incomplete, unreadable-input, key-encrypted); three codes exist
-only for an inventory: `certificate-orphan` (no CSR or key anywhere in the scan),
-`cert-expiring` (inside the --expiring window) and `csr-regenerated` (one CN requested with
-several keys, the vendor note's failure). Private keys found on disk are where they belong in
-an inventory, so the chat warning private-key-present is not raised here.
+Findings come from the check's own rules, run per key set (scan/rules.py), so a code means the
+same here as in the check; with `--profile cisco-uc` the profile's rules run too. The scan
+pairs across folders itself and words what it finds with the rules' builders (key-mismatch,
+unreadable-input, key-encrypted). Three codes exist only for an inventory:
+`certificate-orphan` (no CSR or key anywhere in the scan), `cert-expiring` (inside the
+--expiring window) and `csr-regenerated` (one CN requested with several keys, the vendor
+note's failure). Private keys found on disk are where they belong in an inventory, so the
+chat warning private-key-present is not raised here (rules.generic.INVENTORY_RULES).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from certmatch.analysis.diff import diff
 from certmatch.model import (
     Artefact,
     ArtefactKind,
@@ -26,6 +26,9 @@ from certmatch.model import (
     Severity,
     Verdict,
 )
+from certmatch.rules.inputs import problem_finding
+from certmatch.rules.pairing import key_mismatch
+from certmatch.rules.registry import get_profile
 from certmatch.scan.index import (
     Index,
     KeySet,
@@ -36,13 +39,16 @@ from certmatch.scan.index import (
     expiry_state,
     set_pairs,
 )
+from certmatch.scan.rules import set_findings
 
 # The check's exit rule (DESIGN.md) for a whole inventory: 1 when keys do not pair (a mismatch,
 # a certificate with no CSR or key), else 3 when the keys pair but an error blocks use (an
-# expired certificate, a CSR whose self-signature is broken: the CA will refuse it).
+# expired certificate, a CSR whose self-signature is broken: the CA will refuse it). uc-expired
+# is how the cisco-uc profile words cert-expired (it supersedes it).
 MISMATCH_CODES = frozenset({"key-mismatch", "certificate-orphan"})
-BLOCKING_CODES = frozenset({"cert-expired", "csr-signature-invalid"})
+BLOCKING_CODES = frozenset({"cert-expired", "uc-expired", "csr-signature-invalid"})
 FAILING_CODES = MISMATCH_CODES | BLOCKING_CODES
+_EXPIRED_CODES = frozenset({"cert-expired", "uc-expired"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,28 +134,30 @@ def _set_dict(key_set: KeySet) -> dict[str, Any]:
 
 
 class _Findings:
-    """Collects findings and remembers which set each belongs to."""
+    """Collects findings once each and remembers which sets each belongs to.
+
+    A finding two key sets share (an expired CA in both chains) is listed once and indexed
+    from both sets.
+    """
 
     def __init__(self) -> None:
         self.items: list[Finding] = []
+        self._at: dict[Finding, int] = {}
 
-    def add(
-        self,
-        key_set: KeySet | None,
-        code: str,
-        severity: Severity,
-        message: str,
-        hint: str,
-        artifacts: tuple[int, ...],
-    ) -> None:
-        if key_set is not None:
-            key_set.findings.append(len(self.items))
-        self.items.append(Finding(code, severity, message, hint, artifacts))
+    def add(self, key_set: KeySet | None, finding: Finding) -> None:
+        n = self._at.get(finding)
+        if n is None:
+            n = self._at[finding] = len(self.items)
+            self.items.append(finding)
+        if key_set is not None and n not in key_set.findings:
+            key_set.findings.append(n)
 
 
 def build_inventory(
     index: Index, *, now: datetime, expiring_days: int = 30, profile: str = "generic"
 ) -> Inventory:
+    """ValueError for an unknown profile name."""
+    chosen = get_profile(profile)
     arts = index.artifacts
     window = timedelta(days=expiring_days)
     ca_by_subject = ca_subjects(index)
@@ -170,29 +178,19 @@ def build_inventory(
     for key_set in sets:
         chain: tuple[int, ...] = ()
         if key_set.certificates:
-            found, complete = chain_of(index, key_set.certificates[0], ca_by_subject)
-            chain = tuple(found)
-            if not complete:
-                leaf = arts[key_set.certificates[0]]
-                findings.add(
-                    key_set,
-                    "chain-incomplete",
-                    Severity.WARNING,
-                    f"{leaf.source}: the issuer {leaf.issuer} is not among the scanned files",
-                    "put the CA and intermediate certificates beside it; upload order is root -> "
-                    "intermediates -> server certificate",
-                    chain,
-                )
+            chain = tuple(chain_of(index, key_set.certificates[0], ca_by_subject)[0])
         key_set = _with_chain(key_set, chain)
         final_sets.append(key_set)
-        pairs.extend(set_pairs(index, key_set))
+        own_pairs = set_pairs(index, key_set)
+        pairs.extend(own_pairs)
+        judged = set_findings(index, key_set, own_pairs, ca_by_subject, profile=chosen, now=now)
+        for finding in judged:
+            findings.add(key_set, _unless_replaced(index, finding, newest_by_cn))
         _expiry(index, key_set, now, window, newest_by_cn, findings, expiring, expired)
-        _request_findings(index, key_set, findings)
     _mismatches(index, final_sets, findings, pairs)
     regenerated = _regenerated(index, final_sets, findings)
     for problem in index.problems:
-        severity = Severity.ERROR
-        findings.add(None, problem.code, severity, f"{problem.source}: {problem.message}", "", ())
+        findings.add(None, problem_finding(problem))
     partnered = {p.left for p in pairs if p.match} | {p.right for p in pairs if p.match}
     orphans = tuple(
         i
@@ -213,7 +211,7 @@ def build_inventory(
         problems=tuple(index.problems),
         files=index.files,
         expiring_days=expiring_days,
-        profile=profile,
+        profile=chosen.name,
     )
 
 
@@ -231,6 +229,30 @@ def _with_chain(key_set: KeySet, chain: tuple[int, ...]) -> KeySet:
     )
 
 
+def _replaced(index: Index, c: int, newest_by_cn: dict[str, datetime]) -> bool:
+    """True when a newer certificate for the same CN was found in the scan."""
+    cert = index.artifacts[c]
+    cn = common_name(cert)
+    return (
+        bool(cn)
+        and cert.not_after is not None
+        and newest_by_cn.get(cn, cert.not_after) > (cert.not_after)
+    )
+
+
+def _unless_replaced(index: Index, finding: Finding, newest_by_cn: dict[str, datetime]) -> Finding:
+    """An expired certificate a newer one for its CN replaces is history: information only."""
+    if finding.code not in _EXPIRED_CODES or len(finding.artifacts) != 1:
+        return finding
+    if not _replaced(index, finding.artifacts[0], newest_by_cn):
+        return finding
+    return replace(
+        finding,
+        severity=Severity.INFO,
+        message=finding.message.rstrip(".") + "; a newer certificate for this CN was found.",
+    )
+
+
 def _expiry(
     index: Index,
     key_set: KeySet,
@@ -241,129 +263,26 @@ def _expiry(
     expiring: list[int],
     expired: list[int],
 ) -> None:
-    arts = index.artifacts
+    """The expired and expiring lists, and cert-expiring (the rules report cert-expired)."""
     for c in key_set.certificates:
-        cert = arts[c]
-        weak = _weak_hash(cert.signature_algorithm)
-        if weak is not None:
-            findings.add(
-                key_set,
-                "weak-signature",
-                Severity.ERROR if weak == "MD5" else Severity.WARNING,
-                f"{cert.source}: signed with {weak}",
-                "have the CA re-issue with SHA-256",
-                (c,),
-            )
+        cert = index.artifacts[c]
         state = expiry_state(cert, now, window)
-        if state is None or cert.not_after is None:
-            continue
-        cn = common_name(cert)
-        replaced = bool(cn) and newest_by_cn.get(cn, cert.not_after) > cert.not_after
-        when = cert.not_after.strftime("%Y-%m-%d")
-        later = " (a newer certificate for this CN was found)" if replaced else ""
         if state == "expired":
             expired.append(c)
-            findings.add(
-                key_set,
-                "cert-expired",
-                Severity.INFO if replaced else Severity.ERROR,
-                f"{cert.source}: expired on {when}{later}",
-                "renew it: a new CSR on the server, then upload the CA's answer",
-                (c,),
-            )
-        elif state == "expiring":
+        elif state == "expiring" and cert.not_after is not None:
             expiring.append(c)
+            replaced = _replaced(index, c, newest_by_cn)
+            later = " (a newer certificate for this CN was found)" if replaced else ""
             findings.add(
                 key_set,
-                "cert-expiring",
-                Severity.INFO if replaced else Severity.WARNING,
-                f"{cert.source}: expires on {when}{later}",
-                "renew before it expires",
-                (c,),
+                Finding(
+                    "cert-expiring",
+                    Severity.INFO if replaced else Severity.WARNING,
+                    f"{cert.source}: expires on {cert.not_after:%Y-%m-%d}{later}",
+                    "renew before it expires",
+                    (c,),
+                ),
             )
-        else:
-            findings.add(
-                key_set,
-                "cert-not-yet-valid",
-                Severity.WARNING,
-                f"{cert.source}: not valid before {cert.not_before:%Y-%m-%d}",
-                "check the server clock and the CA's issuance date",
-                (c,),
-            )
-
-
-def _weak_hash(signature_algorithm: str | None) -> str | None:
-    name = (signature_algorithm or "").lower()
-    if "md5" in name:
-        return "MD5"
-    if "sha1" in name or name.startswith("sha-1"):
-        return "SHA-1"
-    return None
-
-
-def _request_findings(index: Index, key_set: KeySet, findings: _Findings) -> None:
-    arts = index.artifacts
-    for i in key_set.csrs:
-        if arts[i].signature_valid is False:
-            findings.add(
-                key_set,
-                "csr-signature-invalid",
-                Severity.ERROR,
-                f"{arts[i].source}: the CSR's self-signature does not verify",
-                "the file is damaged or was edited; generate the CSR again",
-                (i,),
-            )
-    first = arts[(key_set.requests + key_set.certificates + key_set.ca_certificates)[0]]
-    if first.key.algorithm.startswith("RSA") and first.key.size and first.key.size < 2048:
-        findings.add(
-            key_set,
-            "weak-key",
-            Severity.WARNING,
-            f"{first.source}: RSA {first.key.size}-bit key",
-            "generate a 2048-bit or larger key",
-            (key_set.requests + key_set.certificates)[:1],
-        )
-    for csr, cert in _requested_issued(index, key_set):
-        _diff_findings(index, key_set, csr, cert, findings)
-
-
-def _requested_issued(index: Index, key_set: KeySet) -> list[tuple[int, int]]:
-    """Each certificate with the CSR it was most likely issued for: the one in its folder, else
-    the one requesting its CN, else the first. A key can be reused for several names, and
-    comparing a certificate with another name's CSR would report changes nobody made."""
-    arts = index.artifacts
-    if not key_set.csrs:
-        return []
-    by_folder = {index.folder[c]: c for c in reversed(key_set.csrs)}
-    by_cn = {common_name(arts[c]): c for c in reversed(key_set.csrs)}
-    out = []
-    for cert in key_set.certificates:
-        csr = by_folder.get(index.folder[cert])
-        if csr is None:  # (not `or`: artefact index 0 is a real index)
-            csr = by_cn.get(common_name(arts[cert]), key_set.csrs[0])
-        out.append((csr, cert))
-    return out
-
-
-def _diff_findings(index: Index, key_set: KeySet, csr: int, cert: int, findings: _Findings) -> None:
-    arts = index.artifacts
-    for entry in diff(arts[csr], arts[cert]):
-        if entry.field == "san.removed":
-            code, severity, what = "san-dropped", Severity.WARNING, "dropped requested SANs"
-        elif entry.field == "san.added":
-            code, severity, what = "san-added", Severity.INFO, "added SANs"
-        elif entry.field == "subject.CN":
-            code, severity, what = "cn-changed", Severity.WARNING, "changed the CN"
-        else:
-            continue
-        findings.add(
-            key_set,
-            code,
-            severity,
-            f"{arts[cert].source}: the CA {what} ({entry.requested} -> {entry.issued})",
-            "compare with the CSR and ask the CA to re-issue if the server needs them",
-            (csr, cert),
-        )
 
 
 def _mismatches(index: Index, sets: list[KeySet], findings: _Findings, pairs: list[Pair]) -> None:
@@ -371,11 +290,9 @@ def _mismatches(index: Index, sets: list[KeySet], findings: _Findings, pairs: li
     key or CSR (the vendor note: the certificate came back for a request regenerated since), and
     an orphan otherwise."""
     arts = index.artifacts
-    set_of: dict[int, int] = {}
     requests_in: dict[str, list[int]] = defaultdict(list)
-    for n, key_set in enumerate(sets):
+    for key_set in sets:
         for r in key_set.requests:
-            set_of[r] = n
             requests_in[index.folder[r]].append(r)
     for key_set in sets:
         own = set(key_set.requests)
@@ -388,25 +305,18 @@ def _mismatches(index: Index, sets: list[KeySet], findings: _Findings, pairs: li
             if beside:
                 r = beside[0]
                 pairs.append(Pair(r, c, False))
-                findings.add(
-                    key_set,
-                    "key-mismatch",
-                    Severity.ERROR,
-                    f"{arts[c].source} does not belong to {arts[r].source} beside it"
-                    + ("" if key_set.requests else "; no CSR or key in the scan has its key"),
-                    "the CSR was probably regenerated after it went to the CA: submit the "
-                    "current CSR again, or find the key that made the original request",
-                    (r, c),
-                )
+                findings.add(key_set, key_mismatch(r, arts[r], c, arts[c]))
             elif not key_set.requests:
                 findings.add(
                     key_set,
-                    "certificate-orphan",
-                    Severity.ERROR,
-                    f"{arts[c].source}: no CSR or key in the scan has this certificate's key",
-                    "find the server the request came from; without its key the certificate "
-                    "cannot be installed",
-                    (c,),
+                    Finding(
+                        "certificate-orphan",
+                        Severity.ERROR,
+                        f"{arts[c].source}: no CSR or key in the scan has this certificate's key",
+                        "find the server the request came from; without its key the "
+                        "certificate cannot be installed",
+                        (c,),
+                    ),
                 )
 
 
@@ -433,8 +343,7 @@ def _regenerated(
             if issued
             else "no certificate for any of them yet"
         )
-        findings.add(
-            sets[members[0]],
+        finding = Finding(
             "csr-regenerated",
             Severity.WARNING,
             f"{cn} was requested with {len(members)} different keys; {story}",
@@ -442,6 +351,6 @@ def _regenerated(
             "submit the newest CSR if that is the key on the server",
             csrs,
         )
-        for n in members[1:]:
-            sets[n].findings.append(len(findings.items) - 1)
+        for n in members:
+            findings.add(sets[n], finding)
     return tuple(out)

@@ -1,23 +1,18 @@
-"""`python -m certmatch scan PATH...`: read a tree of CSRs, keys and certificates and pair them all.
+"""Reading a tree for `certmatch scan`: walk the folders, load each file into a slim record, pair.
 
 Files are read by `certmatch.load.load` in worker processes when there are many (a chunk of
 paths in, slim records out: no parsed objects, no PEM, never a private key crosses a process
-boundary), then paired in this process with one dict pass (scan_index). Memory holds
+boundary), then paired in this process with one dict pass (scan/index.py). The command line is scan/cli.py. Memory holds
 fingerprints and metadata per artefact, never file contents beyond the file being read.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import multiprocessing
 import os
-import sys
 import threading
-import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import NoReturn
 
 from cryptography import x509
 
@@ -27,11 +22,9 @@ from certmatch.model import Artefact, InputProblem
 from certmatch.scan.index import Index, Links, ScannedFile, slim
 from certmatch.scan.inventory import Inventory, build_inventory
 from certmatch.scan.progress import Progress
-from certmatch.scan.text import render_scan
 
 PARALLEL_MIN_FILES = 200  # below this, starting workers costs more than it saves
 CHUNK_FILES = 64  # small enough for a smooth progress bar and balanced cores
-_PROFILES = ("generic", "cisco-uc")
 _SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
 
 
@@ -151,76 +144,3 @@ def scan(
     return build_inventory(
         index, now=now or datetime.now(UTC), expiring_days=expiring_days, profile=profile
     )
-
-
-class _UsageError(Exception):
-    """A command-line mistake; the message says what to change."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="certmatch scan",
-        description="Pair every CSR, key and certificate under the given files and folders.",
-        epilog="Exit 0: nothing wrong; 1: a mismatch, a certificate with no CSR/key or an "
-        "expired certificate; 2: nothing readable found.",
-    )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
-    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    parser.add_argument(
-        "--expiring",
-        type=_days,
-        default=30,
-        metavar="DAYS",
-        help="list certificates expiring within DAYS (default 30)",
-    )
-    parser.add_argument("--profile", choices=_PROFILES, default="generic")
-    return parser
-
-
-def _days(text: str) -> int:
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if days < 0:
-        raise argparse.ArgumentTypeError("DAYS must be 0 or more")
-    return days
-
-
-def main(argv: Iterable[str] | None = None) -> int:
-    argv = list(argv) if argv is not None else sys.argv[1:]
-    try:
-        args = _parser().parse_args(argv)
-    except _UsageError as exc:
-        message = f"usage: {exc} (see certmatch scan --help)"
-        if "--json" in argv:  # the --json promise: one JSON document, whatever happens
-            doc = {"verdict": "error", "summary": message, "artifacts": [], "pairs": []}
-            sys.stdout.write(json.dumps(doc | {"findings": [], "orphans": []}) + "\n")
-        print(f"certmatch scan: {message}", file=sys.stderr)
-        return 2
-    started = time.perf_counter()
-    progress = Progress(0, sys.stderr)
-    try:
-        inventory = scan(
-            args.paths, expiring_days=args.expiring, profile=args.profile, progress=progress
-        )
-    finally:
-        progress.close()
-    elapsed = time.perf_counter() - started
-    if args.json:
-        # Indented only for a person at a terminal: the indenting encoder is pure Python and
-        # costs more than the pairing on a 10,000-file tree; scripts get the C encoder.
-        indent = 1 if sys.stdout.isatty() else None
-        sys.stdout.write(json.dumps(inventory.to_dict(), indent=indent) + "\n")
-    else:
-        sys.stdout.write(render_scan(inventory, elapsed))
-    return inventory.exit_code
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

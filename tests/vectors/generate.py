@@ -17,7 +17,6 @@ import hashlib
 import random
 import re
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -774,11 +773,7 @@ def _bad_inputs() -> None:
     for i, line in enumerate(_body_lines(csr)):
         if i == 7:
             continue
-        swapped = (
-            line.translate(str.maketrans({"O": "0", "l": "1", "S": "5"}))
-            if i % 2
-            else line.replace("I", "l")
-        )
+        swapped = line.translate(str.maketrans("OlS", "015")) if i % 2 else line.replace("I", "l")
         ocr.append(swapped + "  ")
     _write(
         "ocr-damaged.csr.txt",
@@ -1064,4 +1059,4 @@ def _write_readme() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from certmatch.analysis.context import CheckContext, Profile
-from certmatch.analysis.match import MatchResult, common_name, is_requester, is_self_signed, match
+from certmatch.analysis.match import MatchResult, common_name, is_requester, is_self_signed
 from certmatch.keys import same_key
 from certmatch.model import Artefact, ArtefactKind, Finding, Severity
 from certmatch.rules.ca_note import ku_label, san_set
 from certmatch.rules.cisco_uc import purpose as uc_purpose
 from certmatch.rules.cisco_uc.purpose import EXPRESSWAY
-from certmatch.rules.generic import non_modulus_reason
+from certmatch.rules.inputs import non_modulus_reason
 
 # Vendor documents the rules rest on (Finding.reference).
 REF_MISMATCH = (
@@ -132,7 +132,7 @@ def _scene(ctx: CheckContext) -> _Scene:
         and same_key(ctx.artifacts[requested].key, ctx.artifacts[leaf].key)
     )
     chain = ctx.chain or ((leaf,) if leaf is not None else ())
-    return _Scene(ctx, requested, leaf, chain, matched, purpose_of(ctx), match(ctx.artifacts))
+    return _Scene(ctx, requested, leaf, chain, matched, purpose_of(ctx), ctx.match)
 
 
 def purpose_of(ctx: CheckContext) -> str | None:
