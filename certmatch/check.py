@@ -46,6 +46,7 @@ def check(
     *,
     profile: str = "generic",
     purpose: str | None = None,
+    product: str | None = None,
     now: datetime | None = None,
     limits: Limits = DEFAULT_LIMITS,
     problems: Sequence[InputProblem] = (),
@@ -104,6 +105,7 @@ def check(
         bundles=bundles,
         profile=profile,
         purpose=purpose,
+        product=product,
         now=now,
     )
 
@@ -124,15 +126,20 @@ def evaluate(
     bundles: Sequence[tuple[int, ...]] = (),
     profile: str = "generic",
     purpose: str | None = None,
+    product: str | None = None,
     now: datetime | None = None,
 ) -> Report:
     """The Report for artefacts already loaded. `fatal` defaults to every problem.
 
-    ValueError for an unknown profile, or a purpose the profile does not know.
+    ValueError for an unknown profile, or a purpose or product the profile does not know.
     """
     chosen = get_profile(profile)
     if purpose is not None and chosen.parse_purpose is not None:
         purpose = chosen.parse_purpose(purpose)
+    if product is not None:
+        if chosen.parse_product is None:
+            raise ValueError(f"the {chosen.name} profile takes no product (it is for cisco-uc)")
+        product = chosen.parse_product(product)
     arts = tuple(artefacts)
     fatal = list(problems) if fatal is None else list(fatal)
     moment = _utc(now)
@@ -151,6 +158,7 @@ def evaluate(
         bundles=tuple(bundles),
         now=moment,
         purpose=purpose,
+        product=product,
     )
     findings: list[Finding] = [problem_finding(p) for p in problems]
     findings.extend(with_profile(chosen, ctx, generic_findings(ctx)))

@@ -25,6 +25,7 @@ class CheckContext:
     bundles: tuple[tuple[int, ...], ...]  # artefacts that arrived together in one multi-cert file
     now: datetime  # timezone-aware; injected so tests can move the clock
     purpose: str | None  # service purpose named by the user, if any
+    product: str | None = None  # product named by the user (cisco-uc: cucm, uccx, ...), if any
 
     # The four facts rules ask most, read from the one match result (never copied).
     @property
@@ -67,4 +68,8 @@ class Profile:
     infer_purpose: Callable[[CheckContext], str | None] | None = None
     # The profile's spelling of a purpose a person named; ValueError naming the choices.
     parse_purpose: Callable[[str], str] | None = None
+    # The products a profile tells apart (the one list of their names), the default first,
+    # and the check of a product a person named; ValueError naming the choices.
+    products: tuple[str, ...] = ()
+    parse_product: Callable[[str], str] | None = None
     ca_note: Callable[[CheckContext, Sequence[Finding]], str | None] | None = None
