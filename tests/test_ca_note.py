@@ -92,10 +92,14 @@ def test_san_note_says_what_to_restore_and_what_to_leave_out() -> None:
     assert "leave out DNS:www.cucmpub01.example.com" in note
 
 
-def test_client_auth_note_asks_to_restore_it_and_offers_an_internal_ca() -> None:
+def test_client_auth_note_asks_to_restore_it_and_names_the_chrome_root_program() -> None:
     note = _flat(_uc_note("tomcat.csr", "tomcat-server-only.pem"))
-    assert "(restore clientAuth)" in note
-    assert "internal CA" in note
+    assert "(restore clientAuth" in note
+    # Google's policy, not a CA/Browser Forum ballot; no internal-CA advice (wrong for
+    # Expressway-E, TAC 225482).
+    assert "Chrome Root Program Policy" in note and "March 2027" in note
+    assert "CA/Browser Forum" not in note and "2026" not in note
+    assert "internal CA" not in note
 
 
 def test_key_usage_note_restores_data_encipherment() -> None:
@@ -108,13 +112,21 @@ def test_capf_note_asks_for_a_subordinate_ca() -> None:
     assert "CA:TRUE" in note and "Certificate Sign" in note
 
 
-def test_dropped_ou_is_restored_when_a_reissue_is_needed_anyway() -> None:
-    # OU alone does not call for a note; with a SAN mismatch the note keeps the whole subject.
-    note = ca_note(
-        context("tomcat.csr", "tomcat-no-ou.pem"),
-        [*uc_findings("tomcat.csr", "tomcat-san-changed.pem")],
+def test_a_dropped_ou_is_never_asked_back_even_when_a_reissue_is_needed_anyway() -> None:
+    # A public CA may not put an OU in a TLS certificate since 2022-09-01 (CA/B SC47v2).
+    note = _flat(
+        ca_note(
+            context("tomcat.csr", "tomcat-no-ou.pem"),
+            [*uc_findings("tomcat.csr", "tomcat-san-changed.pem")],
+        )
     )
-    assert "restore: OU=Voice" in _flat(note)
+    assert "subject as requested: CN=cucmpub01.example.com" in note
+    assert "restore: OU" not in note and "exactly as requested" not in note
+
+
+def test_a_changed_cn_is_asked_back() -> None:
+    note = _flat(_uc_note("tomcat.csr", "tomcat-cn-changed.pem"))
+    assert "restore: CN=cucmpub01.example.com" in note
 
 
 def test_ca_certificate_instead_of_the_server_certificate_asks_for_the_right_file() -> None:

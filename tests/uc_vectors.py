@@ -35,7 +35,9 @@ def load(name: str) -> list[Artefact]:
     return [from_certificate(c, f"{name} [{i}/{n}]", container) for i, c in enumerate(certs, 1)]
 
 
-def context(*names: str, purpose: str | None = None, now: dt.datetime = NOW) -> CheckContext:
+def context(
+    *names: str, purpose: str | None = None, product: str | None = None, now: dt.datetime = NOW
+) -> CheckContext:
     artefacts: list[Artefact] = []
     bundles: list[tuple[int, ...]] = []
     for name in names:
@@ -51,19 +53,24 @@ def context(*names: str, purpose: str | None = None, now: dt.datetime = NOW) -> 
         bundles=tuple(bundles),
         now=now,
         purpose=purpose,
+        product=product,
     )
 
 
-def uc_findings(*names: str, purpose: str | None = None, now: dt.datetime = NOW) -> list[Finding]:
-    return PROFILE.rules(context(*names, purpose=purpose, now=now))
+def uc_findings(
+    *names: str, purpose: str | None = None, product: str | None = None, now: dt.datetime = NOW
+) -> list[Finding]:
+    return PROFILE.rules(context(*names, purpose=purpose, product=product, now=now))
 
 
-def codes(*names: str, purpose: str | None = None, now: dt.datetime = NOW) -> list[str]:
-    return [f.code for f in uc_findings(*names, purpose=purpose, now=now)]
+def codes(
+    *names: str, purpose: str | None = None, product: str | None = None, now: dt.datetime = NOW
+) -> list[str]:
+    return [f.code for f in uc_findings(*names, purpose=purpose, product=product, now=now)]
 
 
-def only(code: str, *names: str, purpose: str | None = None) -> Finding:
+def only(code: str, *names: str, purpose: str | None = None, product: str | None = None) -> Finding:
     """The single finding with `code` for these files (fails when there are none or several)."""
-    found = [f for f in uc_findings(*names, purpose=purpose) if f.code == code]
+    found = [f for f in uc_findings(*names, purpose=purpose, product=product) if f.code == code]
     assert len(found) == 1, f"{code}: {found}"
     return found[0]

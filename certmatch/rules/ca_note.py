@@ -193,11 +193,17 @@ def _wanted_block(
         return lines
     lines.append("  - the public key in this CSR (do not generate a new key pair)")
     if csr.subject:
+        # Only the CN is asked back: a public CA may not put an OU in a TLS certificate since
+        # 2022-09-01 (CA/Browser Forum ballot SC47v2) and may leave out O, L, ST and C too.
         changed = ""
-        if leaf is not None and leaf.subject_rdns != csr.subject_rdns:
-            missing = [f"{k}={v}" for k, v in csr.subject_rdns if (k, v) not in leaf.subject_rdns]
-            changed = f" (restore: {', '.join(missing)})" if missing else " (keep the field order)"
-        lines.append(f"  - subject exactly as requested: {_dn(csr)}{changed}")
+        if leaf is not None:
+            missing = [
+                f"{k}={v}"
+                for k, v in csr.subject_rdns
+                if k == "CN" and (k, v) not in leaf.subject_rdns
+            ]
+            changed = f" (restore: {', '.join(missing)})" if missing else ""
+        lines.append(f"  - subject as requested: {_dn(csr)}{changed}")
     if csr.sans:
         note = ""
         if leaf is not None:
@@ -218,9 +224,10 @@ def _wanted_block(
         )
         if "clientAuth" in csr.extended_key_usage:
             lines.append(
-                "    clientAuth is required: the server also authenticates as a TLS client. If "
-                "your public CA no longer issues it (2026 CA/Browser Forum change), please tell "
-                "us and sign it from an internal CA template instead."
+                "    clientAuth is required: the server also authenticates as a TLS client. "
+                "Public CAs are phasing it out under Google's Chrome Root Program Policy (Cisco "
+                "field notice FN74345 gives March 2027); if you can no longer issue it, please "
+                "tell us rather than issuing without it."
             )
     if csr.key_usage:
         missing = _missing(csr.key_usage, leaf.key_usage if leaf else None)

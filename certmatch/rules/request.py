@@ -80,9 +80,10 @@ def _csr_vs_cert(ctx: CheckContext, req: Artefact, cert: Artefact) -> list[Findi
             if "clientAuth" in dropped:
                 hint = (
                     "Without clientAuth the certificate cannot act as a TLS client, so "
-                    "server-to-server mutual TLS breaks. Public CAs stopped issuing clientAuth "
-                    "in server certificates in 2026: use a private/enterprise CA template that "
-                    "includes it, or confirm the service does not need it."
+                    "server-to-server mutual TLS breaks. Public CAs are phasing clientAuth out "
+                    "of server certificates (2025-2027, Google's Chrome Root Program Policy): "
+                    "use a CA template that still includes it, or confirm the service does not "
+                    "need it."
                 )
             else:
                 hint = "Ask the CA to re-issue with the requested extended key usages."

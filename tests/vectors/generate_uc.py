@@ -5,8 +5,10 @@ new keys, so every file changes; commit the whole directory together. Each file 
 by one line in tests/vectors/uc/README.md (written by this script too).
 
 The CSRs look like the ones Cisco Unified OS Administration generates (subject from
-`set web-security`, FQDN among the SANs, serverAuth + clientAuth, the usual key usage); the
-certificates are what a CA sends back, right and in each of the ways UC uploads go wrong.
+`set web-security`, FQDN among the SANs; key usage Digital Signature, Key Encipherment, Data
+Encipherment, Key Agreement and EKU serverAuth, clientAuth, IPSec End System, as the tomcat CSR
+in TAC 212214 and the CUCM 12.5(1)SU3 Administration Guide shows); the certificates are what a
+CA sends back, right and in each of the ways UC uploads go wrong.
 """
 
 from __future__ import annotations
@@ -40,8 +42,12 @@ SUBJECT = (
     ("C", "AU"),
 )
 TOMCAT_SANS = ("DNS:cucmpub01.example.com", "DNS:example.com")
-UC_EKU = ("serverAuth", "clientAuth")
-UC_KU = ("digitalSignature", "keyEncipherment", "dataEncipherment")
+UC_EKU = ("serverAuth", "clientAuth", "ipsecEndSystem")
+UC_KU = ("digitalSignature", "keyEncipherment", "dataEncipherment", "keyAgreement")
+# What an AD CS "Web Server"-style template keeps of that request.
+TEMPLATE_EKU = ("serverAuth", "clientAuth")
+TEMPLATE_KU = ("digitalSignature", "keyEncipherment", "dataEncipherment")
+EV_COUNTRY = "1.3.6.1.4.1.311.60.2.1.3"  # jurisdictionOfIncorporationCountryName
 
 _RDN = {
     "CN": NameOID.COMMON_NAME,
@@ -71,6 +77,8 @@ class Request:
     ku: tuple[str, ...] = UC_KU
     ca: bool = False
     path_length: int | None = 0  # with ca: CAPF asks for a CA that signs only end entities
+    basic_constraints: bool = True  # False: no Basic Constraints extension at all
+    critical_eku: bool = False
 
 
 @dataclass
@@ -93,7 +101,10 @@ def rsa_key(bits: int = 2048) -> rsa.RSAPrivateKey:
 
 
 def name(rdns: Sequence[tuple[str, str]]) -> x509.Name:
-    return x509.Name([x509.NameAttribute(_RDN[k], v) for k, v in rdns])
+    """A subject from (short name or dotted OID, value) pairs."""
+    return x509.Name(
+        [x509.NameAttribute(_RDN.get(k) or x509.ObjectIdentifier(k), v) for k, v in rdns]
+    )
 
 
 def general_names(sans: Sequence[str]) -> list[x509.GeneralName]:
@@ -123,12 +134,12 @@ def key_usage(bits: Sequence[str]) -> x509.KeyUsage:
 
 def extensions(req: Request) -> list[tuple[x509.ExtensionType, bool]]:
     out: list[tuple[x509.ExtensionType, bool]] = []
-    if req.ca:
+    if req.ca and req.basic_constraints:
         out.append((x509.BasicConstraints(ca=True, path_length=req.path_length), True))
     if req.ku:
         out.append((key_usage(req.ku), True))
     if req.eku:
-        out.append((x509.ExtendedKeyUsage([_EKU[e] for e in req.eku]), False))
+        out.append((x509.ExtendedKeyUsage([_EKU[e] for e in req.eku]), req.critical_eku))
     if req.sans:
         out.append((x509.SubjectAlternativeName(general_names(req.sans)), False))
     return out
@@ -164,11 +175,11 @@ def issue(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), False
         )
     )
-    if not req.ca:
+    if not req.ca and req.basic_constraints:
         builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
     for ext, critical in extensions(req):
         builder = builder.add_extension(ext, critical)
-    made = builder.sign(signer_key, hashes.SHA256())
+    made = builder.sign(signer_key, hashes.SHA256())  # ECDSA with SHA-256 for an EC signer
     if isinstance(digest, hashes.SHA1):
         made = resign_sha1(made, signer_key)
     return made
@@ -206,8 +217,10 @@ def authority(
     *,
     digest: hashes.HashAlgorithm | None = None,
     validity: tuple[dt.datetime, dt.datetime] = VALID,
+    key: Key | None = None,
+    basic_constraints: bool = True,
 ) -> Authority:
-    key = rsa_key()
+    key = key or rsa_key()
     req = Request(
         key,
         subject=(("CN", common_name), ("O", "certmatch tests")),
@@ -216,6 +229,7 @@ def authority(
         ku=("keyCertSign", "cRLSign"),
         ca=True,
         path_length=None,
+        basic_constraints=basic_constraints,
     )
     return Authority(key, issue(req, parent, digest=digest, validity=validity))
 
@@ -247,6 +261,24 @@ def main() -> None:
     v.write("inter.pem", pem(inter.cert), "issuing CA signed by root.pem; issues the leaves")
     v.write("inter-sha1.pem", pem(inter_sha1.cert), "issuing CA signed by root.pem with SHA-1")
     v.write("inter-expired.pem", pem(inter_expired.cert), "issuing CA that expired in 2021")
+    root_twin = authority("certmatch UC Test Root CA", None)
+    v.write(
+        "root-twin.pem",
+        pem(root_twin.cert),
+        "another self-signed root with root.pem's subject (a new key under the old name)",
+    )
+    root_4096 = authority("certmatch UC Test 4096 Root CA", None, key=rsa_key(4096))
+    v.write("root-4096.pem", pem(root_4096.cert), "self-signed root CA with a 4096-bit RSA key")
+    inter_ec = authority(
+        "certmatch UC Test ECDSA Issuing CA", root, key=ec.generate_private_key(ec.SECP256R1())
+    )
+    v.write("inter-ec.pem", pem(inter_ec.cert), "issuing CA with a P-256 key, signed by root.pem")
+    inter_no_bc = authority("certmatch UC Test Bare Issuing CA", root, basic_constraints=False)
+    v.write(
+        "inter-no-bc.pem",
+        pem(inter_no_bc.cert),
+        "issuing CA signed by root.pem without a Basic Constraints extension",
+    )
 
     def csr(file: str, req: Request, description: str) -> Request:
         v.write(file, csr_pem(make_csr(req)), description)
@@ -269,8 +301,9 @@ def main() -> None:
     tomcat = csr(
         "tomcat.csr",
         Request(rsa_key()),
-        "tomcat CSR as CUCM makes it: subject with OU, SANs FQDN + domain, serverAuth+clientAuth, "
-        "Digital Signature/Key Encipherment/Data Encipherment",
+        "tomcat CSR as CUCM makes it (TAC 212214): subject with OU, SANs FQDN + domain, "
+        "serverAuth/clientAuth/IPSec End System, Digital Signature/Key Encipherment/Data "
+        "Encipherment/Key Agreement",
     )
     good = cert("tomcat.pem", tomcat, "tomcat.csr issued exactly as requested by inter.pem")
     csr(
@@ -301,9 +334,32 @@ def main() -> None:
     cert("tomcat-expired.pem", tomcat, "tomcat.csr's key, valid 2020-2021", validity=EXPIRED)
     cert("tomcat-not-yet-valid.pem", tomcat, "tomcat.csr's key, valid from 2045", validity=FUTURE)
     cert(
+        "tomcat-template.pem",
+        variant(tomcat, eku=TEMPLATE_EKU, ku=TEMPLATE_KU),
+        "tomcat.csr through a Web Server-style template: Key Agreement and IPSec End System "
+        "dropped (Tomcat needs neither)",
+    )
+    cert(
         "tomcat-server-only.pem",
         variant(tomcat, eku=("serverAuth",)),
-        "EKU serverAuth only: clientAuth dropped (public CA after 2026)",
+        "EKU serverAuth only: clientAuth dropped (what public CAs are moving to)",
+    )
+    cert(
+        "tomcat-critical-eku.pem",
+        variant(tomcat, critical_eku=True),
+        "tomcat.csr issued with the Extended Key Usage extension marked critical",
+    )
+    cert(
+        "tomcat-via-expired-inter.pem",
+        tomcat,
+        "tomcat.csr issued by the expired inter-expired.pem",
+        issuer=inter_expired,
+    )
+    cert(
+        "tomcat-via-ec-inter.pem",
+        tomcat,
+        "tomcat.csr issued (ecdsa-with-SHA256) by the P-256 CA inter-ec.pem",
+        issuer=inter_ec,
     )
     cert(
         "tomcat-client-only.pem",
@@ -314,7 +370,17 @@ def main() -> None:
     cert(
         "tomcat-ku-dropped.pem",
         variant(tomcat, ku=("digitalSignature", "keyEncipherment")),
-        "key usage without Data Encipherment",
+        "key usage without Data Encipherment (and Key Agreement)",
+    )
+    no_san = csr(
+        "tomcat-no-san.csr",
+        Request(rsa_key(), sans=()),
+        "tomcat CSR without a SAN extension (Parent Domain left empty)",
+    )
+    cert(
+        "tomcat-no-san.pem",
+        variant(no_san, sans=("DNS:cucmpub01.example.com", "DNS:www.cucmpub01.example.com")),
+        "tomcat-no-san.csr issued with SANs the CA added (FQDN and www.)",
     )
     cert(
         "tomcat-sha1.pem", tomcat, "tomcat.csr signed by inter.pem with SHA-1", digest=hashes.SHA1()
@@ -357,7 +423,7 @@ def main() -> None:
         "tomcat.csr's request saved under a certificate's name (what came back was the CSR)",
     )
 
-    # -- EC (tomcat-ECDSA): key usage dropped is info only
+    # -- EC: key usage dropped is info only, and Key Agreement does not matter for tomcat
     ecdsa = csr(
         "tomcat-ECDSA.csr",
         Request(ec.generate_private_key(ec.SECP256R1()), ku=("digitalSignature", "keyAgreement")),
@@ -369,16 +435,32 @@ def main() -> None:
         variant(ecdsa, ku=("digitalSignature",)),
         "tomcat-ECDSA.csr issued without Key Agreement",
     )
+    cm_ecdsa = csr(
+        "CallManager-ECDSA.csr",
+        Request(ec.generate_private_key(ec.SECP256R1()), ku=("digitalSignature", "keyAgreement")),
+        "CallManager-ECDSA CSR, P-256, Digital Signature + Key Agreement",
+    )
+    cert(
+        "CallManager-ECDSA-ku-dropped.pem",
+        variant(cm_ecdsa, ku=("digitalSignature",)),
+        "CallManager-ECDSA.csr issued without Key Agreement",
+    )
 
     # -- other services (purpose inference)
-    csr(
+    callmanager = csr(
         "CallManager.csr",
         Request(rsa_key(), sans=("DNS:cucmpub01.example.com",)),
         "CallManager CSR (purpose from the file name)",
     )
+    cert("CallManager.pem", callmanager, "CallManager.csr issued as requested")
+    cert(
+        "CallManager-server-only.pem",
+        variant(callmanager, eku=("serverAuth",)),
+        "CallManager.csr issued with serverAuth only (clientAuth missing)",
+    )
     csr(
         "ipsec.csr",
-        Request(rsa_key(), eku=(*UC_EKU, "ipsecEndSystem")),
+        Request(rsa_key(), eku=(*TEMPLATE_EKU, "ipsecEndSystem")),
         "ipsec CSR: EKU includes ipsecEndSystem",
     )
     capf = csr(
@@ -418,6 +500,7 @@ def main() -> None:
             rsa_key(),
             subject=(("CN", "expe01.example.com"), *SUBJECT[1:]),
             sans=("DNS:expe01.example.com", "DNS:collab-edge.example.com"),
+            eku=TEMPLATE_EKU,
             ku=("digitalSignature", "keyEncipherment"),
         ),
         "Expressway-E CSR with a collab-edge registration domain SAN",
@@ -426,7 +509,34 @@ def main() -> None:
     cert(
         "expe01-server-only.pem",
         variant(expressway, eku=("serverAuth",)),
-        "expe01.csr issued with serverAuth only (public CA after 2026)",
+        "expe01.csr issued with serverAuth only (what public CAs are moving to)",
+    )
+    cert(
+        "expe01-2051.pem",
+        expressway,
+        "expe01.csr issued as requested, valid until 2051",
+        validity=(VALID[0], dt.datetime(2051, 1, 1, tzinfo=dt.UTC)),
+    )
+    cert(
+        "expe01-no-cn.pem",
+        variant(expressway, subject=SUBJECT[1:]),
+        "expe01.csr issued without a CN in the subject",
+    )
+    cert(
+        "expe01-ev.pem",
+        variant(expressway, subject=(*expressway.subject, (EV_COUNTRY, "AU"))),
+        "expe01.csr issued with the EV jurisdictionOfIncorporationCountryName in the subject",
+    )
+    cert(
+        "expe01-unknown-oid.pem",
+        variant(expressway, subject=(*expressway.subject, ("1.3.6.1.4.1.99999.1", "x"))),
+        "expe01.csr issued with an unknown OID (1.3.6.1.4.1.99999.1) in the subject",
+    )
+    cert(
+        "expe01-via-no-bc.pem",
+        expressway,
+        "expe01.csr issued by inter-no-bc.pem (a CA without Basic Constraints)",
+        issuer=inter_no_bc,
     )
 
     # -- names

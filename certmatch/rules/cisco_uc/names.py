@@ -6,7 +6,8 @@ from certmatch.analysis.match import common_name
 from certmatch.model import Finding, Severity
 from certmatch.rules.ca_note import san_set
 from certmatch.rules.cisco_uc.references import (
-    REF_COMPARE,
+    REF_CN_CHANGED,
+    REF_CN_NOT_IN_SAN,
     REF_MULTI_SERVER,
     REF_OU,
     REF_SAN,
@@ -20,6 +21,9 @@ def san_mismatch(s: Scene) -> list[Finding]:
     if compared is None:
         return []
     csr, leaf, both = compared
+    if not csr.sans:
+        # A CSR without SANs makes the server ignore the certificate's (TAC 200641, 118855).
+        return []
     requested, issued = san_set(csr), san_set(leaf)
     added, dropped = sorted(issued - requested), sorted(requested - issued)
     if not added and not dropped:
@@ -35,9 +39,12 @@ def san_mismatch(s: Scene) -> list[Finding]:
             Severity.ERROR,
             "The CA "
             + " and ".join(parts)
-            + ': CUCM refuses it with "CSR SAN and Certificate SAN Does Not Match".',
+            + ": CUCM and the other Unified OS servers refuse the upload with "
+            '"CSR SAN and Certificate SAN does not match".',
             "Ask the CA to issue with exactly the CSR's SANs, nothing added or removed "
-            "(turn off template options that add the CN, www. or IP addresses).",
+            "(turn off template options that add the CN, www. or IP addresses); or generate a "
+            "new CSR without the parent domain (no SAN extension), whose upload ignores the "
+            "certificate's SANs.",
             both,
             REF_SAN,
         )
@@ -79,17 +86,19 @@ def cn_changed(s: Scene) -> list[Finding]:
     hint = "Ask the CA to keep the CSR's subject CN exactly as requested."
     if wanted and got and is_multi_server(wanted) and strip_ms(wanted).lower() == got.lower():
         hint = (
-            "The CA stripped -ms from the multi-server CSR's CN; the cluster matches the "
-            "certificate by that name. Ask for a re-issue that keeps " + wanted + "."
+            "The CA stripped -ms from the multi-server CSR's CN (" + wanted + "): some CAs do "
+            "not accept it. As TAC 217138 advises, generate the multi-server CSR again with "
+            "-ms removed from the CN, and have that signed."
         )
     return [
         uc_finding(
             "uc-cn-changed",
             Severity.WARNING,
-            f"The certificate's CN is {got!r}, the CSR asked for {wanted!r}.",
+            f"The certificate's CN is {got!r}, the CSR asked for {wanted!r} (no Cisco upload "
+            "error for a changed CN is documented).",
             hint,
             both,
-            REF_COMPARE,
+            REF_CN_CHANGED,
         )
     ]
 
@@ -112,7 +121,7 @@ def cn_not_in_san(s: Scene) -> list[Finding]:
             "Generate the CSR with the FQDN among the SANs (CUCM adds it by default) and keep it "
             "when signing.",
             [s.leaf],
-            REF_COMPARE,
+            REF_CN_NOT_IN_SAN,
         )
     ]
 
@@ -132,7 +141,10 @@ def ou_dropped(s: Scene) -> list[Finding]:
             "uc-ou-dropped",
             Severity.INFO,
             f"The CA removed OU={', OU='.join(dropped)} from the subject.",
-            "CUCM accepts this from 14SU1; on earlier releases ask the CA to keep the OU.",
+            'CUCM accepts this from 14SU2 (Release Notes 14SU2; Security Guide 14, "Include '
+            'OU in CSR"). On earlier releases, if the upload is refused (not documented by '
+            "Cisco), use a private CA or upgrade: public CAs may not include an OU in "
+            "certificates issued since 2022-09-01 (CA/Browser Forum ballot SC47v2).",
             both,
             REF_OU,
         )
@@ -152,10 +164,13 @@ def multi_server_ip(s: Scene) -> list[Finding]:
     return [
         uc_finding(
             "uc-multi-server-ip",
-            Severity.WARNING,
-            f"Multi-server (-ms) certificate with IP SANs ({', '.join(ips)}): multi-server "
-            "CSRs do not accept IP addresses.",
-            "Regenerate the multi-server CSR with host names only (FQDNs of every node).",
+            Severity.INFO,
+            f"Multi-server (-ms) certificate with IP SANs ({', '.join(ips)}): the Multi-SAN "
+            "field of the CSR form takes no IP addresses, so these came from `set "
+            "web-security ... alternatehostname`, which TAC 217138 says applies to Multi-SAN "
+            "certificates too.",
+            "If the IPs are meant, nothing to do (public CAs will not certify private IP "
+            "addresses); if not, generate the multi-server CSR again with host names only.",
             hits,
             REF_MULTI_SERVER,
         )

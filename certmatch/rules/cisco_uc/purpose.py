@@ -46,7 +46,9 @@ _ALIASES = {
 # CUCM names the downloaded CSR after its service ("tomcat.csr", "CallManager-ECDSA.csr").
 _FILE_STEM = re.compile(r"^([A-Za-z-]+?)(?:[_ ]?\(\d+\))?\.(?:csr|pem|der|cer|crt)$")
 
-_IPSEC_EKUS = frozenset({"ipsecEndSystem", "ipsecIKE", "ipsecTunnel", "ipsecUser"})
+# ipsecEndSystem alone says nothing: Cisco's tomcat and CAPF CSRs request it too (TAC 212214;
+# CUCM 12.5(1)SU3 Administration Guide, Manage Certificates).
+_IPSEC_EKUS = frozenset({"ipsecIKE", "ipsecTunnel", "ipsecUser"})
 
 
 def canonical(purpose: str) -> str:

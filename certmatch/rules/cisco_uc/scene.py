@@ -10,7 +10,9 @@ from certmatch.analysis.context import CheckContext
 from certmatch.analysis.match import MatchResult, common_name, is_requester
 from certmatch.keys import same_key
 from certmatch.model import Artefact, ArtefactKind, Finding, Severity
+from certmatch.rules.cisco_uc import products
 from certmatch.rules.cisco_uc import purpose as uc_purpose
+from certmatch.rules.cisco_uc.purpose import EXPRESSWAY
 
 CERT_SUFFIXES = (".cer", ".crt", ".der", ".p7b", ".p7c")
 
@@ -26,6 +28,8 @@ class Scene:
     matched: bool  # requested and leaf carry the same key
     purpose: str | None
     pairing: MatchResult  # as the engine paired them (unmatched requesters/servers, CA as leaf)
+    product: str  # named, else assumed (see product_of)
+    product_assumed: bool
 
     def art(self, index: int) -> Artefact:
         return self.ctx.artifacts[index]
@@ -51,6 +55,17 @@ class Scene:
     def trust(self) -> str:
         return uc_purpose.trust_store(self.purpose)
 
+    @property
+    def expressway(self) -> bool:
+        # An Expressway purpose without a product named makes the product Expressway-E.
+        return self.product in products.EXPRESSWAYS
+
+    @property
+    def product_note(self) -> str:
+        """How a product-dependent finding says which product it judged for."""
+        name = products.label(self.product)
+        return f"(assumed product: {name})" if self.product_assumed else f"(product: {name})"
+
 
 def build_scene(ctx: CheckContext) -> Scene:
     leaf = ctx.leaf
@@ -61,7 +76,9 @@ def build_scene(ctx: CheckContext) -> Scene:
         and same_key(ctx.artifacts[requested].key, ctx.artifacts[leaf].key)
     )
     chain = ctx.chain or ((leaf,) if leaf is not None else ())
-    return Scene(ctx, requested, leaf, chain, matched, purpose_of(ctx), ctx.match)
+    purpose = purpose_of(ctx)
+    product, assumed = product_of(ctx, purpose)
+    return Scene(ctx, requested, leaf, chain, matched, purpose, ctx.match, product, assumed)
 
 
 def purpose_of(ctx: CheckContext) -> str | None:
@@ -72,7 +89,19 @@ def purpose_of(ctx: CheckContext) -> str | None:
 
 
 def infer_purpose(ctx: CheckContext) -> str | None:
+    if ctx.product in products.EXPRESSWAYS:
+        return EXPRESSWAY  # an Expressway has one server certificate
     return uc_purpose.infer(ctx.artifacts, ctx.requested, ctx.leaf)
+
+
+def product_of(ctx: CheckContext, purpose: str | None) -> tuple[str, bool]:
+    """(product, assumed): the one named, else Expressway-E for an Expressway purpose (its CSR
+    carries the collab-edge names), else CUCM."""
+    if ctx.product:
+        return products.parse(ctx.product), False
+    if purpose == EXPRESSWAY:
+        return products.EXPRESSWAY_E, True
+    return products.DEFAULT_PRODUCT, True
 
 
 def uc_finding(
