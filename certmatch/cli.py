@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 # The registry imports no rules, so argument errors still answer before the rules load.
-from certmatch.rules.registry import PROFILE_NAMES
+from certmatch.rules.registry import DEFAULT_PRODUCTS, PROFILE_NAMES, PROFILE_PRODUCTS
 
 if TYPE_CHECKING:
     from certmatch.model import InputProblem, Report
@@ -55,6 +55,13 @@ def _parser() -> _Parser:
     parser.add_argument("--profile", choices=PROFILE_NAMES, default="generic", help="rule set")
     parser.add_argument(
         "--purpose", metavar="NAME", help="service the certificate is for (cisco-uc: tomcat, ...)"
+    )
+    parser.add_argument(
+        "--product",
+        type=str.lower,
+        choices=PROFILE_PRODUCTS["cisco-uc"],
+        help="cisco-uc: the product the certificate is for (default "
+        f"{DEFAULT_PRODUCTS['cisco-uc']})",
     )
     parser.add_argument("--ca-note", action="store_true", help="print the re-issue note to the CA")
     parser.add_argument(
@@ -128,11 +135,12 @@ def _run(argv: list[str]) -> int:
             inputs,
             profile=args.profile,
             purpose=args.purpose,
+            product=args.product,
             now=args.now,
             limits=DEFAULT_LIMITS,
             problems=unread,
         )
-    except ValueError as exc:  # a purpose the profile does not know
+    except ValueError as exc:  # a purpose or product the profile does not know
         raise UsageError(str(exc)) from exc
     _emit(report, as_json=args.json, ca_note=args.ca_note, verbose=args.verbose)
     return report.exit_code

@@ -270,12 +270,13 @@ def test_san_mismatch_names_what_the_ca_added_and_dropped() -> None:
     assert '"CSR SAN and Certificate SAN does not match"' in finding.message
 
 
-def test_client_auth_dropped_cites_both_field_notices_and_says_what_breaks() -> None:
+def test_client_auth_dropped_cites_the_field_notice_of_its_product_and_says_what_breaks() -> None:
     cucm = only("uc-eku-client-dropped", "tomcat.csr", "tomcat-server-only.pem")
     assert "mutual TLS" in cucm.message
-    assert "FN74345" in (cucm.reference or "") and "FN74362" in (cucm.reference or "")
+    assert "FN74345" in (cucm.reference or "") and "FN74362" not in (cucm.reference or "")
     expressway = only("uc-eku-client-dropped", "expe01.csr", "expe01-server-only.pem")
-    assert "Expressway before X15.4" in expressway.message
+    assert "Expressway-E refuses it at upload before X15.4" in expressway.message
+    assert "FN74362" in (expressway.reference or "")
 
 
 def test_cn_changed_recognises_a_stripped_multi_server_suffix() -> None:
@@ -534,3 +535,17 @@ def test_a_misspelt_purpose_is_refused_with_the_choices_instead_of_flowing_into_
     document = json.loads(capsys.readouterr().out)
     assert status == 2 and document["verdict"] == "error"
     assert "unknown purpose 'tomact'" in document["summary"]
+
+
+def test_cli_product_flag_reaches_the_rules_and_a_wrong_one_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    files = [str(UC / "tomcat-ECDSA.csr"), str(UC / "tomcat-ECDSA.pem")]
+    main(["--json", "--profile", "cisco-uc", "--product", "uccx", *files])
+    found = json.loads(capsys.readouterr().out)["findings"]
+    ecdsa = next(f for f in found if f["code"] == "uc-ecdsa")
+    assert "(product: UCCX)" in ecdsa["message"]
+    assert main(["--json", "--profile", "cisco-uc", "--product", "cucmm", *files]) == 2
+    assert "invalid choice: 'cucmm'" in json.loads(capsys.readouterr().out)["summary"]
+    assert main(["--json", "--product", "uccx", *files]) == 2  # generic: no products
+    assert "takes no product" in json.loads(capsys.readouterr().out)["summary"]
