@@ -45,6 +45,7 @@ from certmatch.report.compact import (
     render_compact,
 )
 from certmatch.report.text import render_text
+from certmatch.rules.generic import profile_products
 
 __all__ = [
     "PROFILE_NAMES",
@@ -77,6 +78,7 @@ __all__ = [
     "headline",
     "listed_findings",
     "load",
+    "profile_products",
     "render_compact",
     "render_text",
 ]
