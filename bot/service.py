@@ -24,7 +24,15 @@ from bot.files import SlackFileFetcher
 from bot.memory import Fingerprint
 from bot.recall import Recall
 from bot.store import Store, storable
-from certmatch import PROFILE_NAMES, Artefact, Input, check, contains_material, render_text
+from certmatch import (
+    PROFILE_NAMES,
+    Artefact,
+    Input,
+    check,
+    contains_material,
+    profile_products,
+    render_text,
+)
 from handlers.blocks import Reply, build_notice_blocks, escape
 from handlers.ports import About, CheckOutcome, Detail, SlackMessage
 
@@ -115,9 +123,18 @@ class Service:
         return chosen or self.settings.default_profile
 
     def set_channel_profile(self, team: str, channel: str, profile: str) -> str | None:
-        if profile not in PROFILE_NAMES:
-            return f"Unknown profile `{escape(profile)}`: choose one of " + ", ".join(
+        """`profile` is a profile name, or "cisco-uc:PRODUCT" (see channel_setting)."""
+        name, product = channel_setting(profile)
+        if name not in PROFILE_NAMES:
+            return f"Unknown profile `{escape(name)}`: choose one of " + ", ".join(
                 f"`{n}`" for n in PROFILE_NAMES
+            )
+        products = profile_products(name)
+        if product is not None and product not in products:
+            if not products:
+                return f"The `{name}` profile takes no product."
+            return f"Unknown product `{escape(product)}` for `{name}`: choose one of " + ", ".join(
+                f"`{p}`" for p in products
             )
         self.store.set_channel_profile(team, channel, profile)
         return None
@@ -189,7 +206,7 @@ class Service:
             done("quiet" if quiet else "nothing-found")
             return None if quiet else CheckOutcome(None)
 
-        profile = self.channel_profile(message.team, message.channel)
+        profile, product = channel_setting(self.channel_profile(message.team, message.channel))
         notes = [p.message for p in fetch_problems]
         try:
             memory = self._memory_inputs(message)
@@ -199,7 +216,7 @@ class Service:
         # Files that could not be fetched stay out of the engine: they are reported as notes in
         # our own words (they need a Slack-side fix, not a different file).
         check_started = time.monotonic()
-        report = check(memory + inputs, profile=profile)
+        report = check(memory + inputs, profile=profile, product=product)
         check_seconds = time.monotonic() - check_started
         current_indexes = [i for i, a in enumerate(report.artifacts) if MEMORY_MARK not in a.source]
         current = [report.artifacts[i] for i in current_indexes]
@@ -290,3 +307,13 @@ class Service:
             logger.exception("purge failed")
             with self._purge_lock:
                 self._last_purge = 0.0
+
+
+def channel_setting(stored: str) -> tuple[str, str | None]:
+    """(profile, product) of a channel's stored profile: "cisco-uc:uccx" or "cisco-uc".
+
+    The product rides in the profile column ("PROFILE:PRODUCT") so the store needs no new
+    column; no profile or product name contains a colon.
+    """
+    name, _, product = stored.partition(":")
+    return name, product or None

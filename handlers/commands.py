@@ -77,17 +77,22 @@ def register(app: App, service: CertmatchService) -> None:
 
 
 def _profile_command(service: CertmatchService, team: str, channel: str, text: str) -> str:
-    parts = text.split()
+    parts = text.lower().split()
     names = ", ".join(f"`{escape(n)}`" for n in service.about().profile_names)
+    usage = "`/certmatch profile &lt;name&gt;` or `/certmatch profile cisco-uc &lt;product&gt;`"
     if len(parts) == 1:
-        current = escape(service.channel_profile(team, channel))
-        return (
-            f"This channel uses the `{current}` profile. Change it with "
-            f"`/certmatch profile &lt;name&gt;` ({names})."
-        )
-    if len(parts) != 2:
-        return f"Usage: `/certmatch profile &lt;name&gt;` where name is one of {names}."
-    error = service.set_channel_profile(team, channel, parts[1].lower())
+        current = _describe_profile(service.channel_profile(team, channel))
+        return f"This channel uses {current}. Change it with {usage} ({names})."
+    if len(parts) > 3:
+        return f"Usage: {usage} where name is one of {names}."
+    # The service stores a product with its profile as "PROFILE:PRODUCT".
+    setting = ":".join(parts[1:])
+    error = service.set_channel_profile(team, channel, setting)
     if error is not None:
         return error
-    return f"This channel now uses the `{escape(parts[1].lower())}` profile for every check."
+    return f"This channel now uses {_describe_profile(setting)} for every check."
+
+
+def _describe_profile(setting: str) -> str:
+    name, _, product = setting.partition(":")
+    return f"the `{escape(name)}` profile" + (f" for `{escape(product)}`" if product else "")
