@@ -159,3 +159,9 @@ def test_an_expired_ca_certificate_alone_does_not_call_for_a_reissue() -> None:
     assert _report("inter-expired.pem").ca_note is None
     assert _report("tomcat.csr", "inter-expired.pem").ca_note is not None  # ca-as-leaf
     assert "expired on" not in _flat(_report("tomcat.csr", "inter-expired.pem").ca_note)
+
+
+def test_a_certificate_without_client_auth_for_callmanager_calls_for_a_note() -> None:
+    ctx = context("CallManager-server-only.pem", purpose="CallManager")
+    note = ca_note(ctx, uc_findings("CallManager-server-only.pem", purpose="CallManager"))
+    assert note is not None and "lacks clientAuth" in _flat(note)

@@ -29,6 +29,8 @@ _REISSUE_CODES = frozenset(
         "eku-dropped",
         "uc-eku-client-dropped",
         "uc-eku-server-missing",
+        "uc-eku-purpose",
+        "uc-critical-extension",
         "ku-dropped",
         "uc-ku-dropped",
         "uc-capf-not-ca",
