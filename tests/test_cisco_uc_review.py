@@ -293,3 +293,10 @@ def test_the_generic_profile_takes_no_product() -> None:
 
 def test_a_product_is_read_in_any_case() -> None:
     assert "uc-ecdsa" in _check_codes("tomcat-ECDSA.csr", "tomcat-ECDSA.pem", product="UCCX")
+
+
+def test_chain_incomplete_quotes_cucm_only_where_cucm_is_the_product() -> None:
+    cucm = only("uc-chain-incomplete", "tomcat.csr", "tomcat.pem")
+    assert "CA Certificate is Not Available in the Trust-Store" in cucm.message
+    expressway = only("uc-chain-incomplete", "expe01.csr", "expe01.pem")
+    assert "CUCM" not in expressway.message and "trusted CA list" in expressway.message

@@ -123,13 +123,19 @@ def chain_incomplete(s: Scene) -> list[Finding]:
     top = s.art(s.chain[-1])
     if is_self_signed(top):
         return []
+    # The error text is CUCM's (TAC 217138); no Expressway wording was found.
+    refusal = (
+        "the chain validates only if it is already in"
+        if s.expressway
+        else 'CUCM refuses the upload with "CA Certificate is Not Available in the Trust-Store" '
+        "unless it is already in"
+    )
     return [
         uc_finding(
             "uc-chain-incomplete",
             Severity.WARNING,
             f"The issuer {top.issuer} of {top.source} is not among the given certificates: "
-            'CUCM refuses the upload with "CA Certificate is Not Available in the Trust-Store" '
-            f"unless it is already in {s.trust}.",
+            f"{refusal} {s.trust}.",
             f"Upload the root, then each intermediate, to {s.trust} first; then the server "
             f"certificate to {uc_purpose.identity_store(s.purpose)}.",
             s.chain,
