@@ -98,7 +98,7 @@ def test_client_auth_note_asks_to_restore_it_and_names_the_chrome_root_program()
     # Google's policy, not a CA/Browser Forum ballot; no internal-CA advice (wrong for
     # Expressway-E, TAC 225482).
     assert "Chrome Root Program Policy" in note and "March 2027" in note
-    assert "CA/Browser Forum" not in note and "2026" not in note
+    assert "CA/Browser Forum" not in note and "2026 CA" not in note
     assert "internal CA" not in note
 
 

@@ -159,7 +159,9 @@ def test_san_eku_ku_and_cn_changes_by_the_ca(pki) -> None:  # type: ignore[no-un
     assert "DNS:example.com" in finding(report, "san-dropped")[0]
     assert "DNS:www.example.com" in finding(report, "san-added")[0]
     message, hint, severity = finding(report, "eku-dropped")
-    assert "clientAuth" in message and "2026" in hint and severity is Severity.WARNING
+    assert (
+        "clientAuth" in message and "Chrome Root Program" in hint and severity is Severity.WARNING
+    )
     assert finding(report, "ku-dropped")[2] is Severity.INFO
     assert finding(report, "cn-changed")[2] is Severity.WARNING
     assert "cucm1.example.com" in finding(report, "cn-not-in-san")[0]

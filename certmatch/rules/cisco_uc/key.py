@@ -1,4 +1,4 @@
-"""Key rules: another key than the CSR's, a CA certificate instead of the server's, a key too large."""
+"""Key rules: another key than the CSR's, a CA certificate in the server's place, key size and type."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""The Cisco UC products the cisco-uc profile knows (`--product`, `/certmatch profile cisco-uc
-PRODUCT`): the one list of their names, and how each is spelt in a finding.
+"""The Cisco UC products the cisco-uc profile tells apart: the one list of their names.
 
-Kept free of heavy imports so the CLI can offer the choices before loading the engine.
+`--product` on the CLI and `/certmatch profile cisco-uc PRODUCT` in Slack take these; a finding
+spells each as LABELS does. Kept free of heavy imports so the CLI can offer the choices before
+loading the engine.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""What the cisco-uc rules look at: the context reduced to the CSR, the server certificate and its
-chain, the purpose, and the helpers every family of rules shares."""
+"""What every cisco-uc rule reads: the CSR, the server certificate, its chain, purpose and product.
+
+Also the helpers the families of rules (key, names, usage, chain, expressway) share.
+"""
 
 from __future__ import annotations
 
@@ -89,7 +91,7 @@ def purpose_of(ctx: CheckContext) -> str | None:
 
 
 def infer_purpose(ctx: CheckContext) -> str | None:
-    if ctx.product in products.EXPRESSWAYS:
+    if (ctx.product or "").lower() in products.EXPRESSWAYS:
         return EXPRESSWAY  # an Expressway has one server certificate
     return uc_purpose.infer(ctx.artifacts, ctx.requested, ctx.leaf)
 
