@@ -165,3 +165,17 @@ def test_a_certificate_without_client_auth_for_callmanager_calls_for_a_note() ->
     ctx = context("CallManager-server-only.pem", purpose="CallManager")
     note = ca_note(ctx, uc_findings("CallManager-server-only.pem", purpose="CallManager"))
     assert note is not None and "lacks clientAuth" in _flat(note)
+
+
+def test_the_note_does_not_ask_back_what_tomcat_does_not_need() -> None:
+    # tomcat-server-only.pem lost clientAuth; Key Agreement and IPSec End System too, which
+    # Tomcat does not need (CUCM 12.5(1)SU3 Administration Guide).
+    note = _flat(_uc_note("tomcat.csr", "tomcat-server-only.pem"))
+    assert "(restore clientAuth)" in note
+    ku = _flat(_uc_note("tomcat.csr", "tomcat-ku-dropped.pem"))  # lost DE and KA
+    assert "(restore Data Encipherment)" in ku
+    callmanager = ca_note(
+        context("tomcat.csr", "tomcat-server-only.pem", purpose="CallManager"),
+        uc_findings("tomcat.csr", "tomcat-server-only.pem", purpose="CallManager"),
+    )
+    assert "restore clientAuth, ipsecEndSystem" in _flat(callmanager)

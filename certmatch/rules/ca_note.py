@@ -116,7 +116,12 @@ def ca_note(ctx: CheckContext, findings: Sequence[Finding]) -> str | None:
     if csr is not None:
         lines += _csr_block(csr)
         lines.append("")
-        lines += _wanted_block(csr, _matched_leaf(ctx, csr), exact=exact, wrong_file=wrong_file)
+        # A usage bit is asked back only when a finding names it: the profile may have found it
+        # unneeded (Key Agreement and IPSec End System for tomcat).
+        named = " ".join(f.message for f in findings)
+        lines += _wanted_block(
+            csr, _matched_leaf(ctx, csr), exact=exact, wrong_file=wrong_file, named=named
+        )
         lines.append("")
     lines += [
         "Please send the server certificate as Base-64 (PEM), one certificate per file, with "
@@ -186,7 +191,7 @@ def _csr_block(csr: Artefact) -> list[str]:
 
 
 def _wanted_block(
-    csr: Artefact, leaf: Artefact | None, *, exact: bool, wrong_file: bool
+    csr: Artefact, leaf: Artefact | None, *, exact: bool, wrong_file: bool, named: str
 ) -> list[str]:
     """What the certificate must carry, each line saying what the received one got wrong."""
     lines = ["The certificate must carry:" if wrong_file else "Please issue the certificate with:"]
@@ -218,7 +223,11 @@ def _wanted_block(
         scope = "exactly these, nothing added" if exact else "at least these"
         lines.append(f"  - subject alternative names, {scope}: {', '.join(csr.sans)}{note}")
     if csr.extended_key_usage:
-        missing = _missing(csr.extended_key_usage, leaf.extended_key_usage if leaf else None)
+        missing = [
+            e
+            for e in _missing(csr.extended_key_usage, leaf.extended_key_usage if leaf else None)
+            if e in named
+        ]
         lines.append(
             "  - extended key usage: "
             + ", ".join(eku_label(e) for e in csr.extended_key_usage)
@@ -232,7 +241,11 @@ def _wanted_block(
                 "tell us rather than issuing without it."
             )
     if csr.key_usage:
-        missing = _missing(csr.key_usage, leaf.key_usage if leaf else None)
+        missing = [
+            k
+            for k in _missing(csr.key_usage, leaf.key_usage if leaf else None)
+            if k in named or ku_label(k) in named
+        ]
         lines.append(
             "  - key usage: "
             + ", ".join(ku_label(k) for k in csr.key_usage)
