@@ -39,8 +39,7 @@ def san_mismatch(s: Scene) -> list[Finding]:
             Severity.ERROR,
             "The CA "
             + " and ".join(parts)
-            + ": CUCM and the other Unified OS servers refuse the upload with "
-            '"CSR SAN and Certificate SAN does not match".',
+            + ': CUCM refuses it with "CSR SAN and Certificate SAN does not match".',
             "Ask the CA to issue with exactly the CSR's SANs, nothing added or removed "
             "(turn off template options that add the CN, www. or IP addresses); or generate a "
             "new CSR without the parent domain (no SAN extension), whose upload ignores the "
