@@ -45,7 +45,7 @@ from certmatch.report.compact import (
     render_compact,
 )
 from certmatch.report.text import render_text
-from certmatch.rules.generic import profile_products
+from certmatch.rules.registry import profile_products
 
 __all__ = [
     "PROFILE_NAMES",

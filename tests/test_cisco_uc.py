@@ -6,6 +6,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from typing import TypedDict
 
 import pytest
 
@@ -23,7 +24,12 @@ from tests.uc_vectors import NOW, UC, codes, context, only, uc_findings
 GOOD = ("tomcat.csr", "tomcat.pem", "inter.pem", "root.pem")
 CUCM_14_TOMCAT = ("tomcat.csr", "tomcat-template.pem", "inter.pem", "root.pem")
 
-Options = dict[str, str]
+
+class Options(TypedDict, total=False):
+    purpose: str
+    product: str
+
+
 # (code, files) or (code, files, {"purpose"/"product": ...}).
 Case = tuple[str, tuple[str, ...]] | tuple[str, tuple[str, ...], Options]
 UCCX: Options = {"product": "uccx"}
@@ -410,9 +416,15 @@ def test_rules_are_pure_functions_of_the_context() -> None:
 # --- end to end: check() and the CLI -------------------------------------------------
 
 
-def _check_codes(*names: str, profile: str = "cisco-uc", **options: str) -> list[str]:
+def _check_codes(
+    *names: str,
+    profile: str = "cisco-uc",
+    purpose: str | None = None,
+    product: str | None = None,
+) -> list[str]:
     inputs = [Input(name, (UC / name).read_bytes()) for name in names]
-    return [f.code for f in check(inputs, profile=profile, now=NOW, **options).findings]
+    report = check(inputs, profile=profile, purpose=purpose, product=product, now=NOW)
+    return [f.code for f in report.findings]
 
 
 @pytest.mark.parametrize("case", FIRES, ids=_id)
@@ -450,7 +462,7 @@ def test_uc_code_replaces_the_generic_one_it_restates(
 @pytest.mark.parametrize("case", FIRES, ids=_id)
 def test_cli_json_reports_the_code(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--profile", "cisco-uc", "--json", "--now", NOW.isoformat()]
-    argv += [arg for name, value in _options(case).items() for arg in (f"--{name}", value)]
+    argv += [arg for name, value in _options(case).items() for arg in (f"--{name}", str(value))]
     main([*argv, *(str(UC / f) for f in case[1])])
     document = json.loads(capsys.readouterr().out)
     assert document["profile"] == "cisco-uc"

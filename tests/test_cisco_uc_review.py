@@ -22,9 +22,9 @@ CHAIN = ("inter.pem", "root.pem")
 TEMPLATE = ("tomcat.csr", "tomcat-template.pem", *CHAIN)
 
 
-def _check_codes(*names: str, **options: str) -> list[str]:
+def _check_codes(*names: str, product: str | None = None) -> list[str]:
     inputs = [Input(name, (UC / name).read_bytes()) for name in names]
-    return [f.code for f in check(inputs, profile="cisco-uc", now=NOW, **options).findings]
+    return [f.code for f in check(inputs, profile="cisco-uc", now=NOW, product=product).findings]
 
 
 # --- fix 1: a CSR without SANs ---------------------------------------------------------

@@ -90,11 +90,6 @@ def _still_needed(finding: Finding, supersedes: frozenset[str], own: Sequence[Fi
     return not any(f.severity is Severity.ERROR and about in f.artifacts for f in own)
 
 
-def profile_products(name: str) -> tuple[str, ...]:
-    """The products profile `name` tells apart, the default first (none for generic)."""
-    return get_profile(name).products
-
-
 def ca_note_for(ctx: CheckContext, findings: Sequence[Finding]) -> str | None:
     """The re-issue request to the CA, for every profile (see certmatch.rules.ca_note)."""
     return ca_note(ctx, findings)
