@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from certmatch.errors import EncryptedKeyError, UnusableInputError
 from certmatch.keys import key_info
 from certmatch.load.artefacts import from_certificate, from_csr, from_private_key, from_public_key
+from certmatch.load.derbounds import check_der_bounds
 from certmatch.load.dershape import (
     DerKind,
     classify,
@@ -34,7 +35,7 @@ from certmatch.load.dershape import (
     pkcs7_certificate_elements,
     pkcs8_pss_spki,
 )
-from certmatch.load.limits import Limits, check_count, check_der_shape, check_kdf_cost
+from certmatch.load.limits import Limits, check_count, check_kdf_cost
 from certmatch.model import Artefact
 
 _T = TypeVar("_T")
@@ -112,7 +113,7 @@ def _precheck(der: bytes, source: str, limits: Limits) -> DerKind | None:
             check_count(
                 source, "certificates in the PKCS#7 bundle", counted, limits.max_certificates
             )
-    check_der_shape(source, der, limits)
+    check_der_bounds(source, der, limits)
     return kind
 
 

@@ -1,72 +1,175 @@
-"""Just enough DER reading to lift the SubjectPublicKeyInfo out of a certificate or CSR as encoded.
+"""The one DER/BER header reader: every TLV certmatch looks at is read by `read_header` here.
 
-Why not re-encode the parsed key: for RSA-PSS (and any key whose SPKI carries parameters) the
-re-encoded SPKI differs from the one in the artefact, and the pin must be the artefact's own
-bytes (what `openssl x509 -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256`
-hashes). cryptography has already validated the structure by the time this runs.
+The shape walk (derbounds), the classifier (dershape), the containers and the SPKI lifter all
+go through it, so "what is a valid header" (long-form lengths, BER indefinite lengths, high
+tag numbers) is decided once. Elements are plain tuples for speed: the bounds walk reads every
+header of a hostile 100 000-element structure.
 """
 
 from __future__ import annotations
 
-from certmatch.errors import UnusableInputError
+from typing import NamedTuple
 
-_SEQUENCE = 0x30
-_CONTEXT_0 = 0xA0
+SEQUENCE, SET, INTEGER, BIT_STRING, OCTET_STRING, NULL, OID = (
+    0x30,
+    0x31,
+    0x02,
+    0x03,
+    0x04,
+    0x05,
+    0x06,
+)
+CONTEXT_0 = 0xA0
+_END_OF_CONTENTS = b"\x00\x00"
 
 
-def read_tlv(data: bytes, offset: int) -> tuple[int, int, int]:
-    """Return (tag, start of value, end of value) of the TLV at `offset`."""
-    if offset + 2 > len(data):
-        raise UnusableInputError("truncated DER structure")
-    tag = data[offset]
-    length = data[offset + 1]
-    pos = offset + 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or pos + count > len(data):
-            raise UnusableInputError("unsupported DER length encoding")
-        length = int.from_bytes(data[pos : pos + count], "big")
+class Element(NamedTuple):
+    """One TLV. For a definite length the value ends where the TLV does; for a BER indefinite
+    length the value ends at the end-of-contents marker and the TLV two bytes later."""
+
+    tag: int  # the first tag byte
+    offset: int  # where the header starts
+    start: int  # where the value starts
+    end: int  # where the value ends
+    after: int  # where the TLV ends (the next element starts)
+
+
+class DerError(Exception):
+    """A header that cannot be read; the message says why, in words for a person."""
+
+
+def read_header(der: bytes, pos: int) -> tuple[int, int, int | None]:
+    """(first tag byte, value start, length or None for an indefinite length) of the TLV at pos.
+
+    A high tag number's continuation bytes are skipped (the first byte still says class and
+    constructed). Raises DerError when the header is cut short or its length runs past the data.
+    """
+    size = len(der)
+    if pos + 2 > size:
+        raise DerError("the data ends in the middle of an element")
+    tag = der[pos]
+    pos += 1
+    if tag & 0x1F == 0x1F:  # high tag number form
+        while pos < size and der[pos] & 0x80:
+            pos += 1
+        pos += 1
+        if pos >= size:
+            raise DerError("the data ends in the middle of an element")
+    first = der[pos]
+    pos += 1
+    if first < 0x80:
+        length = first
+    elif first == 0x80:
+        if not tag & 0x20:
+            raise DerError("a primitive element uses an indefinite length")
+        return tag, pos, None
+    else:
+        count = first & 0x7F
+        if count > 4 or pos + count > size:
+            raise DerError("an element claims an impossible length")
+        length = int.from_bytes(der[pos : pos + count], "big")
         pos += count
-    end = pos + length
-    if end > len(data):
-        raise UnusableInputError("truncated DER structure")
-    return tag, pos, end
+    if pos + length > size:
+        raise DerError(
+            f"an element claims {length} bytes but only {size - pos} follow "
+            "(the data is truncated or a length byte is damaged)"
+        )
+    return tag, pos, length
 
 
-def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-    """(tag, tlv start, tlv end) for each element inside a constructed value."""
-    out = []
-    pos = start
+def element(der: bytes, pos: int) -> Element:
+    """The TLV at pos; a BER indefinite length is followed to its end-of-contents marker."""
+    tag, start, length = read_header(der, pos)
+    if length is not None:
+        return Element(tag, pos, start, start + length, start + length)
+    end = _end_of_contents(der, start)
+    return Element(tag, pos, start, end, end + 2)
+
+
+def _end_of_contents(der: bytes, pos: int) -> int:
+    """Offset of the end-of-contents marker closing the indefinite value starting at pos."""
+    depth = 1
+    size = len(der)
+    while pos < size:
+        if der[pos : pos + 2] == _END_OF_CONTENTS:
+            depth -= 1
+            if depth == 0:
+                return pos
+            pos += 2
+            continue
+        _, start, length = read_header(der, pos)
+        if length is None:
+            depth += 1
+            pos = start
+        else:
+            pos = start + length
+    raise DerError("an element with an indefinite length has no end-of-contents marker")
+
+
+def children(der: bytes, parent: Element, keep: int | None = None) -> list[Element]:
+    """The elements inside `parent` (the first `keep` of them; all are walked and checked)."""
+    pos, end = parent.start, parent.end
+    out: list[Element] = []
     while pos < end:
-        tag, _, value_end = read_tlv(data, pos)
-        out.append((tag, pos, value_end))
-        pos = value_end
+        child = element(der, pos)
+        if child.after > end:
+            raise DerError("an element runs past the end of the one containing it")
+        if keep is None or len(out) < keep:
+            out.append(child)
+        pos = child.after
     return out
 
 
-def _first_inner(der: bytes) -> list[tuple[int, int, int]]:
-    tag, start, _end = read_tlv(der, 0)
-    if tag != _SEQUENCE:
-        raise UnusableInputError("not a DER SEQUENCE")
-    inner_tag, inner_start, inner_end = read_tlv(der, start)
-    if inner_tag != _SEQUENCE:
-        raise UnusableInputError("not a signed DER structure")
-    return _children(der, inner_start, inner_end)
+def outer_children(der: bytes, keep: int | None = None) -> list[Element]:
+    """The elements inside the TLV at offset 0."""
+    return children(der, element(der, 0), keep)
+
+
+def value(der: bytes, found: Element) -> bytes:
+    return der[found.start : found.end]
+
+
+def encoding(der: bytes, found: Element) -> bytes:
+    """The whole TLV, header included."""
+    return der[found.offset : found.after]
+
+
+def first_element(der: bytes) -> bytes:
+    """The first TLV of `der` (a certificate followed by openssl's trust attributes, or by
+    padding); `der` itself when no header can be read there."""
+    try:
+        return der[: element(der, 0).after]
+    except DerError:
+        return der
+
+
+def tlv(tag: int, content: bytes) -> bytes:
+    """A DER TLV: the one encoder for the structures certmatch rebuilds."""
+    length = len(content)
+    if length < 0x80:
+        return bytes([tag, length]) + content
+    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(encoded)]) + encoded + content
 
 
 def certificate_spki(der: bytes) -> bytes:
-    """SPKI DER of an X.509 certificate: TBSCertificate's 7th field (6th without version)."""
-    fields = _first_inner(der)
-    if fields and fields[0][0] == _CONTEXT_0:  # explicit [0] version
+    """SPKI TLV of an X.509 certificate: TBSCertificate's 7th field (6th without version)."""
+    fields = _signed_fields(der)
+    if fields and fields[0].tag == CONTEXT_0:  # explicit [0] version
         fields = fields[1:]
     # serial, signature, issuer, validity, subject, subjectPublicKeyInfo
-    _, start, end = fields[5]
-    return der[start:end]
+    return encoding(der, fields[5])
 
 
 def csr_spki(der: bytes) -> bytes:
-    """SPKI DER of a PKCS#10 request: CertificationRequestInfo's 3rd field."""
-    fields = _first_inner(der)
+    """SPKI TLV of a PKCS#10 request: CertificationRequestInfo's 3rd field."""
     # version, subject, subjectPKInfo
-    _, start, end = fields[2]
-    return der[start:end]
+    return encoding(der, _signed_fields(der)[2])
+
+
+def _signed_fields(der: bytes) -> list[Element]:
+    """The fields of the to-be-signed SEQUENCE of a certificate, CSR or CRL."""
+    outer = outer_children(der, keep=1)
+    if not outer or outer[0].tag != SEQUENCE:
+        raise DerError("not a signed DER structure")
+    return children(der, outer[0])

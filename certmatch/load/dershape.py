@@ -1,8 +1,9 @@
 """What a DER structure is, read from its headers alone: kind, PKCS#7 contents, KDF cost, PSS SPKI.
 
 Nothing here parses certificates or keys (cryptography does that, in certmatch.load.containers);
-this module only walks definite-length TLV headers, so it is cheap on hostile input and lets
-the loader name a damaged structure by what it was meant to be and refuse costly ones early.
+this module only walks TLV headers (read by certmatch.load.der, BER indefinite lengths
+included), so it is cheap on hostile input and lets the loader name a damaged structure by
+what it was meant to be and refuse costly ones early.
 """
 
 from __future__ import annotations
@@ -10,11 +11,23 @@ from __future__ import annotations
 import enum
 
 from certmatch.keys import RSA_PSS_OID_DER
+from certmatch.load.der import (
+    BIT_STRING,
+    CONTEXT_0,
+    INTEGER,
+    OCTET_STRING,
+    OID,
+    SEQUENCE,
+    DerError,
+    Element,
+    children,
+    element,
+    encoding,
+    outer_children,
+    tlv,
+    value,
+)
 
-Element = tuple[int, int, int]  # (tag, value start, value end)
-
-_INTEGER, _BIT_STRING, _OCTET_STRING, _OID, _SEQUENCE = 0x02, 0x03, 0x04, 0x06, 0x30
-_CONTEXT_0 = 0xA0
 _SIGNED_DATA_OID = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2
 _PKCS7_OID_PREFIX = bytes.fromhex("2a864886f70d0107")  # 1.2.840.113549.1.7.*
 # classify() looks at most at 9 outer elements; a 10th tells "more than 9" apart.
@@ -42,33 +55,33 @@ def classify(der: bytes) -> DerKind | None:
         # Only the first few elements decide the kind; keeping every one of a hostile
         # structure's million tiny elements cost 200 MiB. All are still walked, so damage
         # anywhere in the outer structure still means None.
-        outer = children_of(der, header(der, 0), keep=_CLASSIFY_ELEMENTS)
-    except Malformed:
+        outer = outer_children(der, keep=_CLASSIFY_ELEMENTS)
+    except DerError:
         return None
-    tags = [tag for tag, _, _ in outer]
+    tags = [found.tag for found in outer]
     if not tags:
         return None
-    if tags[0] == _OID:
+    if tags[0] == OID:
         oid = value(der, outer[0])
         if oid == _SIGNED_DATA_OID:
             return DerKind.PKCS7
         return DerKind.PKCS7_OTHER if oid.startswith(_PKCS7_OID_PREFIX) else None
-    if tags[:3] == [_SEQUENCE, _SEQUENCE, _BIT_STRING] and len(tags) == 3:
+    if tags[:3] == [SEQUENCE, SEQUENCE, BIT_STRING] and len(tags) == 3:
         return _signed_kind(der, outer[0])
-    if tags == [_SEQUENCE, _BIT_STRING]:
+    if tags == [SEQUENCE, BIT_STRING]:
         return DerKind.SPKI
-    if tags == [_SEQUENCE, _OCTET_STRING]:
+    if tags == [SEQUENCE, OCTET_STRING]:
         return DerKind.ENCRYPTED_PRIVATE_KEY
-    if tags[0] == _INTEGER:
-        if len(tags) >= 2 and tags[1] == _SEQUENCE and value(der, outer[0]) == b"\x03":
+    if tags[0] == INTEGER:
+        if len(tags) >= 2 and tags[1] == SEQUENCE and value(der, outer[0]) == b"\x03":
             return DerKind.PKCS12
-        if tags == [_INTEGER, _INTEGER]:
+        if tags == [INTEGER, INTEGER]:
             return DerKind.RSA_PUBLIC
-        if len(tags) >= 3 and tags[1:3] == [_SEQUENCE, _OCTET_STRING]:
+        if len(tags) >= 3 and tags[1:3] == [SEQUENCE, OCTET_STRING]:
             return DerKind.PRIVATE_KEY  # PKCS#8
-        if all(tag == _INTEGER for tag in tags) and len(tags) in (6, 9):
+        if all(tag == INTEGER for tag in tags) and len(tags) in (6, 9):
             return DerKind.PRIVATE_KEY  # traditional DSA / RSA (PKCS#1)
-        if len(tags) >= 2 and tags[1] == _OCTET_STRING:
+        if len(tags) >= 2 and tags[1] == OCTET_STRING:
             return DerKind.PRIVATE_KEY  # SEC1 EC
     return None
 
@@ -77,23 +90,25 @@ def count_pkcs7_certificates(der: bytes) -> int | None:
     """Certificates in a DER PKCS#7 bundle, counted from headers; None if not countable.
 
     ContentInfo { contentType, [0] { SignedData { version, digestAlgorithms,
-    encapContentInfo, [0] IMPLICIT certificates, ... } } }. BER indefinite lengths (which a
-    few writers use) are not followed here; the DER walk in limits bounds those instead.
+    encapContentInfo, [0] IMPLICIT certificates, ... } } }. BER indefinite lengths (Java, NSS
+    and some Windows tools write them) are followed.
     """
     try:
         certificates = _pkcs7_certificate_set(der)
         # Counted, not collected: this runs before the certificate limit is applied.
         return 0 if certificates is None else _count_children(der, certificates)
-    except (Malformed, IndexError):
+    except (DerError, IndexError):
         return None
 
 
 def pkcs7_certificate_elements(der: bytes) -> list[bytes] | None:
-    """Each certificate's DER in a definite-length PKCS#7 bundle; None when not walkable."""
+    """Each certificate's encoding in a PKCS#7 bundle (DER or BER); None when not walkable."""
     try:
         certificates = _pkcs7_certificate_set(der)
-        return [] if certificates is None else child_tlvs(der, certificates)
-    except (Malformed, IndexError):
+        if certificates is None:
+            return []
+        return [encoding(der, found) for found in children(der, certificates)]
+    except (DerError, IndexError):
         return None
 
 
@@ -101,23 +116,23 @@ def _pkcs7_certificate_set(der: bytes) -> Element | None:
     """The SignedData's [0] certificates element, or None when it has none.
 
     Only the few leading elements that name it are kept (a hostile bundle may hold a million
-    tiny ones); every element is still walked, so damage raises Malformed as before.
+    tiny ones); every element is still walked, so damage raises DerError as before.
     """
-    outer = children_of(der, header(der, 0), keep=2)
-    explicit = children_of(der, outer[1], keep=1)
-    signed_data = children_of(der, explicit[0], keep=_SIGNED_DATA_FIELDS)
-    for element in signed_data:
-        if element[0] == _CONTEXT_0:
-            return element
+    outer = outer_children(der, keep=2)
+    explicit = children(der, outer[1], keep=1)
+    signed_data = children(der, explicit[0], keep=_SIGNED_DATA_FIELDS)
+    for found in signed_data:
+        if found.tag == CONTEXT_0:
+            return found
     return None
 
 
-def _count_children(der: bytes, element: Element) -> int:
-    count, pos, end = 0, element[1], element[2]
+def _count_children(der: bytes, parent: Element) -> int:
+    count, pos, end = 0, parent.start, parent.end
     while pos < end:
-        child_end = header(der, pos)[2]
+        child_end = element(der, pos).after
         if child_end > end:
-            raise Malformed
+            raise DerError("an element runs past the end of the one containing it")
         count += 1
         pos = child_end
     return count
@@ -130,104 +145,36 @@ def pkcs8_pss_spki(der: bytes) -> bytes | None:
     but openssl keeps the PSS AlgorithmIdentifier, and the pin must equal openssl's.
     """
     try:
-        fields = children(der, 0)
-        if len(fields) < 3 or fields[1][0] != _SEQUENCE:
+        fields = outer_children(der)
+        if len(fields) < 3 or fields[1].tag != SEQUENCE:
             return None
-        algorithm = tlv(_SEQUENCE, value(der, fields[1]))
+        algorithm = tlv(SEQUENCE, value(der, fields[1]))
         if RSA_PSS_OID_DER not in algorithm[:16]:
             return None
         inner = value(der, fields[2])
-        rsa_key = children(inner, 0)  # RSAPrivateKey: version, n, e, ...
+        rsa_key = outer_children(inner)  # RSAPrivateKey: version, n, e, ...
         n, e = value(inner, rsa_key[1]), value(inner, rsa_key[2])
-        public = tlv(_SEQUENCE, tlv(_INTEGER, n) + tlv(_INTEGER, e))
-        return tlv(_SEQUENCE, algorithm + tlv(_BIT_STRING, b"\x00" + public))
-    except (Malformed, IndexError):
+        public = tlv(SEQUENCE, tlv(INTEGER, n) + tlv(INTEGER, e))
+        return tlv(SEQUENCE, algorithm + tlv(BIT_STRING, b"\x00" + public))
+    except (DerError, IndexError):
         return None
 
 
 def _signed_kind(der: bytes, tbs: Element) -> DerKind:
     try:
-        fields = children_of(der, tbs)
-    except Malformed:
+        fields = children(der, tbs)
+    except DerError:
         return DerKind.SIGNED_OTHER
-    tags = [tag for tag, _, _ in fields]
-    if tags and tags[0] == _CONTEXT_0:
+    tags = [found.tag for found in fields]
+    if tags and tags[0] == CONTEXT_0:
         return DerKind.CERTIFICATE
     # v1 certificate: serial, signature, issuer, validity, subject, SPKI (6 or more fields);
     # PKCS#10: version, subject, SPKI, [0] attributes.
-    if len(tags) >= 6 and tags[:6] == [_INTEGER] + [_SEQUENCE] * 5:
+    if len(tags) >= 6 and tags[:6] == [INTEGER] + [SEQUENCE] * 5:
         return DerKind.CERTIFICATE
-    if tags[:3] == [_INTEGER, _SEQUENCE, _SEQUENCE]:
+    if tags[:3] == [INTEGER, SEQUENCE, SEQUENCE]:
         return DerKind.CSR
     return DerKind.SIGNED_OTHER
-
-
-class Malformed(Exception):
-    pass
-
-
-def header(der: bytes, pos: int) -> Element:
-    """(tag, value start, value end) of a definite-length TLV at pos."""
-    if pos + 2 > len(der):
-        raise Malformed
-    tag, first = der[pos], der[pos + 1]
-    pos += 2
-    if first & 0x80:
-        count = first & 0x7F
-        if count == 0 or count > 4 or pos + count > len(der):
-            raise Malformed
-        length = int.from_bytes(der[pos : pos + count], "big")
-        pos += count
-    else:
-        length = first
-    if pos + length > len(der):
-        raise Malformed
-    return tag, pos, pos + length
-
-
-def children(der: bytes, pos: int) -> list[Element]:
-    """(tag, value start, value end) of each element inside the constructed TLV at pos."""
-    return children_of(der, header(der, pos))
-
-
-def children_of(der: bytes, element: Element, keep: int | None = None) -> list[Element]:
-    """The elements inside `element` (the first `keep` of them, all walked and checked)."""
-    _, start, end = element
-    out: list[Element] = []
-    pos = start
-    while pos < end:
-        child = header(der, pos)
-        if child[2] > end:
-            raise Malformed
-        if keep is None or len(out) < keep:
-            out.append(child)
-        pos = child[2]
-    return out
-
-
-def child_tlvs(der: bytes, element: Element) -> list[bytes]:
-    """The complete encodings (header included) of the elements inside `element`."""
-    out = []
-    pos, end = element[1], element[2]
-    while pos < end:
-        _, _, child_end = header(der, pos)
-        if child_end > end:
-            raise Malformed
-        out.append(der[pos:child_end])
-        pos = child_end
-    return out
-
-
-def value(der: bytes, element: Element) -> bytes:
-    return der[element[1] : element[2]]
-
-
-def tlv(tag: int, value: bytes) -> bytes:
-    length = len(value)
-    if length < 0x80:
-        return bytes([tag, length]) + value
-    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(encoded)]) + encoded + value
 
 
 # Password-based key derivation a PKCS#12 file or encrypted PKCS#8 key asks for. Each OID is
@@ -251,10 +198,10 @@ def kdf_costs(der: bytes) -> tuple[list[int], list[int]]:
     memory: list[int] = []
     for oid, skip in ((_PBKDF2, 0), (_PKCS12_PBE, 1), (_PKCS5_V1_PBE, 1)):
         for params in _params_after(der, oid, skip):
-            if len(params) >= 2 and params[1][0] == _INTEGER:
+            if len(params) >= 2 and params[1].tag == INTEGER:
                 iterations.append(_integer(der, params[1]))
     for params in _params_after(der, _SCRYPT, 0):
-        if len(params) >= 3 and all(p[0] == _INTEGER for p in params[1:3]):
+        if len(params) >= 3 and all(p.tag == INTEGER for p in params[1:3]):
             cost, block_size = _integer(der, params[1]), _integer(der, params[2])
             memory.append(128 * cost * block_size)
     mac_iterations = _pkcs12_mac_iterations(der)
@@ -270,10 +217,10 @@ def _params_after(der: bytes, oid: bytes, skip: int) -> list[list[Element]]:
     while start >= 0:
         pos = start + len(oid) + skip
         try:
-            element = header(der, pos)
-            if element[0] == _SEQUENCE:
-                found.append(children_of(der, element))
-        except Malformed:
+            params = element(der, pos)
+            if params.tag == SEQUENCE:
+                found.append(children(der, params))
+        except DerError:
             pass
         start = der.find(oid, start + 1)
     return found
@@ -282,13 +229,13 @@ def _params_after(der: bytes, oid: bytes, skip: int) -> list[list[Element]]:
 def _pkcs12_mac_iterations(der: bytes) -> int | None:
     """PFX { version, authSafe, macData { mac, macSalt, iterations DEFAULT 1 } }."""
     try:
-        fields = children(der, 0)
-        if len(fields) < 3 or fields[0][0] != _INTEGER or fields[2][0] != _SEQUENCE:
+        fields = outer_children(der)
+        if len(fields) < 3 or fields[0].tag != INTEGER or fields[2].tag != SEQUENCE:
             return None
-        mac_data = children_of(der, fields[2])
-    except Malformed:
+        mac_data = children(der, fields[2])
+    except DerError:
         return None
-    if len(mac_data) >= 3 and mac_data[2][0] == _INTEGER:
+    if len(mac_data) >= 3 and mac_data[2].tag == INTEGER:
         return _integer(der, mac_data[2])
     return None
 

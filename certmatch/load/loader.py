@@ -22,6 +22,7 @@ from certmatch.errors import (
 from certmatch.load import hashlines, pem
 from certmatch.load.artefacts import from_hash_line
 from certmatch.load.containers import legacy_encrypted_key, load_der, precheck
+from certmatch.load.der import first_element
 from certmatch.load.dershape import DerKind, classify
 from certmatch.load.limits import (
     DEFAULT_LIMITS,
@@ -254,7 +255,7 @@ def _block_loader(
             ]
         if label == "TRUSTED CERTIFICATE":
             # openssl appends its trust settings after the certificate (`x509 -trustout`).
-            der = _first_element(der)
+            der = first_element(der)
         kind = classify(der)
         if kind not in (None, expected, DerKind.SIGNED_OTHER):
             assert kind is not None
@@ -339,24 +340,11 @@ def _without_trailing_padding(data: bytes) -> bytes:
     openssl reads the DER and ignores what follows; without this a certificate saved with a
     trailing newline was called damaged.
     """
-    first = _first_element(data)
+    first = first_element(data)
     padded = data[:1] == b"\x30" and len(first) < len(data)
     if padded and not data[len(first) :].strip(b" \t\r\n\x00\x1a"):
         return first
     return data
-
-
-def _first_element(der: bytes) -> bytes:
-    """The first TLV of `der` (a certificate followed by openssl's trust attributes)."""
-    if len(der) < 2:
-        return der
-    first = der[1]
-    if first < 0x80:
-        return der[: 2 + first]
-    count = first & 0x7F
-    if count == 0 or count > 4 or len(der) < 2 + count:
-        return der
-    return der[: 2 + count + int.from_bytes(der[2 : 2 + count], "big")]
 
 
 def _code(exc: UnusableInputError) -> str:
