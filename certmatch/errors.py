@@ -21,3 +21,10 @@ class EncryptedKeyError(UnusableInputError):
 
 class NotAModulusError(UnusableInputError):
     """A pasted hash line is the md5 of an openssl error string, not of an RSA modulus."""
+
+
+class UnsupportedInputError(UnusableInputError):
+    """The input is intact but uses something certmatch cannot read (a key type, a cipher).
+
+    Kept apart so that no message calls such a file damaged, retyped or OCR'd.
+    """

@@ -2,7 +2,9 @@
 
 `modulus_md5` reproduces `openssl x509|req|rsa -noout -modulus | openssl md5`: openssl prints
 `Modulus=` + the modulus as uppercase hex without leading zeros (BN_print) + a newline, and md5
-hashes that whole line. `spki_sha256` is the SHA-256 of the artefact's own SPKI DER.
+hashes that whole line. `spki_sha256` is openssl's pin: the SHA-256 of the SPKI DER that
+`openssl x509|req -pubkey | openssl pkey -pubin -outform DER` (or `openssl pkey -pubout`)
+writes, which is openssl's re-encoding of the key (see `openssl_spki`).
 """
 
 from __future__ import annotations
@@ -10,9 +12,27 @@ from __future__ import annotations
 import hashlib
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
 
 from certmatch.model import KeyInfo
+
+_KNOWN = (
+    rsa.RSAPublicKey,
+    ec.EllipticCurvePublicKey,
+    ed25519.Ed25519PublicKey,
+    ed448.Ed448PublicKey,
+    x25519.X25519PublicKey,
+    x448.X448PublicKey,
+    dsa.DSAPublicKey,
+)
+# Key types whose SPKI openssl writes the same whatever the file held (no parameters that
+# could be spelt differently): the pin is cryptography's canonical encoding.
+_CANONICAL = (
+    ed25519.Ed25519PublicKey,
+    ed448.Ed448PublicKey,
+    x25519.X25519PublicKey,
+    x448.X448PublicKey,
+)
 
 RSA_PSS_OID_DER = bytes.fromhex("06092a864886f70d01010a")  # 1.2.840.113549.1.1.10
 
@@ -28,14 +48,33 @@ def modulus_md5(modulus: int) -> str:
     ).hexdigest()
 
 
+def openssl_spki(public_key: object, stored: bytes | None, canonical: bytes) -> bytes:
+    """The SPKI DER openssl's pin hashes, given the artefact's own SPKI (`stored`) if any.
+
+    openssl re-encodes the key it parsed. For rsaEncryption that is the canonical form (an
+    SPKI stored without the NULL parameter, or with a non-minimal length, gets them fixed),
+    and so for Ed25519/Ed448/X25519/X448. An EC key keeps its parameters as written (named
+    or explicit) and its point as written (compressed or not), a DSA key its parameters, so
+    the stored SPKI is already openssl's. RSA-PSS keeps its own (DESIGN.md): the stored SPKI,
+    whose PSS parameters re-encoding the parsed key would lose.
+    """
+    if stored is None:
+        return canonical
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return stored if RSA_PSS_OID_DER in stored[:32] else canonical
+    if isinstance(public_key, _CANONICAL):
+        return canonical
+    return stored
+
+
 def key_info(public_key: object, spki_der: bytes | None = None) -> KeyInfo:
     """KeyInfo for a public key; `spki_der` is the artefact's own SPKI when it has one.
 
     Raises TypeError for a key type certmatch does not know (the loader turns that into an
-    UnusableInputError naming the type).
+    UnsupportedInputError naming the type).
     """
     canonical = _canonical_spki(public_key)
-    spki = spki_der if spki_der is not None else canonical
+    spki = openssl_spki(public_key, spki_der, canonical)
     spki_sha256 = hashlib.sha256(spki).hexdigest()
     if isinstance(public_key, rsa.RSAPublicKey):
         numbers = public_key.public_numbers()
@@ -60,7 +99,20 @@ def key_info(public_key: object, spki_der: bytes | None = None) -> KeyInfo:
         return KeyInfo("Ed448", 456, None, None, spki_sha256, canonical_id)
     if isinstance(public_key, dsa.DSAPublicKey):
         return KeyInfo("DSA", public_key.key_size, None, None, spki_sha256, canonical_id)
-    raise TypeError(f"unsupported public key type {type(public_key).__name__}")
+    if isinstance(public_key, x25519.X25519PublicKey):
+        return KeyInfo("X25519", 256, None, None, spki_sha256, canonical_id)
+    if isinstance(public_key, x448.X448PublicKey):
+        return KeyInfo("X448", 448, None, None, spki_sha256, canonical_id)
+    raise TypeError(f"unsupported key type {key_type_name(public_key)}")
+
+
+def key_type_name(public_key: object) -> str:
+    """A key type as people name it: MLDSA65PublicKey -> ML-DSA-65."""
+    name = type(public_key).__name__.removesuffix("PublicKey").removesuffix("PrivateKey")
+    for family in ("MLDSA", "MLKEM", "SLHDSA"):
+        if name.startswith(family):
+            return f"{family[:2]}-{family[2:]}-{name[len(family) :]}"
+    return name
 
 
 def hash_line_key(md5_hex: str) -> KeyInfo:
@@ -69,15 +121,8 @@ def hash_line_key(md5_hex: str) -> KeyInfo:
 
 
 def _canonical_spki(public_key: object) -> bytes:
-    if not isinstance(
-        public_key,
-        rsa.RSAPublicKey
-        | ec.EllipticCurvePublicKey
-        | ed25519.Ed25519PublicKey
-        | ed448.Ed448PublicKey
-        | dsa.DSAPublicKey,
-    ):
-        raise TypeError(f"unsupported public key type {type(public_key).__name__}")
+    if not isinstance(public_key, _KNOWN):
+        raise TypeError(f"unsupported key type {key_type_name(public_key)}")
     return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

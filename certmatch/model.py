@@ -90,6 +90,8 @@ class Artefact:
     not_after: datetime | None = None
     encrypted: bool = False  # private key that was encrypted (read with a password)
     repairs: tuple[str, ...] = ()  # what was fixed in chat-mangled text, for the user
+    # DER/RFC 5280 rules the file breaks, read anyway as openssl does (finding not-strict-der)
+    der_violations: tuple[str, ...] = ()
     public_pem: str = ""  # public material only: CSR/cert PEM, PUBLIC KEY PEM, or the hash line
     native: object = field(default=None, compare=False, repr=False)
 

@@ -12,12 +12,21 @@ from datetime import UTC
 from typing import TypedDict
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from certmatch.errors import UnusableInputError
+from certmatch.errors import UnsupportedInputError, UnusableInputError
 from certmatch.keys import hash_line_key, key_info
-from certmatch.load.der import certificate_spki, csr_spki
+from certmatch.load.der import (
+    DerError,
+    certificate_spki,
+    children,
+    csr_spki,
+    element,
+    oid_string,
+    value,
+)
 from certmatch.model import Artefact, ArtefactKind, KeyInfo
 
 # Short names as openssl prints them in a subject (`openssl x509 -noout -subject`).
@@ -76,10 +85,10 @@ def from_certificate(cert: x509.Certificate, source: str, container: str) -> Art
         subject=cert.subject.rfc4514_string(),
         subject_rdns=rdns(cert.subject),
         issuer=cert.issuer.rfc4514_string(),
-        serial=_serial_hex(cert.serial_number),
+        serial=serial_hex(cert.serial_number),
         not_before=cert.not_valid_before_utc.astimezone(UTC),
         not_after=cert.not_valid_after_utc.astimezone(UTC),
-        signature_algorithm=_signature_name(cert.signature_algorithm_oid),
+        signature_algorithm=signature_name(cert.signature_algorithm_oid),
         public_pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
         native=cert,
         **fields,
@@ -101,7 +110,7 @@ def from_csr(csr: x509.CertificateSigningRequest, source: str, container: str) -
         container=container,
         subject=csr.subject.rfc4514_string(),
         subject_rdns=rdns(csr.subject),
-        signature_algorithm=_signature_name(csr.signature_algorithm_oid),
+        signature_algorithm=signature_name(csr.signature_algorithm_oid),
         signature_valid=csr.is_signature_valid,
         public_pem=csr.public_bytes(serialization.Encoding.PEM).decode("ascii"),
         native=csr,
@@ -199,11 +208,15 @@ def _extension_fields(extensions: x509.Extensions) -> _ExtensionFields:
             fields["key_usage"] = _key_usage_names(value)
             fields["key_usage_critical"] = ext.critical
         elif isinstance(value, x509.ExtendedKeyUsage):
-            fields["extended_key_usage"] = tuple(_EKU_NAMES.get(o, o.dotted_string) for o in value)
+            fields["extended_key_usage"] = tuple(eku_name(o) for o in value)
         elif isinstance(value, x509.BasicConstraints):
             fields["basic_constraints_ca"] = value.ca
             fields["basic_constraints_path_length"] = value.path_length
     return fields
+
+
+def eku_name(oid: x509.ObjectIdentifier) -> str:
+    return _EKU_NAMES.get(oid, oid.dotted_string)
 
 
 def _key_usage_names(ku: x509.KeyUsage) -> tuple[str, ...]:
@@ -219,20 +232,57 @@ def _key_usage_names(ku: x509.KeyUsage) -> tuple[str, ...]:
 
 def _key_info(get_public_key: object, spki_of: object, der: bytes) -> KeyInfo:
     assert callable(get_public_key) and callable(spki_of)
+    spki = spki_of(der)
     try:
         public_key = get_public_key()
-    except (ValueError, TypeError) as exc:
-        raise UnusableInputError(f"unsupported or malformed public key ({exc})") from exc
-    return _checked_key_info(public_key, spki_of(der), "input")
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise UnsupportedInputError(
+            f"the public key is of a type certmatch does not read ({algorithm_name(spki)}); "
+            f"{KEY_TYPES}"
+        ) from exc
+    return _checked_key_info(public_key, spki, None)
 
 
-def _checked_key_info(public_key: object, spki_der: bytes | None, source: str) -> KeyInfo:
+def _checked_key_info(public_key: object, spki_der: bytes | None, source: str | None) -> KeyInfo:
     try:
         return key_info(public_key, spki_der)
     except TypeError as exc:
-        raise UnusableInputError(
-            f"{source}: {exc}; certmatch reads RSA, EC, Ed25519, Ed448 and DSA keys"
-        ) from exc
+        where = f"{source}: " if source else ""
+        raise UnsupportedInputError(f"{where}{exc}; {KEY_TYPES}") from exc
+
+
+KEY_TYPES = "certmatch reads RSA, EC, Ed25519, Ed448, X25519, X448 and DSA keys"
+
+# Algorithms people meet that cryptography cannot hand over as a public key, by OID.
+_ALGORITHM_NAMES = {
+    "2.16.840.1.101.3.4.3.17": "ML-DSA-44",
+    "2.16.840.1.101.3.4.3.18": "ML-DSA-65",
+    "2.16.840.1.101.3.4.3.19": "ML-DSA-87",
+    "2.16.840.1.101.3.4.4.1": "ML-KEM-512",
+    "2.16.840.1.101.3.4.4.2": "ML-KEM-768",
+    "2.16.840.1.101.3.4.4.3": "ML-KEM-1024",
+    "1.2.643.7.1.1.1.1": "GOST R 34.10-2012 256-bit",
+    "1.2.643.7.1.1.1.2": "GOST R 34.10-2012 512-bit",
+    "1.2.840.10046.2.1": "Diffie-Hellman (X9.42)",
+    "1.2.840.113549.1.3.1": "Diffie-Hellman (PKCS#3)",
+}
+
+
+def algorithm_name(spki: bytes) -> str:
+    """The SPKI's algorithm as people name it (or its OID), for an unsupported-key message."""
+    try:
+        algorithm = children(spki, children(spki, element(spki, 0))[0])
+        oid = x509.ObjectIdentifier(oid_string(value(spki, algorithm[0])))
+    except (DerError, IndexError, ValueError):
+        return "an algorithm it cannot name"
+    if oid.dotted_string == "1.2.840.10045.2.1" and len(algorithm) > 1:  # id-ecPublicKey
+        curve = oid_string(value(spki, algorithm[1]))
+        return f"EC on the curve {_CURVE_NAMES.get(curve, curve)}"
+    name = _ALGORITHM_NAMES.get(oid.dotted_string) or getattr(oid, "_name", "Unknown OID")
+    return f"{name}, OID {oid.dotted_string}" if name != "Unknown OID" else oid.dotted_string
+
+
+_CURVE_NAMES = {"1.2.156.10197.1.301": "SM2", "1.3.36.3.3.2.8.1.1.7": "brainpoolP256r1"}
 
 
 def _public_pem(public_key: object) -> str:
@@ -245,13 +295,13 @@ def _public_pem(public_key: object) -> str:
     return pem.decode("ascii")
 
 
-def _serial_hex(serial: int) -> str:
+def serial_hex(serial: int) -> str:
     # `openssl x509 -serial` prints uppercase hex padded to whole bytes.
     text = f"{serial:X}"
     return text if len(text) % 2 == 0 else "0" + text
 
 
-def _signature_name(oid: x509.ObjectIdentifier) -> str:
+def signature_name(oid: x509.ObjectIdentifier) -> str:
     name = getattr(oid, "_name", None)
     if isinstance(name, str) and name != "Unknown OID":
         return name

@@ -143,6 +143,21 @@ def first_element(der: bytes) -> bytes:
         return der
 
 
+def oid_string(encoded: bytes) -> str:
+    """The dotted form of an OID's content octets ("1.2.840.113549.1.1.1")."""
+    parts: list[int] = []
+    number = 0
+    for byte in encoded:
+        number = number << 7 | byte & 0x7F
+        if not byte & 0x80:
+            parts.append(number)
+            number = 0
+    if not parts or number:
+        raise DerError("an OID is empty or cut short")
+    first = min(parts[0] // 40, 2)
+    return ".".join(map(str, [first, parts[0] - 40 * first, *parts[1:]]))
+
+
 def tlv(tag: int, content: bytes) -> bytes:
     """A DER TLV: the one encoder for the structures certmatch rebuilds."""
     length = len(content)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 
-from certmatch.keys import RSA_PSS_OID_DER
 from certmatch.load.der import (
     BIT_STRING,
     CONTEXT_0,
@@ -24,7 +23,6 @@ from certmatch.load.der import (
     element,
     encoding,
     outer_children,
-    tlv,
     value,
 )
 
@@ -136,28 +134,6 @@ def _count_children(der: bytes, parent: Element) -> int:
         count += 1
         pos = child_end
     return count
-
-
-def pkcs8_pss_spki(der: bytes) -> bytes | None:
-    """The rsassaPss SPKI for a PKCS#8 RSA-PSS key: its AlgorithmIdentifier + RSAPublicKey.
-
-    Why: cryptography reads a PSS key as a plain RSA key and re-encodes it as rsaEncryption,
-    but openssl keeps the PSS AlgorithmIdentifier, and the pin must equal openssl's.
-    """
-    try:
-        fields = outer_children(der)
-        if len(fields) < 3 or fields[1].tag != SEQUENCE:
-            return None
-        algorithm = tlv(SEQUENCE, value(der, fields[1]))
-        if RSA_PSS_OID_DER not in algorithm[:16]:
-            return None
-        inner = value(der, fields[2])
-        rsa_key = outer_children(inner)  # RSAPrivateKey: version, n, e, ...
-        n, e = value(inner, rsa_key[1]), value(inner, rsa_key[2])
-        public = tlv(SEQUENCE, tlv(INTEGER, n) + tlv(INTEGER, e))
-        return tlv(SEQUENCE, algorithm + tlv(BIT_STRING, b"\x00" + public))
-    except (DerError, IndexError):
-        return None
 
 
 def _signed_kind(der: bytes, tbs: Element) -> DerKind:

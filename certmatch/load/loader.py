@@ -17,19 +17,21 @@ from certmatch.errors import (
     EncryptedKeyError,
     InputTooLargeError,
     NotAModulusError,
+    UnsupportedInputError,
     UnusableInputError,
 )
 from certmatch.load import hashlines, pem
 from certmatch.load.artefacts import from_hash_line
-from certmatch.load.containers import legacy_encrypted_key, load_der, precheck
+from certmatch.load.containers import inspect, load_der
 from certmatch.load.der import first_element
-from certmatch.load.dershape import DerKind, classify
+from certmatch.load.dershape import DerKind
 from certmatch.load.limits import (
     DEFAULT_LIMITS,
     Limits,
     check_count,
     check_input_size,
 )
+from certmatch.load.privatekeys import legacy_encrypted_key
 from certmatch.load.textrepair import decode_text, repair
 from certmatch.model import Artefact, ArtefactKind, InputProblem
 
@@ -135,16 +137,15 @@ def contains_material(text: str) -> bool:
 
 def _load_binary(data: bytes, name: str, password: bytes | None, limits: Limits) -> list[Artefact]:
     data = _without_trailing_padding(data)
-    if data[:1] == b"\x30":
-        # Looks like DER: a precise reason (truncated, nested too deep) beats "unknown data".
-        precheck(data, name, limits)
-    if classify(data) is None:
+    # Looks like DER: a precise reason (truncated, nested too deep) beats "unknown data".
+    kind = inspect(data, name, limits) if data[:1] == b"\x30" else None
+    if kind is None:
         raise UnusableInputError(
             f"{name}: {len(data)} bytes of binary data that is neither a DER certificate, CSR "
             "or key, nor a PKCS#7 or PKCS#12 file; it may be damaged, or of another kind; "
             "open it with `openssl x509|req|pkcs7|pkcs12 -in FILE -inform DER` to see what it is"
         )
-    return load_der(data, name, "der", password, limits)
+    return load_der(data, name, "der", password, limits, kind)
 
 
 def _load_text(
@@ -246,28 +247,22 @@ def _block_loader(
                 f"{source}: the {label} block cannot be decoded: {block.error}"
             )
         der = block.der
-        notes: tuple[str, ...] = ()
         if block.dek_info is not None:
-            return [
-                legacy_encrypted_key(
-                    pem.canonical_pem(label, der, block.dek_info), source, password
-                )
-            ]
+            return [legacy_encrypted_key(der, block.dek_info, source, password)]
         if label == "TRUSTED CERTIFICATE":
             # openssl appends its trust settings after the certificate (`x509 -trustout`).
             der = first_element(der)
-        kind = classify(der)
-        if kind not in (None, expected, DerKind.SIGNED_OTHER):
-            assert kind is not None
-            notes = (f"the block is labelled {label} but holds a {kind.value}; read it as such",)
         try:
-            loaded = load_der(der, source, "pem", password, limits, expected.value)
-        except (EncryptedKeyError, InputTooLargeError):
+            kind = inspect(der, source, limits)
+            loaded = load_der(der, source, "pem", password, limits, kind, expected.value)
+        except (EncryptedKeyError, InputTooLargeError, UnsupportedInputError):
             raise
         except UnusableInputError as exc:
             raise UnusableInputError(_damaged_block(source, label, block, exc)) from exc
-        if not notes:
+        if kind in (None, expected, DerKind.SIGNED_OTHER):
             return loaded
+        assert kind is not None
+        notes = (f"the block is labelled {label} but holds a {kind.value}; read it as such",)
         return [replace(a, repairs=a.repairs + notes) for a in loaded]
 
     return run
@@ -282,7 +277,7 @@ def _base64_loader(run: str, source: str, password: bytes | None, limits: Limits
         der, notes, error = pem.decode_base64(run)
         if der is None:
             raise UnusableInputError(f"{source}: the base64 text cannot be decoded: {error}")
-        artefacts = load_der(der, source, "base64", password, limits)
+        artefacts = load_der(der, source, "base64", password, limits, inspect(der, source, limits))
         sentence = "read a bare base64 body without BEGIN/END lines"
         return [replace(a, repairs=(*a.repairs, sentence, *notes)) for a in artefacts]
 

@@ -137,3 +137,21 @@ def weak_keys(ctx: CheckContext) -> list[Finding]:
         names = ", ".join(ctx.artifacts[i].source for i in indexes)
         out.append(Finding("weak-key", _W, f"{names}: {what} key.", hint, tuple(indexes)))
     return out
+
+
+def not_strict_der(ctx: CheckContext) -> list[Finding]:
+    """Files read leniently (as openssl reads them) although they break a DER/RFC 5280 rule."""
+    return [
+        Finding(
+            "not-strict-der",
+            _W,
+            f"{a.source}: the {a.kind.value} breaks a rule of DER or RFC 5280: "
+            f"{'; '.join(a.der_violations)}. certmatch read it as openssl does, but some "
+            "servers and libraries refuse it.",
+            "If a server refuses this file, have it issued again by a current CA or tool; "
+            "the names, key and hashes shown were read from it as it is.",
+            (i,),
+        )
+        for i, a in enumerate(ctx.artifacts)
+        if a.der_violations
+    ]

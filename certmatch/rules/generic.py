@@ -11,7 +11,13 @@ from collections.abc import Sequence
 
 from certmatch.analysis.context import CheckContext, Profile, Rule
 from certmatch.model import Finding, Severity
-from certmatch.rules.artefact import csr_signature_invalid, validity, weak_keys, weak_signatures
+from certmatch.rules.artefact import (
+    csr_signature_invalid,
+    not_strict_der,
+    validity,
+    weak_keys,
+    weak_signatures,
+)
 from certmatch.rules.ca_note import ca_note
 from certmatch.rules.chain import chain_findings
 from certmatch.rules.pairing import (
@@ -33,6 +39,7 @@ GENERIC_RULES: tuple[Rule, ...] = (
     validity,
     weak_signatures,
     weak_keys,
+    not_strict_der,
     requested_vs_issued,
     chain_findings,
     private_key_present,
@@ -49,6 +56,7 @@ INVENTORY_RULES: tuple[Rule, ...] = (
     validity,
     weak_signatures,
     weak_keys,
+    not_strict_der,
     requested_vs_issued,
     chain_findings,
 )
