@@ -103,7 +103,7 @@ def key_info(public_key: object, spki_der: bytes | None = None) -> KeyInfo:
         return KeyInfo("X25519", 256, None, None, spki_sha256, canonical_id)
     if isinstance(public_key, x448.X448PublicKey):
         return KeyInfo("X448", 448, None, None, spki_sha256, canonical_id)
-    raise TypeError(f"unsupported key type {key_type_name(public_key)}")
+    raise TypeError(f"the key is of a type certmatch does not read ({key_type_name(public_key)})")
 
 
 def key_type_name(public_key: object) -> str:
@@ -122,7 +122,9 @@ def hash_line_key(md5_hex: str) -> KeyInfo:
 
 def _canonical_spki(public_key: object) -> bytes:
     if not isinstance(public_key, _KNOWN):
-        raise TypeError(f"unsupported key type {key_type_name(public_key)}")
+        raise TypeError(
+            f"the key is of a type certmatch does not read ({key_type_name(public_key)})"
+        )
     return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )

@@ -58,8 +58,8 @@ _RULES = (
     ("PrintableString", "a PrintableString holds characters PrintableString cannot hold"),
     ("IA5String", "an IA5String holds characters that are not ASCII"),
     ("Extension::critical", "a BOOLEAN is not encoded as DER requires (TRUE must be 0xFF)"),
-    ("path_length", "basicConstraints' pathLenConstraint is negative"),
     ("path_length must be None", "basicConstraints has a pathLenConstraint but cA is FALSE"),
+    ("path_length", "basicConstraints' pathLenConstraint is negative"),
     ("Duplicate", "an extension appears more than once (RFC 5280 allows each once)"),
     ("cannot be empty", "a name holds an empty RDN (a SET with nothing in it)"),
     ("not a valid X509 version", "the certificate is X.509 version 2; RFC 5280 wants v1 or v3"),
@@ -73,15 +73,28 @@ _RULES = (
 )
 
 
+# cryptography's field names in a ParseError location -> words.
+_WHERE = {
+    "subject": "the subject",
+    "issuer": "the issuer",
+    "raw_extensions": "an extension",
+    "version": "the version field",
+    "signature_alg": "the signature algorithm",
+    "spki": "the public key",
+    "validity": "the validity",
+    "serial": "the serial number",
+}
+
+
 def broken_rule(exc: BaseException) -> str:
     """The DER/RFC 5280 rule cryptography's refusal names, in words, with where it is."""
     text = str(exc)
     rule = next((words for key, words in _RULES if key in text), None)
     if rule is None:
         return f"it breaks a rule of DER or RFC 5280 (cryptography: {reason(exc)})"
-    where = re.findall(r'"(?:\w+::)?(\w+)"', text)
-    fields = [w for w in where if w not in ("tbs_cert", "value", "critical")]
-    return f"{rule} (in {fields[-2 if len(fields) > 1 else -1]})" if fields else rule
+    fields = re.findall(r'"(?:\w+::)?(\w+)"', text)
+    where = next((_WHERE[f] for f in fields if f in _WHERE), None)
+    return f"{rule}, in {where}" if where else rule
 
 
 def read_certificate(der: bytes, source: str, container: str, strict: BaseException) -> Artefact:

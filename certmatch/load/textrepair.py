@@ -62,7 +62,9 @@ def decode_text(data: bytes) -> RepairedText | None:
     if text.startswith("\ufeff"):
         text = text[1:]
     if _CONTROL.search(text[:4096]) is not None:
-        if "BEGIN" not in text[:4096]:
+        # Armour anywhere: an `openssl x509 -text` preamble (with a terminal's control bytes)
+        # can run past 4 KiB before its PEM block.
+        if "BEGIN" not in text[:4096] and "-----BEGIN " not in text:
             return None
         # Text with a stray NUL or DOS end-of-file (^Z) is still text when it has armour.
         text = _CONTROL.sub("", text)
