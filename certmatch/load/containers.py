@@ -10,12 +10,10 @@ privatekeys, bundles), each of which words cryptography's errors for a person.
 from __future__ import annotations
 
 from certmatch.errors import UnsupportedInputError, UnusableInputError
-from certmatch.load.bundles import pkcs7_bundle, pkcs12_file
 from certmatch.load.certificates import certificate, csr
 from certmatch.load.derbounds import check_der_bounds
 from certmatch.load.dershape import DerKind, classify, count_pkcs7_certificates, kdf_costs
 from certmatch.load.limits import Limits, check_count, check_kdf_cost
-from certmatch.load.privatekeys import private_key, public_key
 from certmatch.model import Artefact
 
 
@@ -53,15 +51,25 @@ def load_der(
         return [certificate(der, source, container)]
     if kind is DerKind.CSR:
         return [csr(der, source, container)]
+    # Bundles and keys are read by modules imported when one turns up: a certificate and a
+    # CSR, the usual pair, need neither.
     if kind is DerKind.PKCS7:
+        from certmatch.load.bundles import pkcs7_bundle
+
         return pkcs7_bundle(der, source, limits)
     if kind in (DerKind.PKCS12, DerKind.ENCRYPTED_PRIVATE_KEY):
         check_kdf_cost(source, *kdf_costs(der), limits)
     if kind is DerKind.PKCS12:
+        from certmatch.load.bundles import pkcs12_file
+
         return pkcs12_file(der, source, password, limits)
     if kind in (DerKind.SPKI, DerKind.RSA_PUBLIC):
+        from certmatch.load.privatekeys import public_key
+
         return [public_key(der, source, container, spki=kind is DerKind.SPKI)]
     if kind in (DerKind.PRIVATE_KEY, DerKind.ENCRYPTED_PRIVATE_KEY):
+        from certmatch.load.privatekeys import private_key
+
         encrypted = kind is DerKind.ENCRYPTED_PRIVATE_KEY
         return [private_key(der, source, container, password if encrypted else None, encrypted)]
     if kind is DerKind.PKCS7_OTHER:

@@ -31,7 +31,6 @@ from certmatch.load.limits import (
     check_count,
     check_input_size,
 )
-from certmatch.load.privatekeys import legacy_encrypted_key
 from certmatch.load.textrepair import decode_text, repair
 from certmatch.model import Artefact, ArtefactKind, InputProblem
 
@@ -248,6 +247,8 @@ def _block_loader(
             )
         der = block.der
         if block.dek_info is not None:
+            from certmatch.load.privatekeys import legacy_encrypted_key
+
             return [legacy_encrypted_key(der, block.dek_info, source, password)]
         if label == "TRUSTED CERTIFICATE":
             # openssl appends its trust settings after the certificate (`x509 -trustout`).
