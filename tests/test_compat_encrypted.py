@@ -7,9 +7,9 @@ cipher certmatch cannot do is named, never reported as a wrong password.
 from __future__ import annotations
 
 import pytest
-from compat_vectors import PASSWORD, load_compat, only, openssl_pin
 
 from certmatch.errors import EncryptedKeyError, UnsupportedInputError
+from tests.compat_vectors import PASSWORD, load_compat, only, openssl_pin
 
 ENCRYPTED = {
     "legacy-aes128.key.pem": False,

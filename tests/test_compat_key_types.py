@@ -5,11 +5,11 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from compat_vectors import COMPAT, load_compat, only, openssl_pin, path
 
 from certmatch.check import check
 from certmatch.errors import UnsupportedInputError
 from certmatch.load import Input
+from tests.compat_vectors import COMPAT, load_compat, only, openssl_pin, path
 
 X_KEYS = [f"{kind}.{what}.pem" for kind in ("x25519", "x448") for what in ("cert", "key", "pub")]
 

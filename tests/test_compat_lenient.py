@@ -11,11 +11,11 @@ import subprocess
 import sys
 
 import pytest
-from compat_vectors import COMPAT, only, openssl_modulus_md5, openssl_pin
 
 from certmatch.check import check
 from certmatch.load import Input
-from certmatch.model import Severity
+from certmatch.model import Report, Severity
+from tests.compat_vectors import COMPAT, only, openssl_modulus_md5, openssl_pin
 
 # vector -> words the named rule must contain
 BROKEN = {
@@ -93,5 +93,5 @@ def test_a_clean_pair_never_imports_the_lenient_parser() -> None:
     assert done.stdout.split() == ["False", "False"]
 
 
-def _check(*names: str):  # type: ignore[no-untyped-def]
+def _check(*names: str) -> Report:
     return check([Input(n, (COMPAT / n).read_bytes()) for n in names])

@@ -6,7 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from compat_vectors import (
+
+from certmatch.errors import UnsupportedInputError
+from fuzz import differential
+from tests.compat_vectors import (
     COMPAT,
     load_compat,
     only,
@@ -15,9 +18,6 @@ from compat_vectors import (
     path,
     pins_of_certificates,
 )
-
-from certmatch.errors import UnsupportedInputError
-from fuzz import differential
 
 
 def test_empty_pkcs7_in_pem_holds_no_certificates() -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from compat_vectors import COMPAT, only, openssl_pin
 
 from certmatch.check import check
 from certmatch.load import Input
+from tests.compat_vectors import COMPAT, only, openssl_pin
 
 PINNED = [
     "rsa-no-null.cert.pem",

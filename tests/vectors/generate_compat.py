@@ -218,11 +218,11 @@ def _non_strict(work: Path) -> None:
         _children(tbs[5]).insert(1, (0x31, []))
 
     def negative_path_length(tbs: list[Node]) -> None:
-        value = (0x30, [(0x01, b"\xff"), (0x02, b"\xff")])
+        value: Node = (0x30, [(0x01, b"\xff"), (0x02, b"\xff")])
         _extension(tbs, "551d13")[-1] = (0x04, _encode(value))
 
     def path_length_not_ca(tbs: list[Node]) -> None:
-        value = (0x30, [(0x02, b"\x00")])
+        value: Node = (0x30, [(0x02, b"\x00")])
         _extension(tbs, "551d13")[-1] = (0x04, _encode(value))
 
     def duplicate_extension(tbs: list[Node]) -> None:
@@ -312,7 +312,7 @@ def _ecdsa_null_params() -> None:
     tbs = _children(_children(cert)[0])
     algorithm: Node = (0x30, [(0x06, bytes.fromhex("2a8648ce3d040302")), (0x05, b"")])
     tbs[2] = algorithm
-    tbs[3] = _tree(_der_of(OUT / "ec-ca.pem", "x509"))[1][0][1][5]  # type: ignore[index]
+    tbs[3] = _children(_children(_tree(_der_of(OUT / "ec-ca.pem", "x509")))[0])[5]  # subject
     key = _private_key(OUT / "ec-ca.key.pem")
     _write_signed("ecdsa-null-params.cert.pem", "CERTIFICATE", tbs, algorithm, key)
     _describe(
@@ -509,7 +509,7 @@ def _p521_short_scalar() -> None:
 
 def _ml_dsa() -> None:
     """An ML-DSA-44 certificate (openssl 3.0 does not know the algorithm; certmatch must say so)."""
-    spki = (
+    spki: Node = (
         0x30,
         [(0x30, [(0x06, bytes.fromhex("608648016503040311"))]), (0x03, b"\x00" + bytes(1312))],
     )
