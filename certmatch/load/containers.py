@@ -2,7 +2,7 @@
 
 The shape of the outer SEQUENCE says what a structure is before any parser runs, so a damaged
 certificate is reported as a damaged certificate (not as "not a key") and an encrypted key or
-PKCS#12 is recognised before a password is asked of it. `inspect` applies the bounds and
+PKCS#12 is recognised before a password is asked of it. `inspect_der` applies the bounds and
 classifies; `load_der` hands the structure to the reader of its kind (certificates,
 privatekeys, bundles), each of which words cryptography's errors for a person.
 """
@@ -17,7 +17,7 @@ from certmatch.load.limits import Limits, check_count, check_kdf_cost
 from certmatch.model import Artefact
 
 
-def inspect(der: bytes, source: str, limits: Limits) -> DerKind | None:
+def inspect_der(der: bytes, source: str, limits: Limits) -> DerKind | None:
     """The bounds, before any parser runs (certificates in a bundle, then nesting and size),
     and what the structure is: None when it is not one certmatch knows."""
     kind = classify(der)
@@ -40,7 +40,7 @@ def load_der(
     kind: DerKind | None,
     what: str = "certificate, CSR, key or bundle",
 ) -> list[Artefact]:
-    """Artefacts in one DER structure of `kind` (from `inspect`, which must have run on it);
+    """Artefacts in one DER structure of `kind` (from `inspect_der`, which must have run on it);
     `what` names what the caller expected, for messages."""
     if kind is None:
         raise UnusableInputError(

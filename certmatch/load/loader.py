@@ -22,7 +22,7 @@ from certmatch.errors import (
 )
 from certmatch.load import hashlines, pem
 from certmatch.load.artefacts import from_hash_line
-from certmatch.load.containers import inspect, load_der
+from certmatch.load.containers import inspect_der, load_der
 from certmatch.load.der import first_element
 from certmatch.load.dershape import DerKind
 from certmatch.load.limits import (
@@ -137,7 +137,7 @@ def contains_material(text: str) -> bool:
 def _load_binary(data: bytes, name: str, password: bytes | None, limits: Limits) -> list[Artefact]:
     data = _without_trailing_padding(data)
     # Looks like DER: a precise reason (truncated, nested too deep) beats "unknown data".
-    kind = inspect(data, name, limits) if data[:1] == b"\x30" else None
+    kind = inspect_der(data, name, limits) if data[:1] == b"\x30" else None
     if kind is None:
         raise UnusableInputError(
             f"{name}: {len(data)} bytes of binary data that is neither a DER certificate, CSR "
@@ -254,7 +254,7 @@ def _block_loader(
             # openssl appends its trust settings after the certificate (`x509 -trustout`).
             der = first_element(der)
         try:
-            kind = inspect(der, source, limits)
+            kind = inspect_der(der, source, limits)
             loaded = load_der(der, source, "pem", password, limits, kind, expected.value)
         except (EncryptedKeyError, InputTooLargeError, UnsupportedInputError):
             raise
@@ -278,7 +278,9 @@ def _base64_loader(run: str, source: str, password: bytes | None, limits: Limits
         der, notes, error = pem.decode_base64(run)
         if der is None:
             raise UnusableInputError(f"{source}: the base64 text cannot be decoded: {error}")
-        artefacts = load_der(der, source, "base64", password, limits, inspect(der, source, limits))
+        artefacts = load_der(
+            der, source, "base64", password, limits, inspect_der(der, source, limits)
+        )
         sentence = "read a bare base64 body without BEGIN/END lines"
         return [replace(a, repairs=(*a.repairs, sentence, *notes)) for a in artefacts]
 

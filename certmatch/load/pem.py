@@ -145,17 +145,6 @@ def scan(text: str) -> ArmourScan:
     return ArmourScan(tuple(blocks), "\n".join(outside))
 
 
-def canonical_pem(label: str, der: bytes, dek_info: str | None = None) -> bytes:
-    """Standard PEM for a decoded block (what cryptography's PEM loaders insist on)."""
-    body = base64.b64encode(der).decode("ascii")
-    lines = [f"-----BEGIN {label}-----"]
-    if dek_info is not None:
-        lines += ["Proc-Type: 4,ENCRYPTED", f"DEK-Info: {dek_info}", ""]
-    lines += [body[i : i + 64] for i in range(0, len(body), 64)]
-    lines.append(f"-----END {label}-----")
-    return ("\n".join(lines) + "\n").encode("ascii")
-
-
 def decode_base64(text: str) -> tuple[bytes | None, list[str], str | None]:
     """(DER, repairs, error) for a base64 body with any whitespace and wrapping."""
     notes: list[str] = []
