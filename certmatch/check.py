@@ -42,6 +42,8 @@ from certmatch.rules.generic import (
 
 if TYPE_CHECKING:
     from certmatch.load import Input
+    from certmatch.model import Endpoint
+    from certmatch.rules.trust import TrustAnchors
 
 __all__ = ["PROFILE_NAMES", "check", "evaluate"]
 
@@ -57,12 +59,20 @@ def check(
     now: datetime | None = None,
     limits: Limits = DEFAULT_LIMITS,
     problems: Sequence[InputProblem] = (),
+    served: Sequence[Input] = (),
+    endpoint: Endpoint | None = None,
+    trust: TrustAnchors | None = None,
+    hosts: Sequence[str] = (),
 ) -> Report:
     """Load every input and evaluate them together.
 
     `problems` are inputs that failed before they could be handed over (a file the CLI could
     not open); they count like inputs that could not be loaded. ValueError only for an
     unknown profile name (a caller's mistake, not bad input).
+
+    `connect` hands over the `served` certificates (DER, in the order the server sent them)
+    and the `endpoint` they came from; `trust` (anchors) and `hosts` (names to check against
+    the server certificate) are the optional checks (see `evaluate`).
     """
     from certmatch.load import load
 
@@ -71,7 +81,8 @@ def check(
     found: list[InputProblem] = list(problems)
     fatal: list[InputProblem] = list(problems)
     bundles: list[tuple[int, ...]] = []
-    for inp in inputs:
+    served_at: list[int] = []
+    for number, inp in enumerate([*served, *inputs]):
         try:
             result = load(inp, limits)
         except EncryptedKeyError as exc:
@@ -100,6 +111,9 @@ def check(
         artefacts.extend(result.artefacts)
         found.extend(result.problems)
         fatal.extend(p for p in result.problems if p.code in _FATAL_CODES)
+        if number < len(served):
+            served_at.extend(range(start, len(artefacts)))
+            continue  # one certificate each, and never a "bundle": the order is the server's
         certs = tuple(
             i for i in range(start, len(artefacts)) if artefacts[i].kind is ArtefactKind.CERTIFICATE
         )
@@ -113,6 +127,10 @@ def check(
         profile=profile,
         purpose=purpose,
         now=now,
+        served=tuple(served_at),
+        endpoint=endpoint,
+        trust=trust,
+        hosts=hosts,
     )
 
 
@@ -133,8 +151,17 @@ def evaluate(
     profile: str = "generic",
     purpose: str | None = None,
     now: datetime | None = None,
+    served: Sequence[int] = (),
+    endpoint: Endpoint | None = None,
+    trust: TrustAnchors | None = None,
+    hosts: Sequence[str] = (),
 ) -> Report:
     """The Report for artefacts already loaded. `fatal` defaults to every problem.
+
+    With an `endpoint`, `served` are the indexes of the certificates the server sent, in its
+    order: the served-chain findings are added, and the host, trust and served checks look at
+    the served server certificate. `hosts` adds `host-not-covered` for each name the server
+    certificate's SANs do not cover; `trust` adds `chain-ok` or `chain-untrusted`.
 
     ValueError for an unknown profile, or a purpose the profile does not know.
     """
@@ -165,6 +192,11 @@ def evaluate(
     )
     findings: list[Finding] = [_problem_finding(p) for p in problems]
     findings.extend(generic_findings(ctx, m))
+    if endpoint is not None:
+        # What the server sends is judged by served-chain-incomplete, not the files' rule.
+        findings = [f for f in findings if f.code != "chain-incomplete"]
+    if endpoint is not None or trust is not None or hosts:
+        findings.extend(_asked_for(ctx, m, tuple(served), endpoint, trust, hosts))
     purpose_out, assumed = purpose, False
     if chosen is not GENERIC:
         own = chosen.rules(ctx)
@@ -192,6 +224,7 @@ def evaluate(
         purpose_assumed=assumed,
         ca_note=note,
         summary=_summary(verdict, arts, m, ordered, fatal),
+        endpoint=None if endpoint is None else replace(endpoint, served_order=tuple(served)),
     )
 
 
@@ -230,6 +263,40 @@ def _other_diffs(arts: Sequence[Artefact], m: MatchResult) -> tuple[DiffEntry, .
     return tuple(out)
 
 
+def _asked_for(
+    ctx: CheckContext,
+    m: MatchResult,
+    served: tuple[int, ...],
+    endpoint: Endpoint | None,
+    trust: TrustAnchors | None,
+    hosts: Sequence[str],
+) -> list[Finding]:
+    """The checks a caller asked for: the served chain, host names, the trust path."""
+    from certmatch.rules.hostname import host_findings
+    from certmatch.rules.served import served_findings, served_leaf
+
+    arts = ctx.artifacts
+    out: list[Finding] = []
+    names = list(dict.fromkeys(hosts))
+    if endpoint is not None:
+        anchors = trust.certificates if trust is not None else ()
+        out.extend(served_findings(arts, served, anchors=anchors))
+        subject, pool = served_leaf(arts, served), served
+        connected = endpoint.servername or endpoint.host
+        names = list(dict.fromkeys([connected, *names]))
+    else:
+        subject = m.leaf
+        pool = tuple(i for i, a in enumerate(arts) if a.kind is ArtefactKind.CERTIFICATE)
+    if subject is None:
+        return out
+    out.extend(host_findings(arts[subject], subject, names))
+    if trust is not None:
+        from certmatch.rules.trust import trust_findings
+
+        out.extend(trust_findings(arts, subject, pool, trust, ctx.now))
+    return out
+
+
 def _utc(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
@@ -237,6 +304,15 @@ def _utc(now: datetime | None) -> datetime:
 
 
 def _problem_finding(problem: InputProblem) -> Finding:
+    if problem.code == "connect-failed":
+        return Finding(
+            "connect-failed",
+            Severity.ERROR,
+            f"{problem.source}: {problem.message}",
+            "Check the host name and port (and --starttls for XMPP/SMTP ports), that the "
+            "service is running and that a firewall lets this machine reach it; raise "
+            "--timeout for a slow link.",
+        )
     if problem.code == "key-encrypted":
         return key_encrypted(problem.source, problem.message)
     if problem.code == "hash-not-modulus":

@@ -21,3 +21,7 @@ class EncryptedKeyError(UnusableInputError):
 
 class NotAModulusError(UnusableInputError):
     """A pasted hash line is the md5 of an openssl error string, not of an RSA modulus."""
+
+
+class ConnectError(CertMatchError):
+    """`connect`: the endpoint could not be reached or gave no TLS handshake; the message says why."""
