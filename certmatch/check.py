@@ -218,7 +218,7 @@ def evaluate(
         leaf=m.leaf,
         chain=m.chain,
         problems=tuple(problems),
-        commands=commands_for(arts, m.issuers),
+        commands=_commands(arts, m, served, endpoint),
         profile=chosen.name,
         purpose=purpose_out,
         purpose_assumed=assumed,
@@ -261,6 +261,20 @@ def _other_diffs(arts: Sequence[Artefact], m: MatchResult) -> tuple[DiffEntry, .
         if (csr, cert) != (m.requested, m.leaf):
             out.extend(_diff(arts, csr, cert))
     return tuple(out)
+
+
+def _commands(
+    arts: Sequence[Artefact], m: MatchResult, served: Sequence[int], endpoint: Endpoint | None
+) -> tuple[str, ...]:
+    if endpoint is None or not served:
+        return commands_for(arts, m.issuers)
+    # A served certificate is no file: openssl fetches it again from the server.
+    from certmatch.report.endpoint import served_command
+    from certmatch.rules.served import served_leaf
+
+    leaf = served_leaf(arts, served)
+    first = () if leaf is None else (served_command(endpoint, arts[leaf]),)
+    return first + commands_for(arts, m.issuers | set(served))
 
 
 def _asked_for(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,3 +274,16 @@ def test_text_output_ends_with_the_endpoint(
 def test_bad_targets_are_usage_errors(target: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["connect", target, "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["problems"][0]["code"] == "usage"
+
+
+def test_served_command_prints_the_same_hash_as_the_report(
+    good_server: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, doc = run(capsys, f"127.0.0.1:{good_server}", "--servername", NAME)
+    command = doc["commands"][0]
+    assert command.startswith(f"openssl s_client -connect 127.0.0.1:{good_server} -servername")
+    printed = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=20, check=True
+    ).stdout
+    assert printed.split()[-1] == doc["artifacts"][0]["key"]["spki_sha256"]
+    assert not any("[served" in c for c in doc["commands"])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from certmatch.model import Report
+import shlex
 
-__all__ = ["render_endpoint"]
+from certmatch.model import Artefact, Endpoint, Report
+
+__all__ = ["render_endpoint", "served_command"]
 
 
 def render_endpoint(report: Report) -> str:
@@ -25,3 +27,22 @@ def render_endpoint(report: Report) -> str:
             a = report.artifacts[i]
             lines.append(f"    {n}. {a.subject or a.source} (issuer {a.issuer})")
     return "\n".join(lines) + "\n"
+
+
+def served_command(endpoint: Endpoint, leaf: Artefact) -> str:
+    """The openssl pipeline that prints the served certificate's modulus md5 / SPKI SHA-256."""
+    host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
+    parts = ["openssl s_client", f"-connect {shlex.quote(f'{host}:{endpoint.port}')}"]
+    if endpoint.servername:
+        parts.append(f"-servername {shlex.quote(endpoint.servername)}")
+    if endpoint.starttls:
+        parts.append(f"-starttls {endpoint.starttls}")
+        if endpoint.starttls.startswith("xmpp"):
+            parts.append(f"-xmpphost {shlex.quote(endpoint.servername or endpoint.host)}")
+    fetch = " ".join(parts) + " </dev/null 2>/dev/null"
+    if leaf.key.modulus_md5 is not None:
+        return f"{fetch} | openssl x509 -noout -modulus | openssl md5"
+    return (
+        f"{fetch} | openssl x509 -noout -pubkey | openssl pkey -pubin -outform DER "
+        "| openssl dgst -sha256"
+    )
