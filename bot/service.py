@@ -19,6 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.endpoint import EndpointChecker
 from bot.eventlog import log_event, ms
 from bot.files import SlackFileFetcher
 from bot.memory import Fingerprint
@@ -92,6 +93,7 @@ class Service:
         )
         self._purge_lock = threading.Lock()
         self._last_purge = 0.0
+        self.endpoints = EndpointChecker(settings.connect_allow)
 
     # -- CertmatchService -------------------------------------------------------------------------
 
@@ -240,6 +242,23 @@ class Service:
             check_seconds,
         )
         return CheckOutcome(report, detail_key=detail_key, notes=notes, recalled=recalled)
+
+    def check_endpoint(self, client: WebClient, message: SlackMessage, text: str) -> Reply:
+        """`check HOST[:PORT]`: what the server serves, against this thread's memory."""
+        try:
+            memory = self._memory_inputs(message)
+        except Exception:
+            logger.exception("thread memory unavailable")
+            memory = []
+        outcome = self.endpoints.run(
+            text, memory=memory, profile=self.channel_profile(message.team, message.channel)
+        )
+        if isinstance(outcome, Reply):
+            return outcome
+        return Reply(
+            text=blocks.fallback_text(outcome),
+            blocks=blocks.build_report_blocks(outcome, detail_key=None, notes=[], recalled=[]),
+        )
 
     # -- internals ------------------------------------------------------------------------------
 
