@@ -80,6 +80,10 @@ class CertmatchService(Protocol):
         """Fetch, check and remember; None when `quiet` and the message holds no material."""
         ...
 
+    def check_endpoint(self, client: WebClient, message: SlackMessage, text: str) -> Reply:
+        """`check HOST[:PORT]`: connect (only where allowed) and check what is served."""
+        ...
+
     def channel_profile(self, team: str, channel: str) -> str: ...
 
     def set_channel_profile(self, team: str, channel: str, profile: str) -> str | None:
