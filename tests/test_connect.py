@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.tls_servers import (
     ipv6_loopback,
     silent_server,
     tls_server,
+    trickling_server,
     write_chain,
 )
 
@@ -287,3 +289,15 @@ def test_served_command_prints_the_same_hash_as_the_report(
     ).stdout
     assert printed.split()[-1] == doc["artifacts"][0]["key"]["spki_sha256"]
     assert not any("[served" in c for c in doc["commands"])
+
+
+def test_a_server_that_trickles_bytes_cannot_stretch_the_timeout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with trickling_server() as port:
+        started = time.monotonic()
+        code, doc = run(capsys, f"127.0.0.1:{port}", "--timeout", "0.5")
+        took = time.monotonic() - started
+    assert (code, doc["verdict"]) == (2, "error")
+    assert "timed out after 0.5 s" in finding(doc, "connect-failed")["message"]
+    assert took < 2.0

@@ -137,3 +137,38 @@ def ipv6_loopback() -> bool:
     except OSError:
         return False
     return True
+
+
+@contextmanager
+def trickling_server(interval: float = 0.05) -> Iterator[int]:
+    """A port that starts a TLS record and then sends one byte every `interval` seconds, so no
+    single read ever times out."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.settimeout(0.05)
+        stop = threading.Event()
+
+        def serve() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                with conn:
+                    try:
+                        conn.sendall(b"\x16\x03\x03\x40\x00")  # a handshake record of 16 KiB
+                        while not stop.wait(interval):
+                            conn.sendall(b"\x00")
+                    except OSError:
+                        continue
+
+        worker = threading.Thread(target=serve, daemon=True)
+        worker.start()
+        try:
+            yield listener.getsockname()[1]
+        finally:
+            stop.set()
+            worker.join(5)

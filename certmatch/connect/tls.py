@@ -103,9 +103,14 @@ def fetch_chain(
     deadline = time.monotonic() + timeout
     targets = list(addresses) if addresses is not None else resolve(host, port, timeout)
     sni = servername or (None if _literal(host) is not None else host)
+    if not targets:
+        raise ConnectError(f"no address to connect to for {host}")
     sock, address = _connect(host, port, targets, deadline, timeout)
-    # One watchdog for the whole exchange: a server that trickles bytes cannot stretch it.
-    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _abort, (sock,))
+    # One watchdog for the whole exchange, so a server that trickles bytes cannot stretch the
+    # per-read timeouts past the deadline. It shuts down whichever socket is current (the TLS
+    # socket takes over the plain one's descriptor once it wraps it).
+    current: list[socket.socket] = [sock]
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _abort, (current,))
     watchdog.daemon = True
     watchdog.start()
     stage = "STARTTLS" if starttls_kind else "the TLS handshake"
@@ -116,6 +121,7 @@ def fetch_chain(
             stage = "the TLS handshake"
         context = _context()
         with context.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False) as tls:
+            current.append(tls)
             tls.do_handshake()
             return Served(address, tls.version(), _cipher(tls), _served_chain(tls))
     except ConnectError as exc:  # STARTTLS refused, or the server hung up during it
@@ -181,9 +187,11 @@ def _connect(
     raise ConnectError(f"cannot connect to {host} port {port}: {'; '.join(errors)}")
 
 
-def _abort(sock: socket.socket) -> None:
+def _abort(current: list[socket.socket]) -> None:
     with contextlib.suppress(OSError):  # already closed
-        sock.shutdown(socket.SHUT_RDWR)
+        # The plain socket's shutdown: SSLSocket.shutdown would drop its SSL object under the
+        # thread that is still in the handshake.
+        socket.socket.shutdown(current[-1], socket.SHUT_RDWR)
 
 
 def _context() -> ssl.SSLContext:
