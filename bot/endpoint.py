@@ -190,6 +190,27 @@ class EndpointChecker:
         return report
 
 
+def endpoint_note(report: Report) -> str:
+    """One line for the reply: where the chain came from and how it was served."""
+    from bot import blocks
+
+    endpoint = report.endpoint
+    if endpoint is None:
+        return ""
+    host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
+    where = blocks.escape(f"{host}:{endpoint.port}")
+    if endpoint.address is None:
+        return f":electric_plug: No TLS handshake with `{where}` (see below)."
+    how = ", ".join(
+        x for x in (endpoint.address, endpoint.tls_version, endpoint.starttls and "STARTTLS") if x
+    )
+    count = len(endpoint.served_order)
+    return (
+        f":electric_plug: Served by `{where}` ({blocks.escape(how)}): {count} "
+        f"certificate{'s' * (count != 1)}, in the server's order as listed."
+    )
+
+
 def _notice(text: str) -> Reply:
     from bot import blocks
 

@@ -19,7 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.endpoint import EndpointChecker
+from bot.endpoint import EndpointChecker, endpoint_note
 from bot.eventlog import log_event, ms
 from bot.files import SlackFileFetcher
 from bot.memory import Fingerprint
@@ -255,9 +255,20 @@ class Service:
         )
         if isinstance(outcome, Reply):
             return outcome
+        # The served certificates' CSR may have been posted elsewhere: the memory says where
+        # (under its privacy rules). They are not remembered themselves: nobody posted them.
+        served = list(outcome.endpoint.served_order) if outcome.endpoint else []
+        recalled: list[str] = []
+        try:
+            probes = self.recall.probes(message, [outcome.artifacts[i] for i in served])
+            recalled = self.recall.notes(client, outcome, served, probes)
+        except Exception:
+            logger.exception("workspace memory lookup failed")
         return Reply(
-            text=blocks.fallback_text(outcome),
-            blocks=blocks.build_report_blocks(outcome, detail_key=None, notes=[], recalled=[]),
+            text=blocks.fallback_text(outcome, recalled=recalled),
+            blocks=blocks.build_report_blocks(
+                outcome, detail_key=None, notes=[endpoint_note(outcome)], recalled=recalled
+            ),
         )
 
     # -- internals ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ real checks of a local TLS server through the app and the Slack stand-in."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -235,3 +236,21 @@ def test_mention_check_in_a_thread_compares_the_server_with_the_csr_posted_there
     assert reply["thread_ts"] == thread
     assert reply["text"].startswith("certmatch: Match"), reply["text"]
     assert f"127.0.0.1:{port} [served 1/2]" in post_text(reply)
+
+
+@pytest.mark.e2e
+def test_slash_check_names_where_the_served_certificates_csr_was_posted(
+    standin: SlackStandIn, tmp_path: Path, server: tuple[int, bytes]
+) -> None:
+    port, csr_pem = server
+    bot = _bot(standin, tmp_path, ("127.0.0.1",))
+    try:
+        bot.send_event(message_event(files=[standin.add_file("tomcat.csr", csr_pem)]))
+        standin.wait_for(lambda s: len(s.posts()) == 1)
+        bot.send_command(command_form(f"check 127.0.0.1:{port}", standin))
+        calls = standin.wait_for_calls("response_url")
+    finally:
+        bot.stop()
+    text = calls[0].args["text"] + json.dumps(calls[0].args.get("blocks"))
+    assert "This certificate matches the CSR posted in another thread of <#C0PKI>" in text
+    assert f":electric_plug: Served by `127.0.0.1:{port}`" in text  # the endpoint note
