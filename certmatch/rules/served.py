@@ -60,14 +60,18 @@ def served_findings(
     out: list[Finding] = []
     sent = list(served)
     if sent[: len(path)] != path:
-        order = " -> ".join(_describe(artifacts[i]) for i in sent)
-        by_signature = " -> ".join(_describe(artifacts[i]) for i in path)
+
+        def label(i: int) -> str:
+            return f"#{sent.index(i) + 1} {common_name(artifacts[i]) or artifacts[i].subject}"
+
+        order = " -> ".join(label(i) for i in sent)
+        by_signature = " -> ".join(label(i) for i in path)
         out.append(
             Finding(
                 "served-chain-order",
                 Severity.WARNING,
                 f"The server sends its chain out of order: {order}; by signature it is "
-                f"{by_signature}.",
+                f"{by_signature} (#n: position served).",
                 "TLS 1.2 requires the server certificate first and each certificate followed "
                 "by the one that signed it; strict clients (Java, older Cisco phones and "
                 "Jabber, embedded stacks) refuse anything else. Re-install the chain in order: "
