@@ -294,7 +294,7 @@ def _asked_for(
     names = list(dict.fromkeys(hosts))
     if endpoint is not None:
         anchors = trust.certificates if trust is not None else ()
-        out.extend(served_findings(arts, served, anchors=anchors))
+        out.extend(served_findings(arts, served, anchors=anchors, aborted=endpoint.handshake_error))
         subject, pool = served_leaf(arts, served), served
         connected = endpoint.servername or endpoint.host
         names = list(dict.fromkeys([connected, *names]))

@@ -221,6 +221,9 @@ class Endpoint:
     cipher: str | None  # OpenSSL's name of the negotiated cipher suite
     served_order: tuple[int, ...] = ()
     starttls: str | None = None  # "xmpp", "xmpp-server", "smtp"
+    # The server ended the handshake after sending its certificates (it wants a client
+    # certificate): OpenSSL's reason. None when the handshake completed (or never started).
+    handshake_error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -231,6 +234,7 @@ class Endpoint:
             "tls_version": self.tls_version,
             "cipher": self.cipher,
             "starttls": self.starttls,
+            "handshake_error": self.handshake_error,
             "served_order": list(self.served_order),
         }
 

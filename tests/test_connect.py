@@ -301,3 +301,18 @@ def test_a_server_that_trickles_bytes_cannot_stretch_the_timeout(
     assert (code, doc["verdict"]) == (2, "error")
     assert "timed out after 0.5 s" in finding(doc, "connect-failed")["message"]
     assert took < 2.0
+
+
+def test_server_requiring_a_client_certificate_still_shows_its_chain(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chain, key = write_chain(site.folder, "mtls", [site.leaf, site.pki.intermediate], site.key)
+    client_ca = Path(site.pem("client-ca.pem", site.pki.root))
+    with tls_server(chain, key, client_ca=client_ca) as port:
+        code, doc = run(
+            capsys, f"127.0.0.1:{port}", "--servername", NAME, site.pem("a.csr", site.csr)
+        )
+    assert (code, doc["verdict"]) == (0, "match"), doc["summary"]
+    assert doc["endpoint"]["handshake_error"] and doc["endpoint"]["tls_version"] is None
+    assert doc["endpoint"]["served_order"] == [0, 1]
+    assert finding(doc, "handshake-aborted")["severity"] == "info"

@@ -76,10 +76,19 @@ def tls_server(
     *,
     host: str = "127.0.0.1",
     starttls: str | None = None,
+    client_ca: Path | None = None,
 ) -> Iterator[int]:
-    """Serve `chain` (certificates in file order) with `key` until the block ends; yields the port."""
+    """Serve `chain` (certificates in file order) with `key` until the block ends; yields the port.
+
+    With `client_ca`, TLS 1.2 only and a client certificate from that CA is required (as CUCM's
+    SIP TLS port does), so a client without one is refused after the server's certificates.
+    """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain, key)
+    if client_ca is not None:
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(client_ca)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as listener:
         listener.bind((host, 0))

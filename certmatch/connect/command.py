@@ -57,6 +57,7 @@ def fetch_served(
         tls_version=served.tls_version,
         cipher=served.cipher,
         starttls=starttls,
+        handshake_error=served.handshake_error,
     )
     count = len(served.certificates)
     if not count:

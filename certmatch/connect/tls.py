@@ -33,6 +33,9 @@ class Served:
     tls_version: str | None
     cipher: str | None
     certificates: tuple[bytes, ...]  # DER, in the order the server sent them
+    # Set when the server ended the handshake after sending its certificates (a server that
+    # requires a client certificate does so in TLS 1.2): what it said.
+    handshake_error: str | None = None
 
 
 def resolve(host: str, port: int, timeout: float) -> list[Address]:
@@ -122,7 +125,15 @@ def fetch_chain(
         context = _context()
         with context.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False) as tls:
             current.append(tls)
-            tls.do_handshake()
+            try:
+                tls.do_handshake()
+            except ssl.SSLError as exc:
+                # TLS 1.2 sends the server's certificates before it asks for the client's; a
+                # server that requires one (SIP TLS 5061) ends the handshake after that.
+                chain = _served_chain(tls) if time.monotonic() < deadline else ()
+                if not chain:
+                    raise
+                return Served(address, None, None, chain, _ssl_reason(exc))
             return Served(address, tls.version(), _cipher(tls), _served_chain(tls))
     except ConnectError as exc:  # STARTTLS refused, or the server hung up during it
         if time.monotonic() >= deadline:
@@ -209,6 +220,8 @@ def _context() -> ssl.SSLContext:
 
 
 def _served_chain(tls: ssl.SSLSocket) -> tuple[bytes, ...]:
+    if getattr(tls, "_sslobj", None) is None:
+        return ()  # closed
     public = getattr(tls, "get_unverified_chain", None)  # Python 3.13+
     raw = public() if public is not None else getattr(tls, "_sslobj").get_unverified_chain()  # noqa: B009
     out = []

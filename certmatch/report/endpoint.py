@@ -21,7 +21,10 @@ def render_endpoint(report: Report) -> str:
         via = f" after STARTTLS ({endpoint.starttls})" if endpoint.starttls else ""
         sni = endpoint.servername or "none (IP address)"
         lines.append(f"  address {endpoint.address}, SNI {sni}{via}")
-        lines.append(f"  {endpoint.tls_version or '?'}, cipher {endpoint.cipher or '?'}")
+        if endpoint.handshake_error is not None:
+            lines.append(f"  handshake ended by the server: {endpoint.handshake_error}")
+        else:
+            lines.append(f"  {endpoint.tls_version}, cipher {endpoint.cipher}")
         lines.append("  served, in the server's order:")
         for n, i in enumerate(endpoint.served_order, start=1):
             a = report.artifacts[i]

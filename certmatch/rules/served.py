@@ -51,13 +51,30 @@ def served_findings(
     served: Sequence[int],
     *,
     anchors: Sequence[object] = (),
+    aborted: str | None = None,
 ) -> list[Finding]:
-    """served-chain-order, served-root-included, served-chain-incomplete, served-old-certificate."""
+    """served-chain-order, served-root-included, served-chain-incomplete, served-old-certificate,
+    and handshake-aborted when the server ended the handshake (`aborted`: its reason)."""
     leaf = served_leaf(artifacts, served)
     if leaf is None:
         return []
     path = _path(artifacts, leaf, served)
     out: list[Finding] = []
+    if aborted is not None:
+        out.append(
+            Finding(
+                "handshake-aborted",
+                Severity.INFO,
+                f"The server ended the TLS handshake after sending its certificates ({aborted}): "
+                "it most likely requires a client certificate (mutual TLS). The certificates "
+                "it sent are checked as usual.",
+                "Nothing to fix if the service is meant to require client certificates (CUCM "
+                "SIP TLS 5061 in mixed mode, server-to-server links); otherwise check the "
+                "server's client-authentication setting.",
+                tuple(served),
+                "RFC 5246 section 7.4.4",
+            )
+        )
     sent = list(served)
     if sent[: len(path)] != path:
 
