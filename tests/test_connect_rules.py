@@ -123,6 +123,25 @@ def test_chain_ok_names_the_path(files: dict[str, str], capsys: pytest.CaptureFi
     assert doc["verdict"] == "match"
 
 
+@pytest.mark.parametrize("form", ["pkcs7-der", "pkcs7-pem", "der"])
+def test_trust_anchors_in_pkcs7_and_der(
+    form: str, files: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    root = x509.load_pem_x509_certificate(Path(files["root"]).read_bytes())
+    data = {
+        "pkcs7-der": lambda: pkcs7.serialize_certificates([root], serialization.Encoding.DER),
+        "pkcs7-pem": lambda: pkcs7.serialize_certificates([root], serialization.Encoding.PEM),
+        "der": lambda: root.public_bytes(serialization.Encoding.DER),
+    }[form]()
+    anchors = tmp_path / "anchors.p7b"
+    anchors.write_bytes(data)
+    doc = check(capsys, files["leaf"], files["inter"], "--ca-file", str(anchors))
+    assert "chain-ok" in _codes(doc)
+
+
 def test_chain_untrusted_names_the_missing_intermediate(
     files: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
