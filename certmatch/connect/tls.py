@@ -2,9 +2,8 @@
 
 Python 3.13 has `SSLSocket.get_unverified_chain()` (CPython gh-109109); 3.10 to 3.12 have the
 same C function only on the private `_sslobj` (bpo-18233), returning certificate objects
-instead of DER. Both are used through
-`_served_chain`, so the chain comes from the interpreter's own OpenSSL in the order the
-server sent it, with no extra dependency. The handshake does not verify on purpose: the
+instead of DER. Both are used through `_served_chain`, so the chain comes from the
+interpreter's own OpenSSL in the order the server sent it, with no extra dependency. The handshake does not verify on purpose: the
 point is to look at what is served, broken or not. No application data is sent.
 """
 
