@@ -49,6 +49,8 @@ __all__ = ["PROFILE_NAMES", "check", "evaluate"]
 
 # Problem codes that stand for an input the person meant to compare (so: verdict "error").
 _FATAL_CODES = frozenset({"key-encrypted", "hash-not-modulus"})
+# "The issuer of the top of the chain was not given": for files, not for a served chain.
+_FILE_CHAIN_CODES = frozenset({"chain-incomplete", "uc-chain-incomplete"})
 
 
 def check(
@@ -192,11 +194,6 @@ def evaluate(
     )
     findings: list[Finding] = [_problem_finding(p) for p in problems]
     findings.extend(generic_findings(ctx, m))
-    if endpoint is not None:
-        # What the server sends is judged by served-chain-incomplete, not the files' rule.
-        findings = [f for f in findings if f.code != "chain-incomplete"]
-    if endpoint is not None or trust is not None or hosts:
-        findings.extend(_asked_for(ctx, m, tuple(served), endpoint, trust, hosts))
     purpose_out, assumed = purpose, False
     if chosen is not GENERIC:
         own = chosen.rules(ctx)
@@ -205,6 +202,12 @@ def evaluate(
         if purpose is None and chosen.infer_purpose is not None:
             purpose_out = chosen.infer_purpose(ctx)
             assumed = purpose_out is not None
+    if endpoint is not None:
+        # A server rightly leaves its root out: what it sends is judged by
+        # served-chain-incomplete, not by the upload rules for files (generic and cisco-uc).
+        findings = [f for f in findings if f.code not in _FILE_CHAIN_CODES]
+    if endpoint is not None or trust is not None or hosts:
+        findings.extend(_asked_for(ctx, m, tuple(served), endpoint, trust, hosts))
     ordered = sort_findings(findings)
     writer = chosen.ca_note if chosen.ca_note is not None else ca_note_for
     note = writer(ctx, ordered)

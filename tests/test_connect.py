@@ -316,3 +316,18 @@ def test_server_requiring_a_client_certificate_still_shows_its_chain(
     assert doc["endpoint"]["handshake_error"] and doc["endpoint"]["tls_version"] is None
     assert doc["endpoint"]["served_order"] == [0, 1]
     assert finding(doc, "handshake-aborted")["severity"] == "info"
+
+
+def test_cisco_profile_does_not_ask_a_server_to_send_its_root(
+    site: Site, good_server: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, doc = run(
+        capsys,
+        f"127.0.0.1:{good_server}",
+        "--servername",
+        NAME,
+        "--profile",
+        "cisco-uc",
+        site.pem("a.csr", site.csr),
+    )
+    assert not {"chain-incomplete", "uc-chain-incomplete"} & set(codes(doc))
