@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from certmatch import Input, InputProblem, Report, check
 from certmatch.connect import ConnectError, Target, fetch_served, parse_target, resolve
-from handlers.ports import Reply
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -165,16 +164,17 @@ class EndpointChecker:
         self.resolver = resolver
         self.timeout = timeout
 
-    def run(self, text: str, *, memory: Sequence[Input], profile: str) -> Reply | Report:
-        """For `check TEXT`: a Reply (off, refused, usage) or the Report of the connect check."""
+    def run(self, text: str, *, memory: Sequence[Input], profile: str) -> Report | str:
+        """For `check TEXT`: the Report of the connect check, or why there is none (mrkdwn:
+        the feature is off, the host is not allowed, the request is not understood)."""
         if not self.allow.enabled:
-            return _notice(TURN_ON)
+            return TURN_ON
         try:
             raw, starttls = parse_request(text)
             target = parse_target(raw)
             addresses = vet(target, self.allow, self.resolver, self.timeout)
         except (ValueError, Refused) as exc:
-            return _notice(str(exc))
+            return str(exc)
         problems: list[InputProblem] = []
         served, endpoint = fetch_served(
             target,
@@ -188,30 +188,3 @@ class EndpointChecker:
         )
         logger.info("connect check of %s: %s", target, report.verdict.value)
         return report
-
-
-def endpoint_note(report: Report) -> str:
-    """One line for the reply: where the chain came from and how it was served."""
-    from bot import blocks
-
-    endpoint = report.endpoint
-    if endpoint is None:
-        return ""
-    host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
-    where = blocks.escape(f"{host}:{endpoint.port}")
-    if endpoint.address is None:
-        return f":electric_plug: No TLS handshake with `{where}` (see below)."
-    how = ", ".join(
-        x for x in (endpoint.address, endpoint.tls_version, endpoint.starttls and "STARTTLS") if x
-    )
-    count = len(endpoint.served_order)
-    return (
-        f":electric_plug: Served by `{where}` ({blocks.escape(how)}): {count} "
-        f"certificate{'s' * (count != 1)}, in the server's order as listed."
-    )
-
-
-def _notice(text: str) -> Reply:
-    from bot import blocks
-
-    return Reply(text, blocks.build_notice_blocks(text))

@@ -19,7 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.endpoint import EndpointChecker, endpoint_note
+from bot.endpoint import EndpointChecker
 from bot.eventlog import log_event, ms
 from bot.files import SlackFileFetcher
 from bot.memory import Fingerprint
@@ -243,7 +243,9 @@ class Service:
         )
         return CheckOutcome(report, detail_key=detail_key, notes=notes, recalled=recalled)
 
-    def check_endpoint(self, client: WebClient, message: SlackMessage, text: str) -> Reply:
+    def check_endpoint(
+        self, client: WebClient, message: SlackMessage, text: str
+    ) -> CheckOutcome | str:
         """`check HOST[:PORT]`: what the server serves, against this thread's memory."""
         try:
             memory = self._memory_inputs(message)
@@ -253,7 +255,7 @@ class Service:
         outcome = self.endpoints.run(
             text, memory=memory, profile=self.channel_profile(message.team, message.channel)
         )
-        if isinstance(outcome, Reply):
+        if isinstance(outcome, str):
             return outcome
         # The served certificates' CSR may have been posted elsewhere: the memory says where
         # (under its privacy rules). They are not remembered themselves: nobody posted them.
@@ -264,12 +266,7 @@ class Service:
             recalled = self.recall.notes(client, outcome, served, probes)
         except Exception:
             logger.exception("workspace memory lookup failed")
-        return Reply(
-            text=blocks.fallback_text(outcome, recalled=recalled),
-            blocks=blocks.build_report_blocks(
-                outcome, detail_key=None, notes=[endpoint_note(outcome)], recalled=recalled
-            ),
-        )
+        return CheckOutcome(outcome, recalled=recalled)
 
     # -- internals ------------------------------------------------------------------------------
 

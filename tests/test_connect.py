@@ -170,9 +170,14 @@ def test_expired_served_leaf_is_reported(site: Site, capsys: pytest.CaptureFixtu
     )
     chain, key = write_chain(site.folder, "expired", [expired, site.pki.intermediate], site.key)
     with tls_server(chain, key) as port:
-        _, doc = run(capsys, f"127.0.0.1:{port}", site.pem("a.csr", site.csr))
-    assert doc["verdict"] == "match"
+        code, doc = run(
+            capsys, f"127.0.0.1:{port}", "--servername", NAME, site.pem("a.csr", site.csr)
+        )
+    # The keys match, but the expired certificate blocks use: exit 3, as for files.
+    assert (code, doc["verdict"], doc["usable"]) == (3, "match", False)
+    expired_at = [f["code"] for f in doc["findings"]].index("cert-expired")
     assert finding(doc, "cert-expired")["artifacts"] == [0]
+    assert doc["blocking"] == [expired_at]
 
 
 def test_host_not_covered_by_the_served_leaf(
