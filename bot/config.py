@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,8 @@ class Settings:
     log_level: str = "INFO"
     # Table name prefix, so several deployments (or parallel test runs) can share one database.
     table_prefix: str = "certmatch_"
+    # Host patterns `/certmatch check HOST` may connect to (bot/endpoint.py); empty: off.
+    connect_allow: tuple[str, ...] = ()
 
     @property
     def socket_mode(self) -> bool:
@@ -120,7 +123,22 @@ def load_settings(
             _int("CERTMATCH_SHUTDOWN_SECONDS", get("CERTMATCH_SHUTDOWN_SECONDS"), 20, 1, 300)
         ),
         log_level=_log_level(get("LOG_LEVEL")),
+        connect_allow=_connect_allow(get("CERTMATCH_CONNECT_ALLOW")),
     )
+
+
+def _connect_allow(raw: str | None) -> tuple[str, ...]:
+    patterns = tuple(p.strip().lower().rstrip(".") for p in (raw or "").split(",") if p.strip())
+    for pattern in patterns:
+        if (
+            not re.fullmatch(r"[a-z0-9*_.:-]+|\[[0-9a-f:.]+\]", pattern)
+            or pattern.strip("*.") == ""
+        ):
+            raise ConfigError(
+                "CERTMATCH_CONNECT_ALLOW must be comma-separated host patterns such as "
+                f"*.uc.example.com,cucm-*.corp.example (or IP addresses), not {pattern!r}"
+            )
+    return tuple(p.strip("[]") for p in patterns)
 
 
 def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.endpoint import EndpointChecker
 from bot.eventlog import log_event, ms
 from bot.files import SlackFileFetcher
 from bot.memory import Fingerprint
@@ -100,6 +101,7 @@ class Service:
         )
         self._purge_lock = threading.Lock()
         self._last_purge = 0.0
+        self.endpoints = EndpointChecker(settings.connect_allow)
 
     # -- CertmatchService -------------------------------------------------------------------------
 
@@ -257,6 +259,31 @@ class Service:
             check_seconds,
         )
         return CheckOutcome(report, detail_key=detail_key, notes=notes, recalled=recalled)
+
+    def check_endpoint(
+        self, client: WebClient, message: SlackMessage, text: str
+    ) -> CheckOutcome | str:
+        """`check HOST[:PORT]`: what the server serves, against this thread's memory."""
+        try:
+            memory = self._memory_inputs(message)
+        except Exception:
+            logger.exception("thread memory unavailable")
+            memory = []
+        outcome = self.endpoints.run(
+            text, memory=memory, profile=self.channel_profile(message.team, message.channel)
+        )
+        if isinstance(outcome, str):
+            return outcome
+        # The served certificates' CSR may have been posted elsewhere: the memory says where
+        # (under its privacy rules). They are not remembered themselves: nobody posted them.
+        served = list(outcome.endpoint.served_order) if outcome.endpoint else []
+        recalled: list[str] = []
+        try:
+            probes = self.recall.probes(message, [outcome.artifacts[i] for i in served])
+            recalled = self.recall.notes(client, outcome, served, probes)
+        except Exception:
+            logger.exception("workspace memory lookup failed")
+        return CheckOutcome(outcome, recalled=recalled)
 
     # -- internals ------------------------------------------------------------------------------
 

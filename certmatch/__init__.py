@@ -11,10 +11,14 @@ after that has happened, is what keeps `from certmatch import check` the functio
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from certmatch.analysis.match import common_name
 from certmatch.check import PROFILE_NAMES, check, evaluate
 from certmatch.errors import (
     CertMatchError,
+    ConnectError,
     EncryptedKeyError,
     InputTooLargeError,
     NotAModulusError,
@@ -47,11 +51,31 @@ from certmatch.report.compact import (
 from certmatch.report.text import render_text
 from certmatch.rules.registry import profile_products
 
+if TYPE_CHECKING:
+    from certmatch.connect import Target, fetch_served, parse_target, resolve
+
+# `connect` opens sockets and imports ssl: bound on first use (PEP 562), so a file check never
+# loads it (tests/test_connect_rules.py holds that).
+_LAZY = {
+    name: "certmatch.connect" for name in ("Target", "fetch_served", "parse_target", "resolve")
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'certmatch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "PROFILE_NAMES",
     "Artefact",
     "ArtefactKind",
     "CertMatchError",
+    "ConnectError",
     "DiffEntry",
     "EncryptedKeyError",
     "Finding",
@@ -65,6 +89,7 @@ __all__ = [
     "Pair",
     "Report",
     "Severity",
+    "Target",
     "UnusableInputError",
     "Verdict",
     "check",
@@ -73,12 +98,15 @@ __all__ = [
     "contains_material",
     "diff_words",
     "evaluate",
+    "fetch_served",
     "hash_block",
     "hash_rows",
     "headline",
     "listed_findings",
     "load",
+    "parse_target",
     "profile_products",
     "render_compact",
     "render_text",
+    "resolve",
 ]

@@ -34,11 +34,15 @@ from certmatch.rules.registry import PROFILE_NAMES, get_profile
 
 if TYPE_CHECKING:
     from certmatch.load import Input
+    from certmatch.model import Endpoint
+    from certmatch.rules.trust import TrustAnchors
 
 __all__ = ["PROFILE_NAMES", "check", "evaluate"]
 
 # Problem codes that stand for an input the person meant to compare (so: verdict "error").
 _FATAL_CODES = frozenset({"key-encrypted", "hash-not-modulus"})
+# "The issuer of the top of the chain was not given": for files, not for a served chain.
+_FILE_CHAIN_CODES = frozenset({"chain-incomplete", "uc-chain-incomplete"})
 
 
 def check(
@@ -50,12 +54,20 @@ def check(
     now: datetime | None = None,
     limits: Limits = DEFAULT_LIMITS,
     problems: Sequence[InputProblem] = (),
+    served: Sequence[Input] = (),
+    endpoint: Endpoint | None = None,
+    trust: TrustAnchors | None = None,
+    hosts: Sequence[str] = (),
 ) -> Report:
     """Load every input and evaluate them together.
 
     `problems` are inputs that failed before they could be handed over (a file the CLI could
     not open); they count like inputs that could not be loaded. ValueError only for an
     unknown profile name (a caller's mistake, not bad input).
+
+    `connect` hands over the `served` certificates (DER, in the order the server sent them)
+    and the `endpoint` they came from; `trust` (anchors) and `hosts` (names to check against
+    the server certificate) are the optional checks (see `evaluate`).
     """
     from certmatch.load import load
 
@@ -64,7 +76,8 @@ def check(
     found: list[InputProblem] = list(problems)
     fatal: list[InputProblem] = list(problems)
     bundles: list[tuple[int, ...]] = []
-    for inp in inputs:
+    served_at: list[int] = []
+    for number, inp in enumerate([*served, *inputs]):
         try:
             result = load(inp, limits)
         except EncryptedKeyError as exc:
@@ -93,6 +106,9 @@ def check(
         artefacts.extend(result.artefacts)
         found.extend(result.problems)
         fatal.extend(p for p in result.problems if p.code in _FATAL_CODES)
+        if number < len(served):
+            served_at.extend(range(start, len(artefacts)))
+            continue  # one certificate each, and never a "bundle": the order is the server's
         certs = tuple(
             i for i in range(start, len(artefacts)) if artefacts[i].kind is ArtefactKind.CERTIFICATE
         )
@@ -107,6 +123,10 @@ def check(
         purpose=purpose,
         product=product,
         now=now,
+        served=tuple(served_at),
+        endpoint=endpoint,
+        trust=trust,
+        hosts=hosts,
     )
 
 
@@ -128,8 +148,17 @@ def evaluate(
     purpose: str | None = None,
     product: str | None = None,
     now: datetime | None = None,
+    served: Sequence[int] = (),
+    endpoint: Endpoint | None = None,
+    trust: TrustAnchors | None = None,
+    hosts: Sequence[str] = (),
 ) -> Report:
     """The Report for artefacts already loaded. `fatal` defaults to every problem.
+
+    With an `endpoint`, `served` are the indexes of the certificates the server sent, in its
+    order: the served-chain findings are added, and the host, trust and served checks look at
+    the served server certificate. `hosts` adds `host-not-covered` for each name the server
+    certificate's SANs do not cover; `trust` adds `chain-ok` or `chain-untrusted`.
 
     ValueError for an unknown profile, or a purpose or product the profile does not know.
     """
@@ -166,6 +195,12 @@ def evaluate(
     if purpose is None and chosen.infer_purpose is not None:
         purpose_out = chosen.infer_purpose(ctx)
         assumed = purpose_out is not None
+    if endpoint is not None:
+        # A server rightly leaves its root out: what it sends is judged by
+        # served-chain-incomplete, not by the upload rules for files (generic and cisco-uc).
+        findings = [f for f in findings if f.code not in _FILE_CHAIN_CODES]
+    if endpoint is not None or trust is not None or hosts:
+        findings.extend(_asked_for(ctx, m, tuple(served), endpoint, trust, hosts))
     ordered = sort_findings(findings)
     writer = chosen.ca_note if chosen.ca_note is not None else ca_note_for
     note = writer(ctx, ordered)
@@ -179,12 +214,13 @@ def evaluate(
         leaf=m.leaf,
         chain=m.chain,
         problems=tuple(problems),
-        commands=commands_for(arts, m.issuers),
+        commands=_commands(arts, m, served, endpoint),
         profile=chosen.name,
         purpose=purpose_out,
         purpose_assumed=assumed,
         ca_note=note,
         summary=_summary(verdict, arts, m, ordered, fatal),
+        endpoint=None if endpoint is None else replace(endpoint, served_order=tuple(served)),
     )
 
 
@@ -207,6 +243,54 @@ def _other_diffs(arts: Sequence[Artefact], m: MatchResult) -> tuple[DiffEntry, .
         if (csr, cert) != (m.requested, m.leaf):
             out.extend(_diff(arts, csr, cert))
     return tuple(out)
+
+
+def _commands(
+    arts: Sequence[Artefact], m: MatchResult, served: Sequence[int], endpoint: Endpoint | None
+) -> tuple[str, ...]:
+    if endpoint is None or not served:
+        return commands_for(arts, m.issuers)
+    # A served certificate is no file: openssl fetches it again from the server.
+    from certmatch.report.endpoint import served_command
+    from certmatch.rules.served import served_leaf
+
+    leaf = served_leaf(arts, served)
+    first = () if leaf is None else (served_command(endpoint, arts[leaf]),)
+    return first + commands_for(arts, m.issuers | set(served))
+
+
+def _asked_for(
+    ctx: CheckContext,
+    m: MatchResult,
+    served: tuple[int, ...],
+    endpoint: Endpoint | None,
+    trust: TrustAnchors | None,
+    hosts: Sequence[str],
+) -> list[Finding]:
+    """The checks a caller asked for: the served chain, host names, the trust path."""
+    from certmatch.rules.hostname import host_findings
+    from certmatch.rules.served import served_findings, served_leaf
+
+    arts = ctx.artifacts
+    out: list[Finding] = []
+    names = list(dict.fromkeys(hosts))
+    if endpoint is not None:
+        anchors = trust.certificates if trust is not None else ()
+        out.extend(served_findings(arts, served, anchors=anchors, aborted=endpoint.handshake_error))
+        subject, pool = served_leaf(arts, served), served
+        connected = endpoint.servername or endpoint.host
+        names = list(dict.fromkeys([connected, *names]))
+    else:
+        subject = m.leaf
+        pool = tuple(i for i, a in enumerate(arts) if a.kind is ArtefactKind.CERTIFICATE)
+    if subject is None:
+        return out
+    out.extend(host_findings(arts[subject], subject, names))
+    if trust is not None:
+        from certmatch.rules.trust import trust_findings
+
+        out.extend(trust_findings(arts, subject, pool, trust, ctx.now))
+    return out
 
 
 def _utc(now: datetime | None) -> datetime:

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, NoReturn
 from certmatch.rules.registry import DEFAULT_PRODUCTS, PROFILE_NAMES, PROFILE_PRODUCTS
 
 if TYPE_CHECKING:
-    from certmatch.model import InputProblem, Report
+    from certmatch.load import Input
+    from certmatch.model import Endpoint, InputProblem, Report
+    from certmatch.rules.trust import TrustAnchors
 
 DEFAULT_PASSWORD_ENV = "CERTMATCH_PFX_PASSWORD"
 _STDIN_NAME = "stdin"
@@ -36,9 +38,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _parser() -> _Parser:
+def _parser(connect: bool = False) -> _Parser:
     parser = _Parser(
-        prog="certmatch",
+        prog="certmatch connect" if connect else "certmatch",
         # No abbreviations: `--js` would be taken for --json by argparse but not by main(), so
         # a failure after it would print text where the script expects one JSON document.
         allow_abbrev=False,
@@ -50,7 +52,13 @@ def _parser() -> _Parser:
         "error finding blocks use (expired, refused by the profile's server rules, ...). "
         "`certmatch scan PATH...` pairs whole folders.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="files to compare; - is stdin")
+    parser.epilog = (parser.epilog or "") + (
+        " `certmatch connect HOST[:PORT] [FILE...]` checks what a TLS server serves."
+    )
+    if connect:
+        _connect_arguments(parser)
+    else:
+        parser.add_argument("files", nargs="+", metavar="FILE", help="files to compare; - is stdin")
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     parser.add_argument("--profile", choices=PROFILE_NAMES, default="generic", help="rule set")
     parser.add_argument(
@@ -81,7 +89,59 @@ def _parser() -> _Parser:
     parser.add_argument(
         "--now", metavar="ISO8601", type=_moment, help="check validity at this time (UTC)"
     )
+    parser.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="trust anchors (PEM or PKCS#7) to validate the chain against; repeatable",
+    )
+    parser.add_argument(
+        "--system-trust", action="store_true", help="validate the chain against the system store"
+    )
+    parser.add_argument(
+        "--host",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="check that the server certificate covers this host name or IP; repeatable",
+    )
     return parser
+
+
+def _connect_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Fetch the chain a TLS server serves (handshake only, not verified) and check it like "
+        "files: the served server certificate against the CSRs, keys, md5 lines and "
+        "certificates given, plus the served chain and the host name."
+    )
+    parser.add_argument(
+        "target", metavar="HOST[:PORT]", help="host name or IP (port 443), or https://HOST/..."
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE", help="files to compare; - is stdin")
+    parser.add_argument("--servername", metavar="NAME", help="SNI to send (default: HOST)")
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=5.0,
+        help="for connecting and the handshake together (default 5)",
+    )
+    parser.add_argument(
+        "--starttls",
+        choices=("xmpp", "xmpp-server", "smtp"),
+        help="speak this protocol's plain-text start first, as openssl s_client -starttls",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 300:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to 300")
+    return value
 
 
 def _moment(text: str) -> datetime:
@@ -102,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from certmatch.scan.cli import main as scan_main
 
             return scan_main(args[1:])
+        if args[:1] == ["connect"]:
+            return _run(args[1:], connect=True)
         return _run(args)
     except UsageError as exc:
         return _fail(f"usage: {exc} (see certmatch --help)", want_json, "usage")
@@ -115,9 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
 
-def _run(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+def _run(argv: list[str], connect: bool = False) -> int:
+    parser = _parser(connect)
+    # Intermixed: `connect HOST --servername NAME FILE` must still take FILE as a file.
+    args = parser.parse_intermixed_args(argv) if connect else parser.parse_args(argv)
     password = _password(args.password_file, args.password_env)
+    trust = _trust(args.ca_file, args.system_trust)
 
     from certmatch.check import check
     from certmatch.load import Input
@@ -130,6 +195,7 @@ def _run(argv: list[str]) -> int:
         data = _read(path, DEFAULT_LIMITS.max_input_bytes, unread)
         if data is not None:
             inputs.append(Input(name, data, password))
+    served, endpoint = _served(args, unread) if connect else ([], None)
     try:
         report = check(
             inputs,
@@ -139,11 +205,42 @@ def _run(argv: list[str]) -> int:
             now=args.now,
             limits=DEFAULT_LIMITS,
             problems=unread,
+            served=served,
+            endpoint=endpoint,
+            trust=trust,
+            hosts=args.host,
         )
     except ValueError as exc:  # a purpose or product the profile does not know
         raise UsageError(str(exc)) from exc
     _emit(report, as_json=args.json, ca_note=args.ca_note, verbose=args.verbose)
     return report.exit_code
+
+
+def _served(args: argparse.Namespace, unread: list[InputProblem]) -> tuple[list[Input], Endpoint]:
+    """The chain the server sends, as inputs in its order; a failure becomes a problem."""
+    from certmatch.connect.command import fetch_served
+
+    try:
+        return fetch_served(
+            args.target,
+            servername=args.servername,
+            timeout=args.timeout,
+            starttls=args.starttls,
+            problems=unread,
+        )
+    except ValueError as exc:  # HOST[:PORT] not understood
+        raise UsageError(str(exc)) from exc
+
+
+def _trust(ca_files: Sequence[str], system: bool) -> TrustAnchors | None:
+    if not ca_files and not system:
+        return None
+    from certmatch.anchors import load_trust
+
+    try:
+        return load_trust(ca_files, system=system)
+    except ValueError as exc:  # a trust file that cannot be read: the option is wrong
+        raise UsageError(str(exc)) from exc
 
 
 def _password(path: str | None, env_var: str) -> bytes | None:
@@ -193,6 +290,10 @@ def _emit(report: Report, *, as_json: bool, ca_note: bool, verbose: bool) -> Non
         from certmatch.report.text import render_ca_note
 
         text = render_compact(report) + (render_ca_note(report) if ca_note else "")
+    if report.endpoint is not None and not as_json:
+        from certmatch.report.endpoint import render_endpoint
+
+        text += render_endpoint(report)
     if isinstance(sys.stdout, io.TextIOWrapper):
         # Subjects may hold any Unicode; a console that cannot show it (a Windows code page,
         # PYTHONIOENCODING=ascii) gets escapes instead of an "internal error".

@@ -28,3 +28,7 @@ class UnsupportedInputError(UnusableInputError):
 
     Kept apart so that no message calls such a file damaged, retyped or OCR'd.
     """
+
+
+class ConnectError(CertMatchError):
+    """`connect`: the endpoint could not be reached or gave no TLS handshake; the message says why."""

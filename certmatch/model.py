@@ -208,6 +208,40 @@ class InputProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class Endpoint:
+    """The TLS endpoint a `connect` check looked at (the JSON `endpoint` object).
+
+    `served_order` lists the artefact indexes of the certificates the server sent, in the
+    order it sent them; `address` is None when no connection was made.
+    """
+
+    host: str
+    port: int
+    servername: str | None  # the SNI sent (None for an IP address without --servername)
+    address: str | None  # the IP address connected to
+    tls_version: str | None  # "TLSv1.3", ...
+    cipher: str | None  # OpenSSL's name of the negotiated cipher suite
+    served_order: tuple[int, ...] = ()
+    starttls: str | None = None  # "xmpp", "xmpp-server", "smtp"
+    # The server ended the handshake after sending its certificates (it wants a client
+    # certificate): OpenSSL's reason. None when the handshake completed (or never started).
+    handshake_error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "servername": self.servername,
+            "address": self.address,
+            "tls_version": self.tls_version,
+            "cipher": self.cipher,
+            "starttls": self.starttls,
+            "handshake_error": self.handshake_error,
+            "served_order": list(self.served_order),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """The whole answer for one check. `to_dict()` is the `--json` document."""
 
@@ -225,6 +259,7 @@ class Report:
     purpose_assumed: bool = False  # True when inferred rather than given with --purpose
     ca_note: str | None = None  # ready-to-send re-issue request, when the CA must re-issue
     summary: str = ""  # one line, verdict first, for a person
+    endpoint: Endpoint | None = None  # set by `connect`: the server the chain was fetched from
 
     @property
     def blocking(self) -> tuple[int, ...]:
@@ -252,7 +287,7 @@ class Report:
         return 1 if self.verdict is Verdict.MISMATCH else 2
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "verdict": self.verdict.value,
             "usable": self.usable,
             "blocking": list(self.blocking),
@@ -270,6 +305,9 @@ class Report:
             "problems": [p.to_dict() for p in self.problems],
             "commands": list(self.commands),
         }
+        if self.endpoint is not None:
+            document["endpoint"] = self.endpoint.to_dict()
+        return document
 
 
 def _iso(moment: datetime | None) -> str | None:

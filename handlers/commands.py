@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from certmatch import contains_material
 from handlers.blocks import build_reply, escape
+from handlers.connect import build_endpoint_reply, command_request
 from handlers.ports import COMMAND, CertmatchService, SlackMessage
 from handlers.views import build_check_modal, build_help_blocks
 
@@ -52,6 +53,15 @@ def register(app: App, service: CertmatchService) -> None:
             return
         if word == "profile":
             ack(text=_profile_command(service, team, channel, text), response_type="ephemeral")
+            return
+        request = command_request(text)
+        if request is not None:
+            ack()
+            found = service.check_endpoint(
+                client, SlackMessage(team=team, channel=channel), request
+            )
+            reply = build_endpoint_reply(found, posted=False)
+            respond(text=reply.text, blocks=reply.blocks, response_type="in_channel")
             return
         if not contains_material(text):
             unknown = f"I do not know `/certmatch {escape(word)}`, and found no PEM, base64 or md5 line in it."

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from certmatch import contains_material
 from handlers.blocks import build_reply
+from handlers.connect import build_endpoint_reply, mention_request
 from handlers.ports import CertmatchService, SlackMessage
 from handlers.views import MENTION_HELP
 
@@ -37,7 +38,25 @@ def register(app: App, service: CertmatchService) -> None:
         thread_ts = str(event.get("thread_ts") or ts)
         text = str(event.get("text") or "")
         files = list(event.get("files") or [])
-        if files or contains_material(text):
+        request = mention_request(text, getattr(context, "bot_user_id", None))
+        if request is not None:
+            # `@certmatch check HOST`: its own key (the message event of this post is quiet).
+            if not service.claim(f"connect:{channel}:{ts}"):
+                return
+            message = SlackMessage(
+                team=str(context.team_id or event.get("team") or ""),
+                channel=channel,
+                text=text,
+                message_ts=ts,
+                thread_ts=thread_ts,
+                poster=str(event["user"]) if event.get("user") else None,
+                event_id=str(body.get("event_id") or "") or None,
+            )
+            reply = build_endpoint_reply(
+                service.check_endpoint(client, message, request), posted=True
+            )
+            text_out, blocks = reply.text, reply.blocks
+        elif files or contains_material(text):
             # The same key as handlers.messages: the message event of this post may come too.
             if not service.claim(f"message:{channel}:{ts}"):
                 return

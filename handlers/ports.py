@@ -80,6 +80,13 @@ class CertmatchService(Protocol):
         """Fetch, check and remember; None when `quiet` and the message holds no material."""
         ...
 
+    def check_endpoint(
+        self, client: WebClient, message: SlackMessage, text: str
+    ) -> CheckOutcome | str:
+        """`check HOST[:PORT]`: connect (only where allowed) and check what is served; a str
+        (mrkdwn) says why nothing was checked (the feature is off, the host is not allowed)."""
+        ...
+
     def channel_profile(self, team: str, channel: str) -> str: ...
 
     def set_channel_profile(self, team: str, channel: str, profile: str) -> str | None:

@@ -45,6 +45,7 @@ def test_the_port_is_domain_operations_returning_data_not_block_kit() -> None:
     assert methods == {
         "claim",
         "check",
+        "check_endpoint",  # issue 15: a CheckOutcome, or the refusal as text
         "channel_profile",
         "set_channel_profile",
         "forget_channel",

@@ -230,6 +230,15 @@ def signed_by(child: Artefact, issuer: Artefact) -> bool:
     return _verified(child.native, issuer.native)
 
 
+def issued_by(child: object, issuer: object) -> bool:
+    """`signed_by` for parsed certificates (trust anchors have no Artefact)."""
+    from cryptography import x509
+
+    if not isinstance(child, x509.Certificate) or not isinstance(issuer, x509.Certificate):
+        return False
+    return child.issuer == issuer.subject and _verified(child, issuer)
+
+
 def is_self_signed(artefact: Artefact) -> bool:
     if artefact.subject != artefact.issuer:
         return False

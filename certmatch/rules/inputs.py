@@ -85,6 +85,15 @@ def hash_artefact_not_modulus(index: int, artefact: Artefact, reason: str) -> Fi
 
 def problem_finding(problem: InputProblem) -> Finding:
     """The finding for an input that failed to load, by the problem's code."""
+    if problem.code == "connect-failed":
+        return Finding(
+            "connect-failed",
+            Severity.ERROR,
+            f"{problem.source}: {problem.message}",
+            "Check the host name and port (and --starttls for XMPP/SMTP ports), that the "
+            "service is running and that a firewall lets this machine reach it; raise "
+            "--timeout for a slow link.",
+        )
     if problem.code == "key-encrypted":
         return key_encrypted(problem.source, problem.message)
     if problem.code == "hash-not-modulus":
