@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
 
 from certmatch.model import KeyInfo
@@ -125,9 +124,63 @@ def _canonical_spki(public_key: object) -> bytes:
         raise TypeError(
             f"the key is of a type certmatch does not read ({key_type_name(public_key)})"
         )
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return _rsa_spki(public_key)
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        spki = _named_curve_spki(public_key)
+        if spki is not None:
+            return spki
+    # Imported here: the package loads its SSH submodule and ciphers (about 12 ms), which a
+    # check of an RSA or P-256/P-384/P-521 CSR and certificate never needs (issue 18).
+    from cryptography.hazmat.primitives import serialization
+
     return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+# The encodings below are byte for byte what cryptography writes (tests/test_keys.py compares).
+_RSA_ALGORITHM = bytes.fromhex("300d06092a864886f70d0101010500")  # rsaEncryption, NULL
+# id-ecPublicKey (RFC 5480) and the named curves most certificates use, as DER OIDs.
+_EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")
+_CURVE_OIDS = {
+    "secp256r1": bytes.fromhex("06082a8648ce3d030107"),
+    "secp384r1": bytes.fromhex("06052b81040022"),
+    "secp521r1": bytes.fromhex("06052b81040023"),
+}
+
+
+def _rsa_spki(public_key: rsa.RSAPublicKey) -> bytes:
+    """RFC 8017's RSAPublicKey in an rsaEncryption SPKI (with its NULL parameter)."""
+    numbers = public_key.public_numbers()
+    key = _der(0x30, _der_integer(numbers.n) + _der_integer(numbers.e))
+    return _der(0x30, _RSA_ALGORITHM + _der(0x03, b"\x00" + key))
+
+
+def _named_curve_spki(public_key: ec.EllipticCurvePublicKey) -> bytes | None:
+    """RFC 5480's SPKI with the uncompressed point; None for curves not listed above."""
+    oid = _CURVE_OIDS.get(public_key.curve.name)
+    if oid is None:
+        return None
+    numbers = public_key.public_numbers()
+    size = (public_key.curve.key_size + 7) // 8
+    point = b"\x04" + numbers.x.to_bytes(size, "big") + numbers.y.to_bytes(size, "big")
+    algorithm = _der(0x30, _EC_PUBLIC_KEY_OID + oid)
+    return _der(0x30, algorithm + _der(0x03, b"\x00" + point))
+
+
+def _der_integer(number: int) -> bytes:
+    """A non-negative INTEGER: minimal big-endian, a zero byte first when the top bit is set."""
+    return _der(0x02, number.to_bytes(number.bit_length() // 8 + 1, "big"))
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    """One DER element (definite length, short or long form)."""
+    length = len(content)
+    if length < 0x80:
+        return bytes((tag, length)) + content
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(octets))) + octets + content
 
 
 def same_key(a: KeyInfo, b: KeyInfo) -> bool:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from certmatch.keys import _named_curve_spki, _rsa_spki
 from certmatch.model import ArtefactKind
 from tests.vector_files import (
     LEGACY_PASSWORD,
@@ -153,3 +157,38 @@ def test_rsa_pss_key_keeps_its_pss_algorithm_in_every_kind() -> None:
         for kind in ("cert.pem", "csr.pem", "key.pem", "key.der", "pub.pem")
     }
     assert algorithms == {"RSA-PSS"}
+
+
+# --- the encodings certmatch writes itself instead of importing cryptography's serialization ---
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()], ids=str)
+def test_named_curve_spki_equals_cryptographys_encoding(curve: ec.EllipticCurve) -> None:
+    for _ in range(20):  # coordinates with leading zero bytes included, at these odds
+        public_key = ec.generate_private_key(curve).public_key()
+        expected = public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        assert _named_curve_spki(public_key) == expected
+
+
+@pytest.mark.parametrize(("bits", "exponent"), [(1024, 3), (1024, 65537), (2048, 65537)])
+def test_rsa_spki_equals_cryptographys_encoding(bits: int, exponent: int) -> None:
+    for _ in range(3):
+        public_key = rsa.generate_private_key(exponent, bits).public_key()
+        expected = public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        assert _rsa_spki(public_key) == expected
+
+
+def test_other_curves_fall_back_to_cryptographys_encoding() -> None:
+    assert _named_curve_spki(ec.generate_private_key(ec.SECP256K1()).public_key()) is None
+
+
+@pytest.mark.parametrize("name", [*CERTIFICATES, *CSRS])
+def test_public_pem_equals_cryptographys_pem(name: str) -> None:
+    (artefact,) = load_vector(name).artefacts
+    native = artefact.native
+    assert isinstance(native, x509.Certificate | x509.CertificateSigningRequest)
+    assert artefact.public_pem == native.public_bytes(serialization.Encoding.PEM).decode()

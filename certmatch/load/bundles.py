@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
-
 from certmatch.errors import EncryptedKeyError, UnsupportedInputError, UnusableInputError
 from certmatch.load.artefacts import from_private_key
 from certmatch.load.certificates import certificate, from_parsed, numbered
@@ -40,6 +38,8 @@ def pkcs7_bundle(der: bytes, source: str, limits: Limits) -> list[Artefact]:
             certificate(element, source if total == 1 else f"{source} [{i}/{total}]", "pkcs7")
             for i, element in enumerate(elements, 1)
         ]
+    from cryptography.hazmat.primitives.serialization import pkcs7  # on first use (issue 18)
+
     try:
         # Its warning (DER expected, BER read) says nothing about the certificates.
         certificates, _ = parse_quietly(lambda: pkcs7.load_der_pkcs7_certificates(der))
@@ -55,6 +55,8 @@ def pkcs7_bundle(der: bytes, source: str, limits: Limits) -> list[Artefact]:
 
 
 def pkcs12_file(der: bytes, source: str, password: bytes | None, limits: Limits) -> list[Artefact]:
+    from cryptography.hazmat.primitives.serialization import pkcs12  # on first use (issue 18)
+
     attempts = [password] if password is None else [password, None]
     last: Exception | None = None
     for attempt in attempts:

@@ -11,10 +11,9 @@ import hashlib
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from certmatch.errors import UnsupportedInputError, UnusableInputError
-from certmatch.load.artefacts import from_certificate, from_csr
+from certmatch.load.artefacts import encoded, from_certificate, from_csr
 from certmatch.load.parsing import CRYPTO_ERRORS, named, noted, parse_quietly
 from certmatch.model import Artefact
 
@@ -23,7 +22,9 @@ def certificate(der: bytes, source: str, container: str) -> Artefact:
     try:
         with named(source):
             artefact, notes = parse_quietly(
-                lambda: from_certificate(x509.load_der_x509_certificate(der), source, container)
+                lambda: from_certificate(
+                    x509.load_der_x509_certificate(der), source, container, der
+                )
             )
             return noted(artefact, notes)
     except UnsupportedInputError:
@@ -39,7 +40,7 @@ def csr(der: bytes, source: str, container: str) -> Artefact:
     try:
         with named(source):
             request, notes = parse_quietly(lambda: x509.load_der_x509_csr(der))
-            artefact = from_csr(request, source, container)
+            artefact = from_csr(request, source, container, der)
             if artefact.signature_valid is False:
                 legacy = legacy_csr_signature(request)
                 return dataclasses.replace(
@@ -67,7 +68,7 @@ def from_parsed(cert: x509.Certificate, source: str, container: str) -> Artefact
         strict: BaseException = exc
     from certmatch.load.lenient import read_certificate
 
-    return read_certificate(cert.public_bytes(Encoding.DER), source, container, strict)
+    return read_certificate(encoded(cert), source, container, strict)
 
 
 def numbered(certificates: list[x509.Certificate], source: str, container: str) -> list[Artefact]:

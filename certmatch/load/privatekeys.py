@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from cryptography.hazmat.primitives import serialization
-
 from certmatch.errors import EncryptedKeyError, UnsupportedInputError, UnusableInputError
 from certmatch.keys import key_info
 from certmatch.load.artefacts import (
@@ -68,6 +66,8 @@ def legacy_encrypted_key(
 
 def public_key(der: bytes, source: str, container: str, spki: bool) -> Artefact:
     """A DER SubjectPublicKeyInfo (`spki`) or PKCS#1 RSAPublicKey."""
+    from cryptography.hazmat.primitives import serialization  # on first use (issue 18)
+
     try:
         key = serialization.load_der_public_key(der)  # SPKI or PKCS#1
     except CRYPTO_ERRORS as exc:
@@ -82,6 +82,8 @@ def _from_der(
     password: bytes | None,
     encrypted: bool | None = None,
 ) -> Artefact:
+    from cryptography.hazmat.primitives import serialization  # on first use (issue 18)
+
     was_encrypted = password is not None if encrypted is None else encrypted
     try:
         # Only the public half is used, never a signature, so cryptography's RSA key check
@@ -105,6 +107,8 @@ def _from_der(
 
 def with_spki(artefact: Artefact, spki: bytes | None) -> Artefact:
     """Re-key a private key's artefact with the SPKI `openssl pkey -pubout` prints."""
+    from cryptography.hazmat.primitives import serialization  # on first use (issue 18)
+
     if spki is None:
         return artefact
     public = serialization.load_pem_public_key(artefact.public_pem.encode("ascii"))
