@@ -38,8 +38,21 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class _FixedWidthFormatter(argparse.HelpFormatter):
+    """The formatter argparse builds on every add_argument only to check the metavar.
+
+    Why: argparse's own looks up the terminal width with shutil, whose import (with bz2, lzma
+    and fnmatch) costs about 2 ms of every run (issue 18); the width matters only for help and
+    usage text, which the parser formats with argparse's default once the arguments are added.
+    """
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=80)
+
+
 def _parser(connect: bool = False) -> _Parser:
     parser = _Parser(
+        formatter_class=_FixedWidthFormatter,
         prog="certmatch connect" if connect else "certmatch",
         # No abbreviations: `--js` would be taken for --json by argparse but not by main(), so
         # a failure after it would print text where the script expects one JSON document.
@@ -106,6 +119,7 @@ def _parser(connect: bool = False) -> _Parser:
         default=[],
         help="check that the server certificate covers this host name or IP; repeatable",
     )
+    parser.formatter_class = argparse.HelpFormatter  # --help and usage at the terminal's width
     return parser
 
 

@@ -14,6 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from certmatch import lazyre
 from certmatch.keys import modulus_md5
 
 # Chat markup around a hash (`code`, *bold*, _italic_, quote markers) is tolerated.
@@ -21,25 +22,27 @@ _MARKUP = r"[`*_> \t]*"
 # Patterns start with a literal "(" so the regex engine can skip ahead to candidates, and
 # allow no parentheses inside the name, so a run of "(((" fails at once at each "(": both keep
 # hostile text linear. The "MD5" before the "(" adds nothing, so it is not matched.
-_MD5_LINE = re.compile(r"\(([^()\n]{1,200})\)[ \t]*=[ \t]*([0-9a-fA-F]{32})(?![0-9a-zA-Z])")
+_MD5_LINE = lazyre.Pattern(r"\(([^()\n]{1,200})\)[ \t]*=[ \t]*([0-9a-fA-F]{32})(?![0-9a-zA-Z])")
 # A bare md5 line (OpenSSL 0.9.8), or as `| md5sum` ("<hex>  -") and `openssl md5 -r`
 # ("<hex> *stdin") print it; many guides pipe the modulus to md5sum.
 _MD5SUM_SUFFIX = r"[ \t]+\*?(?:-|stdin)"
-_BARE_MD5 = re.compile(
+_BARE_MD5 = lazyre.Pattern(
     rf"^{_MARKUP}([0-9a-fA-F]{{32}})(?:{_MD5SUM_SUFFIX})?{_MARKUP}$", re.MULTILINE
 )
-_MD5SUM_LINE = re.compile(rf"^{_MARKUP}[0-9a-fA-F]{{32}}{_MD5SUM_SUFFIX}{_MARKUP}$", re.MULTILINE)
-_SHA256_LINE = re.compile(r"\([^()\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{64}(?![0-9a-zA-Z])")
-_MODULUS_LINE = re.compile(rf"^{_MARKUP}Modulus[ \t]*=([^\n]*)$", re.MULTILINE)
+_MD5SUM_LINE = lazyre.Pattern(
+    rf"^{_MARKUP}[0-9a-fA-F]{{32}}{_MD5SUM_SUFFIX}{_MARKUP}$", re.MULTILINE
+)
+_SHA256_LINE = lazyre.Pattern(r"\([^()\n]{1,200}\)[ \t]*=[ \t]*[0-9a-fA-F]{64}(?![0-9a-zA-Z])")
+_MODULUS_LINE = lazyre.Pattern(rf"^{_MARKUP}Modulus[ \t]*=([^\n]*)$", re.MULTILINE)
 # `openssl x509|req -text` and web CSR decoders print the modulus as colon-separated hex.
 # The inner repeat is possessive: what follows it can match empty, so it never needs to give
 # back, and a greedy group keeps regex state per repetition (a 4 MiB line of "00:" cost 190 MiB).
-_MODULUS_DUMP = re.compile(
+_MODULUS_DUMP = lazyre.Pattern(
     r"Modulus:[ \t]*\n((?:[ \t]*(?:[0-9a-fA-F]{2}:)++[0-9a-fA-F]{0,2}[ \t]*\n?){1,200})"
 )
 _DUMP_SEPARATORS = str.maketrans("", "", ": \t\n")
-_HEX = re.compile(r"^[0-9a-fA-F]{1,8192}$")
-_FILE_IN_COMMAND = re.compile(r"-in[ \t]+(\S+)")
+_HEX = lazyre.Pattern(r"^[0-9a-fA-F]{1,8192}$")
+_FILE_IN_COMMAND = lazyre.Pattern(r"-in[ \t]+(\S+)")
 
 
 def _md5(text: str) -> str:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from certmatch import lazyre
 from certmatch.errors import (
     EncryptedKeyError,
     InputTooLargeError,
@@ -94,15 +95,15 @@ _Loader = Callable[[], list[Artefact]]
 
 # One line of a bare base64 body; runs of such lines are collected line by line (a regex
 # repeating a group per line kept state for every line: 90 MiB for 4 MiB of short lines).
-_BASE64_LINE = re.compile(r"[A-Za-z0-9+/=]{16,}[ \t]*")
+_BASE64_LINE = lazyre.Pattern(r"[A-Za-z0-9+/=]{16,}[ \t]*")
 _MIN_BARE_BASE64 = 100  # characters; the smallest certificate or CSR is several hundred
 # Lookbehinds anchor each match at the start of a run, keeping the scans linear.
-_LONG_BASE64 = re.compile(
+_LONG_BASE64 = lazyre.Pattern(
     r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{200,}|(?:^[A-Za-z0-9+/=]{40,}[ \t]*\n){3}", re.MULTILINE
 )
-_ARMOUR = re.compile(r"(?<!-)-+[ \t]*(?:BEGIN|END)[ \t]+[A-Z0-9]")
-_BARE_MD5 = re.compile(r"^[ \t]*[0-9a-fA-F]{32}[ \t]*$", re.MULTILINE)
-_MD5_CONTEXT = re.compile(r"md5|modulus|openssl", re.IGNORECASE)
+_ARMOUR = lazyre.Pattern(r"(?<!-)-+[ \t]*(?:BEGIN|END)[ \t]+[A-Z0-9]")
+_BARE_MD5 = lazyre.Pattern(r"^[ \t]*[0-9a-fA-F]{32}[ \t]*$", re.MULTILINE)
+_MD5_CONTEXT = lazyre.Pattern(r"md5|modulus|openssl", re.IGNORECASE)
 _NOTHING_FOUND = (
     "no certificate, CSR, key or hash line found; certmatch reads PEM text "
     "(-----BEGIN ...-----), DER, PKCS#7 (.p7b), PKCS#12 (.pfx), a bare base64 body, or the "

@@ -6,9 +6,9 @@ tuple and its words reach the person shortened but unchanged (they never hold ke
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import dataclasses
-import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -38,7 +38,8 @@ PASSWORD_HINT = (
     "variable); never paste a private key or its password into chat"
 )
 
-_WARNINGS_LOCK = threading.Lock()
+# _thread's lock is threading.Lock itself; importing threading costs about 1 ms (issue 18).
+_WARNINGS_LOCK = _thread.allocate_lock()
 
 
 def parse_quietly(parse: Callable[[], _T]) -> tuple[_T, tuple[str, ...]]:

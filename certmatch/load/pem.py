@@ -14,6 +14,8 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from certmatch import lazyre
+
 # Leading dashes: any run; trailing: at most five, so "-----END X----------BEGIN Y-----"
 # (blocks glued on one line) still yields both armour lines.
 # A line may also start with BEGIN/END when its leading dashes were lost. `(?<!-)` makes a
@@ -21,20 +23,22 @@ from dataclasses import dataclass
 # from every position (quadratic time on a hostile input).
 # A label has at most a few words: the repeat is bounded, because re keeps state per repetition
 # of a group and "BEGIN A A A ..." over 4 MiB cost 550 MiB unbounded.
-ARMOUR = re.compile(
+ARMOUR = lazyre.Pattern(
     r"(?:(?<!-)-+[ \t]*|^[ \t]*)(BEGIN|END)[ \t]+([A-Z0-9]+(?:[ \t]+[A-Z0-9]+){0,8})[ \t]*-{1,5}",
     re.MULTILINE,
 )
-BEGIN = re.compile(r"(?:(?<!-)-+[ \t]*|^[ \t]*)BEGIN[ \t]+[A-Z0-9]", re.MULTILINE)
-END = re.compile(r"(?:(?<!-)-+[ \t]*|^[ \t]*)END[ \t]+[A-Z0-9]", re.MULTILINE)
-_PROC_TYPE = re.compile(r"Proc-Type:[ \t]*4[ \t]*,[ \t]*ENCRYPTED", re.IGNORECASE)
-_DEK_INFO = re.compile(r"DEK-Info:[ \t]*([A-Za-z0-9-]+)[ \t]*,[ \t]*([0-9A-Fa-f]+)", re.IGNORECASE)
-_HEADER_LINE = re.compile(r"^[ \t]*[A-Za-z][A-Za-z0-9-]*:.*$", re.MULTILINE)
-_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=]")
-_BASE64_LINE = re.compile(r"^[A-Za-z0-9+/=]{8,}$")
-_WHITESPACE = re.compile(r"\s+")
+BEGIN = lazyre.Pattern(r"(?:(?<!-)-+[ \t]*|^[ \t]*)BEGIN[ \t]+[A-Z0-9]", re.MULTILINE)
+END = lazyre.Pattern(r"(?:(?<!-)-+[ \t]*|^[ \t]*)END[ \t]+[A-Z0-9]", re.MULTILINE)
+_PROC_TYPE = lazyre.Pattern(r"Proc-Type:[ \t]*4[ \t]*,[ \t]*ENCRYPTED", re.IGNORECASE)
+_DEK_INFO = lazyre.Pattern(
+    r"DEK-Info:[ \t]*([A-Za-z0-9-]+)[ \t]*,[ \t]*([0-9A-Fa-f]+)", re.IGNORECASE
+)
+_HEADER_LINE = lazyre.Pattern(r"^[ \t]*[A-Za-z][A-Za-z0-9-]*:.*$", re.MULTILINE)
+_NOT_BASE64 = lazyre.Pattern(r"[^A-Za-z0-9+/=]")
+_BASE64_LINE = lazyre.Pattern(r"^[A-Za-z0-9+/=]{8,}$")
+_WHITESPACE = lazyre.Pattern(r"\s+")
 # A body as PEM writers emit it: full 64-column lines, then one last line of 1 to 64.
-_CLEAN_BODY = re.compile(r"\n?(?:[A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n?")
+_CLEAN_BODY = lazyre.Pattern(r"\n?(?:[A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n?")
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,26 +9,27 @@ the user next to the artefacts read from the text.
 from __future__ import annotations
 
 import codecs
-import html
 import re
 from dataclasses import dataclass
 
+from certmatch import lazyre
+
 # Characters that are text but not printable, other than tab/newline/carriage return: a file
 # with many of these is binary (DER, PKCS#12, random bytes), not text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_NBSP = re.compile("[\u00a0\u2007\u202f\u2002\u2003\u2009\u3000]")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CONTROL = lazyre.Pattern(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NBSP = lazyre.Pattern("[\u00a0\u2007\u202f\u2002\u2003\u2009\u3000]")
+_ZERO_WIDTH = lazyre.Pattern("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar, minus sign, small
 # and full-width hyphen-minus: word processors and Slack turn "-----" into some of these.
-_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
-_ENTITY = re.compile(r"&(?:[a-zA-Z]+|#[0-9]+|#[xX][0-9a-fA-F]+);")
+_DASHES = lazyre.Pattern("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
+_ENTITY = lazyre.Pattern(r"&(?:[a-zA-Z]+|#[0-9]+|#[xX][0-9a-fA-F]+);")
 # Any spaces after each marker: a quoted message that was itself indented ("> ␣␣␣␣>> MII...").
 # A character class, not a repeated group `(?:>[ \t]*)+`: the same strings, but re keeps
 # state per repetition of a group, and a 4 MiB line of "> > > ..." cost 230 MiB that way.
-_QUOTE_MARKER = re.compile(r"^[ \t]*>[> \t]*", re.MULTILINE)
+_QUOTE_MARKER = lazyre.Pattern(r"^[ \t]*>[> \t]*", re.MULTILINE)
 # A fence with an optional language tag; the tag must end its line, so "```-----BEGIN" keeps
 # its dashes.
-_FENCE = re.compile(r"```(?:[A-Za-z][\w+-]*(?=[ \t]*\n))?")
+_FENCE = lazyre.Pattern(r"```(?:[A-Za-z][\w+-]*(?=[ \t]*\n))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ def repair(text: str) -> RepairedText:
     """
     repairs: list[str] = []
 
-    def apply(pattern: re.Pattern[str], replacement: str, sentence: str) -> None:
+    def apply(pattern: lazyre.Pattern, replacement: str, sentence: str) -> None:
         nonlocal text
         new, count = pattern.subn(replacement, text)
         if count and new != text:
@@ -91,6 +92,8 @@ def repair(text: str) -> RepairedText:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         repairs.append("converted Windows (CRLF) line endings")
     if "&" in text and _ENTITY.search(text) is not None:
+        import html  # on first use: html.entities is a 2,000-entry table (issue 18)
+
         unescaped = html.unescape(text)
         if unescaped != text:
             repairs.append(

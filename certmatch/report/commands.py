@@ -6,13 +6,13 @@ RSA artefacts get the modulus md5 pipeline the vendor note uses (`openssl req -n
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Collection, Sequence
 
+from certmatch import lazyre
 from certmatch.model import Artefact, ArtefactKind
 
-_MEMBER = re.compile(r"^(?P<path>.*?)( \[[^\]]*\])+$")  # "chain.pem [block 2]", "b.p7b [2/3]"
+_MEMBER = lazyre.Pattern(r"^(?P<path>.*?)( \[[^\]]*\])+$")  # "chain.pem [block 2]", "b.p7b [2/3]"
 _PLACEHOLDER = {
     ArtefactKind.CSR: "request.csr",
     ArtefactKind.CERTIFICATE: "certificate.pem",

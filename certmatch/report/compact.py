@@ -9,7 +9,6 @@ listed again below it.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -268,6 +267,8 @@ def _value(value: object) -> str:
 
 
 def _wrap(text: str, first: str, rest: str, width: int = 100) -> list[str]:
+    import textwrap  # on first use: it compiles its patterns at import (issue 18)
+
     return textwrap.wrap(
         text,
         width=width,

@@ -5,7 +5,6 @@ Reads a Report only; never sees key material (artefacts hold public halves and h
 
 from __future__ import annotations
 
-import textwrap
 from datetime import datetime
 
 from certmatch.model import Artefact, ArtefactKind, DiffEntry, JSONValue, Report
@@ -173,6 +172,8 @@ def _day(moment: datetime) -> str:
 
 
 def _wrap(text: str, first: str, rest: str) -> list[str]:
+    import textwrap  # on first use: it compiles its patterns at import (issue 18)
+
     return textwrap.wrap(
         text,
         width=_WIDTH,

@@ -7,10 +7,9 @@ subject, SANs, extended key usage, key usage, CA flag, signature hash.
 
 from __future__ import annotations
 
-import re
-import textwrap
 from collections.abc import Sequence
 
+from certmatch import lazyre
 from certmatch.analysis.context import CheckContext
 from certmatch.analysis.diff import san_key
 from certmatch.analysis.match import common_name
@@ -44,7 +43,7 @@ _REISSUE_CODES = frozenset(
     }
 )
 _WIDTH = 78
-_FIELD = re.compile(r"^ +[A-Za-z0-9 -]+: {2,}")
+_FIELD = lazyre.Pattern(r"^ +[A-Za-z0-9 -]+: {2,}")
 
 # The CA handed over the wrong file, rather than a wrong certificate.
 _WRONG_FILE_CODES = frozenset({"ca-as-leaf", "uc-ca-as-leaf"})
@@ -278,6 +277,8 @@ def _wrap(line: str) -> list[str]:
     body = line.lstrip(" ")
     indent = " " * (len(line) - len(body))
     hang = indent + ("  " if body.startswith("- ") else "")
+    import textwrap  # on first use: it compiles its patterns at import (issue 18)
+
     return textwrap.wrap(
         line,
         _WIDTH,

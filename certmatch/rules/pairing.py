@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import PurePath
 
 from certmatch.analysis.context import CheckContext
 from certmatch.analysis.match import common_name, is_requester
@@ -148,6 +147,8 @@ def ca_as_leaf(ctx: CheckContext) -> list[Finding]:
     if any(a.kind is ArtefactKind.CERTIFICATE for a in arts):
         return out
     # No certificate at all: was the CSR itself handed over as "the certificate"?
+    from pathlib import PurePath  # only here: a check that has a certificate never needs it
+
     csrs = [i for i, a in enumerate(arts) if a.kind is ArtefactKind.CSR]
     seen: dict[str, int] = {}
     for i in csrs:

@@ -7,9 +7,9 @@ file name the server gave the CSR, the requested key usage / EKU and the names i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from certmatch import lazyre
 from certmatch.model import Artefact, ArtefactKind
 
 EXPRESSWAY = "Expressway"
@@ -44,7 +44,7 @@ _ALIASES = {
 }
 
 # CUCM names the downloaded CSR after its service ("tomcat.csr", "CallManager-ECDSA.csr").
-_FILE_STEM = re.compile(r"^([A-Za-z-]+?)(?:[_ ]?\(\d+\))?\.(?:csr|pem|der|cer|crt)$")
+_FILE_STEM = lazyre.Pattern(r"^([A-Za-z-]+?)(?:[_ ]?\(\d+\))?\.(?:csr|pem|der|cer|crt)$")
 
 # ipsecEndSystem alone says nothing: Cisco's tomcat and CAPF CSRs request it too (TAC 212214;
 # CUCM 12.5(1)SU3 Administration Guide, Manage Certificates).
