@@ -7,6 +7,10 @@ names in `__all__`.
 `certmatch/load/`). They are imported eagerly on purpose: the import system sets a package
 attribute to the submodule when the submodule is first loaded, so binding the functions here,
 after that has happened, is what keeps `from certmatch import check` the function.
+
+The renderers (`render_text`, `render_compact` and the compact answer's parts) and `connect`
+are bound on first use instead (PEP 562 `__getattr__`): a check answered in JSON needs no
+renderer, and `python -m certmatch` imports this module before anything else (issue 18).
 """
 
 from __future__ import annotations
@@ -37,27 +41,42 @@ from certmatch.model import (
     Severity,
     Verdict,
 )
-from certmatch.report.compact import (
-    HashRow,
-    Headline,
-    compact_findings,
-    diff_words,
-    hash_block,
-    hash_rows,
-    headline,
-    listed_findings,
-    render_compact,
-)
-from certmatch.report.text import render_text
 from certmatch.rules.registry import profile_products
 
 if TYPE_CHECKING:
     from certmatch.connect import Target, fetch_served, parse_target, resolve
+    from certmatch.report.compact import (
+        HashRow,
+        Headline,
+        compact_findings,
+        diff_words,
+        hash_block,
+        hash_rows,
+        headline,
+        listed_findings,
+        render_compact,
+    )
+    from certmatch.report.text import render_text
 
 # `connect` opens sockets and imports ssl: bound on first use (PEP 562), so a file check never
 # loads it (tests/test_connect_rules.py holds that).
 _LAZY = {
-    name: "certmatch.connect" for name in ("Target", "fetch_served", "parse_target", "resolve")
+    **{name: "certmatch.connect" for name in ("Target", "fetch_served", "parse_target", "resolve")},
+    **{
+        name: "certmatch.report.compact"
+        for name in (
+            "HashRow",
+            "Headline",
+            "compact_findings",
+            "diff_words",
+            "hash_block",
+            "hash_rows",
+            "headline",
+            "listed_findings",
+            "render_compact",
+        )
+    },
+    "render_text": "certmatch.report.text",
 }
 
 

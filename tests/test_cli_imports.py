@@ -1,0 +1,130 @@
+"""The modules `python -m certmatch` imports for one CSR + certificate: a guard for issue 18.
+
+A check at Python's floor depends on importing only what the input needs. Timing it in a test
+would be flaky on a shared machine, so this counts what was imported instead: `python -X
+importtime` names every module the interpreter loaded, and each assertion fails as soon as a
+change pulls a module the check does not need back into the start-up path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.vector_files import VECTORS
+
+ROOT = Path(__file__).resolve().parent.parent
+CSR = str(VECTORS / "server.csr.pem")
+CERT = str(VECTORS / "server.cert.pem")
+
+# Beyond what `import cryptography.x509` loads itself: the standard library the CLI uses
+# (argparse, json, dataclasses for the model, runpy for -m) and their own imports.
+ALLOWED_BEYOND_FLOOR = frozenset(
+    {
+        "_ast",
+        "_json",
+        "_opcode",
+        "_weakrefset",
+        "argparse",
+        "ast",
+        "copy",
+        "dataclasses",
+        "dis",
+        "gettext",
+        "importlib",
+        "importlib._abc",
+        "importlib._bootstrap",
+        "importlib._bootstrap_external",
+        "importlib.machinery",
+        "importlib.util",
+        "inspect",
+        "json",
+        "json.decoder",
+        "json.encoder",
+        "json.scanner",
+        "linecache",
+        "opcode",
+        "org",  # copy probes for Jython's org.python.core; the failed probe is listed too
+        "org.python",
+        "org.python.core",
+        "runpy",
+        "shlex",
+        "token",
+        "tokenize",
+        "weakref",
+    }
+)
+# What one generic CSR + certificate never needs (each is named in issue 18).
+NEVER = (
+    "certmatch.scan",  # the folder scan
+    "certmatch.connect",  # a live TLS endpoint
+    "certmatch.report.text",  # the verbose text renderer, under --json
+    "certmatch.report.compact",  # the compact text answer, under --json
+    "cryptography.hazmat.primitives.serialization",  # keys and bundles only (SSH, ciphers)
+    "ssl",
+    "threading",
+    "textwrap",  # only to wrap a CA note or text
+    "pathlib",
+    "html",
+    "shutil",
+)
+
+
+def _imported(*args: str) -> set[str]:
+    """Every module `python -X importtime ARGS` loaded, from its import-time report."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    names = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "[us]" not in line
+    }
+    assert names, result.stderr
+    return names
+
+
+@pytest.fixture(scope="module")
+def check_modules() -> set[str]:
+    return _imported("-m", "certmatch", "--json", CSR, CERT)
+
+
+@pytest.fixture(scope="module")
+def floor_modules() -> set[str]:
+    return _imported("-c", "import cryptography.x509")
+
+
+@pytest.mark.parametrize("module", NEVER)
+def test_a_generic_csr_and_certificate_do_not_import(module: str, check_modules: set[str]) -> None:
+    assert not {m for m in check_modules if m == module or m.startswith(module + ".")}
+
+
+def test_a_generic_check_imports_no_profile_module(check_modules: set[str]) -> None:
+    # The package and its product list (names the CLI offers, no rules) may be loaded.
+    names_only = {"certmatch.rules.cisco_uc", "certmatch.rules.cisco_uc.products"}
+    assert not {m for m in check_modules if m.startswith("certmatch.rules.cisco_uc")} - names_only
+
+
+def test_a_check_imports_nothing_beyond_cryptography_x509_and_the_cli_stdlib(
+    check_modules: set[str], floor_modules: set[str]
+) -> None:
+    extra = {m for m in check_modules - floor_modules if not m.startswith("certmatch")}
+    assert extra <= ALLOWED_BEYOND_FLOOR, sorted(extra - ALLOWED_BEYOND_FLOOR)
+
+
+def test_the_guard_sees_the_modules_a_profile_and_a_scan_import() -> None:
+    # The guard can fail: the same count shows the modules when the input does need them.
+    profiled = _imported("-m", "certmatch", "--json", "--profile", "cisco-uc", CSR, CERT)
+    assert "certmatch.rules.cisco_uc.profile" in profiled
+    scanned = _imported("-m", "certmatch", "scan", "--json", str(VECTORS / "server.csr.pem"))
+    assert any(m.startswith("certmatch.scan") for m in scanned)
