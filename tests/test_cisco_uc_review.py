@@ -194,7 +194,7 @@ def test_multi_server_ips_cite_217138_and_are_only_info() -> None:
 def test_key_mismatch_cites_the_seed_by_its_id_and_the_error_s_source() -> None:
     finding = only("uc-key-mismatch", "tomcat-regenerated.csr", "tomcat.pem")
     assert "TAC 200123" in (finding.reference or "") and "217138" in (finding.reference or "")
-    assert "Error reading the certificate" in finding.message
+    assert "Error reading the certificate" in finding.hint  # older releases' wording
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from certmatch.analysis.match import common_name, is_self_signed
 from certmatch.model import ArtefactKind, Finding, Severity
 from certmatch.rules.cisco_uc import products
@@ -117,6 +119,9 @@ def sha1(s: Scene) -> list[Finding]:
     return findings
 
 
+_ISSUER_CN = re.compile(r"(?:^|,)CN=((?:[^,\\]|\\.)+)")
+
+
 def chain_incomplete(s: Scene) -> list[Finding]:
     if s.leaf is None:
         return []
@@ -125,19 +130,20 @@ def chain_incomplete(s: Scene) -> list[Finding]:
         return []
     # The error text is CUCM's (TAC 217138); no Expressway wording was found.
     refusal = (
-        "the chain validates only if it is already in"
+        f"the chain validates only once it is in {s.trust}"
         if s.expressway
-        else 'CUCM refuses the upload with "CA Certificate is Not Available in the Trust-Store" '
-        "unless it is already in"
+        else 'CUCM refuses it with "CA Certificate is Not Available in the Trust-Store"'
     )
+    # The issuer's CN keeps the message short; the full name is the certificate's issuer field.
+    cn = _ISSUER_CN.search(top.issuer or "")
+    issuer = f"CN={cn.group(1)}" if cn else top.issuer
     return [
         uc_finding(
             "uc-chain-incomplete",
             Severity.WARNING,
-            f"The issuer {top.issuer} of {top.source} is not among the given certificates: "
-            f"{refusal} {s.trust}.",
-            f"Upload the root, then each intermediate, to {s.trust} first; then the server "
-            f"certificate to {uc_purpose.identity_store(s.purpose)}.",
+            f"{top.source}'s CA is not given: {refusal}.",
+            f"Upload {issuer} (root first) to {s.trust} if absent; then {top.source} to "
+            f"{uc_purpose.identity_store(s.purpose)}.",
             s.chain,
             REF_TRUST,
         )

@@ -17,7 +17,6 @@ from certmatch.rules.cisco_uc.scene import (
     CERT_SUFFIXES,
     Scene,
     describe,
-    key_id,
     requesters,
     subjects,
     uc_finding,
@@ -31,6 +30,12 @@ EXPRESSWAY_BROKEN_BITS = 8192  # SIP TLS zones fail (Expressway guide, Troublesh
 # Products whose documents require RSA signatures from the CA (CUIC guide; CUCM 12.5(1)SU3
 # Administration Guide for third-party CA certificates).
 RSA_SIGNED_PRODUCTS = frozenset({"cucm", "cuic"})
+
+
+# The headline's message names the current error; what older releases print goes in the hint.
+_OLDER_RELEASES = (
+    'Older releases say "Error reading the certificate" or "...could not be uploaded".'
+)
 
 
 def key_mismatch(s: Scene) -> list[Finding]:
@@ -51,11 +56,10 @@ def key_mismatch(s: Scene) -> list[Finding]:
         uc_finding(
             "uc-key-mismatch",
             Severity.ERROR,
-            f"No CSR, key or hash given carries the public key of {arts[c].source} "
-            f"({key_id(arts[c])}): CUCM would refuse it with "
-            '"CSR Public Key and Certificate Public Key Do Not Match".',
+            f"No CSR, key or hash given carries the key of {arts[c].source}: CUCM would "
+            'refuse it with "CSR Public Key and Certificate Public Key Do Not Match".',
             "Give the CSR this certificate was issued for, or leave the certificate out if "
-            "it belongs to another server.",
+            f"it belongs to another server. {_OLDER_RELEASES}",
             [c],
             REF_MISMATCH,
         )
@@ -92,11 +96,9 @@ def _mismatch(s: Scene, r: int, c: int) -> Finding:
     return uc_finding(
         "uc-key-mismatch",
         Severity.ERROR,
-        f"{cert.source} does not carry the public key of {req.source} "
-        f"({key_id(cert)} vs {key_id(req)}): CUCM refuses it with "
-        '"CSR Public Key and Certificate Public Key Do Not Match" (older releases: "Error '
-        'reading the certificate", or "...could not be uploaded").',
-        hint,
+        f"{cert.source} does not carry the key of {req.source}: CUCM refuses it with "
+        '"CSR Public Key and Certificate Public Key Do Not Match".',
+        f"{hint} {_OLDER_RELEASES}",
         [r, c],
         REF_MISMATCH,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from certmatch.analysis.diff import san_key
 from certmatch.analysis.match import common_name
 from certmatch.model import Finding, Severity
 from certmatch.rules.ca_note import san_set
@@ -37,10 +38,10 @@ def san_mismatch(s: Scene) -> list[Finding]:
         uc_finding(
             "uc-san-mismatch",
             Severity.ERROR,
+            'SANs changed: CUCM refuses it with "CSR SAN and Certificate SAN does not match".',
             "The CA "
             + " and ".join(parts)
-            + ': CUCM refuses it with "CSR SAN and Certificate SAN does not match".',
-            "Ask the CA to issue with exactly the CSR's SANs, nothing added or removed "
+            + ". Ask the CA to issue with exactly the CSR's SANs, nothing added or removed "
             "(turn off template options that add the CN, www. or IP addresses); or generate a "
             "new CSR without the parent domain (no SAN extension), whose upload ignores the "
             "certificate's SANs.",
@@ -61,17 +62,34 @@ def wildcard(s: Scene) -> list[Finding]:
     if not hits:
         return []
     listed = "; ".join(f"{s.art(i).source}: {', '.join(n)}" for i, n in hits.items())
+    hint = (
+        f"Have the server FQDN signed instead of {listed} (or a multi-server SAN CSR for a "
+        "cluster)."
+    )
+    if _only_added_by_the_ca(s, hits):  # the diff already names them: SAN added
+        hint = "Ask the CA to drop it and sign the server FQDN only."
     return [
         uc_finding(
             "uc-wildcard",
             Severity.ERROR,
-            f"Wildcard name ({listed}): CUCM, CUIS and Expressway do not support wildcard "
-            "certificates.",
-            "Use the server's FQDN (or a multi-server SAN CSR for a cluster) and have that signed.",
+            "CUCM, CUIS and Expressway do not support wildcard names.",
+            hint,
             hits,
             REF_WILDCARD,
         )
     ]
+
+
+def _only_added_by_the_ca(s: Scene, hits: dict[int, list[str]]) -> bool:
+    """Every wildcard is a DNS SAN of the certificate that its CSR did not request."""
+    compared = s.compared
+    if compared is None:
+        return False
+    csr, leaf, (_, leaf_index) = compared
+    if list(hits) != [leaf_index]:
+        return False
+    added = san_set(leaf) - san_set(csr)
+    return all(name.startswith("DNS:") and san_key(name) in added for name in hits[leaf_index])
 
 
 def cn_changed(s: Scene) -> list[Finding]:

@@ -63,11 +63,10 @@ def eku_server_missing(s: Scene) -> list[Finding]:
         uc_finding(
             "uc-eku-server-missing",
             Severity.ERROR,
-            f"The certificate's extended key usage ({', '.join(eku)}) lacks serverAuth: "
-            "TLS clients refuse it as a server certificate (RFC 5280), and every Cisco UC "
-            "CSR requests it.",
-            "Ask the CA to issue from a web server template (serverAuth, plus clientAuth for "
-            "UC mutual TLS).",
+            f"No serverAuth in the certificate's EKU ({', '.join(eku)}): TLS clients refuse "
+            "it as a server certificate (RFC 5280).",
+            "Every Cisco UC CSR requests serverAuth: ask the CA to issue from a web server "
+            "template (serverAuth, plus clientAuth for UC mutual TLS).",
             [s.leaf],
             REF_EKU_SERVER,
         )
