@@ -2,7 +2,7 @@
 
 C client threads each post a signed Events API `message` with a pasted CSR + certificate (new
 event id and ts every time), wait for the HTTP acknowledgement, and post the next. The
-stand-in (tests/slack_standin.py, a real HTTP server) timestamps each `chat.postMessage` it
+stand-in (standin/, a real HTTP server shared with the tests) timestamps each `chat.postMessage` it
 receives, so event-to-reply is measured from the send to the reply reaching "Slack" in the
 event's thread. Memory is the bot process's RSS after warm-up and at the end.
 """
@@ -26,12 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.corpus import OUT, build_tree
+from standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from slack_standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn  # type: ignore[import-not-found]  # noqa: E402
-
-from bench.corpus import OUT, build_tree  # noqa: E402
 
 SECRET = "bench-signing-secret-0123456789abcdef"
 VECTORS = ROOT / "tests" / "vectors"

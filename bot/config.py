@@ -47,6 +47,12 @@ class Settings:
     log_level: str = "INFO"
     # Table name prefix, so several deployments (or parallel test runs) can share one database.
     table_prefix: str = "certmatch_"
+    # The durable job queue (bot.jobs): worker threads per process, how long a taken job is
+    # leased before another process may take it over, and how many waiting jobs make new
+    # events be refused with 503.
+    job_workers: int = 4
+    job_lease_seconds: float = 30.0
+    max_queued_jobs: int = 10_000
 
     @property
     def socket_mode(self) -> bool:
@@ -120,6 +126,13 @@ def load_settings(
             _int("CERTMATCH_SHUTDOWN_SECONDS", get("CERTMATCH_SHUTDOWN_SECONDS"), 20, 1, 300)
         ),
         log_level=_log_level(get("LOG_LEVEL")),
+        job_workers=_int("CERTMATCH_JOB_WORKERS", get("CERTMATCH_JOB_WORKERS"), 4, 1, 64),
+        job_lease_seconds=float(
+            _int("CERTMATCH_JOB_LEASE_SECONDS", get("CERTMATCH_JOB_LEASE_SECONDS"), 30, 1, 30)
+        ),
+        max_queued_jobs=_int(
+            "CERTMATCH_MAX_QUEUED_JOBS", get("CERTMATCH_MAX_QUEUED_JOBS"), 10_000, 1, 1_000_000
+        ),
     )
 
 

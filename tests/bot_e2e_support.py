@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from slack_standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn
-
-from bot.app import create_app
 from bot.config import Settings
 from bot.store import Store
 from bot.web import serve_in_thread, wsgi_app
+from bot.wiring import Bot, build_bot
+from standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn
 
 SIGNING_SECRET = "standin-signing-secret-0123456789"
 VECTORS = Path(__file__).resolve().parent / "vectors"
@@ -69,6 +68,7 @@ class RunningBot:
     settings: Settings
     store: Store
     stop: Callable[[], None]
+    bot: Bot | None = None
 
     def post(
         self,
@@ -131,13 +131,45 @@ def settings_for(
     return replace(settings, **overrides)
 
 
-def start_bot(settings: Settings) -> RunningBot:
-    """create_app + the real WSGI endpoint on 127.0.0.1, random port."""
-    store = Store.open(settings.database_url, settings.table_prefix)
-    app = create_app(settings, store)
-    server, stop = serve_in_thread(wsgi_app(app))
+def start_bot(
+    settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time
+) -> RunningBot:
+    """The whole bot (bot.wiring, its job workers included) behind the real WSGI endpoint on 127.0.0.1."""
+    store = store or Store.open(settings.database_url, settings.table_prefix)
+    bot = build_bot(settings, store, clock)
+    server, stop_serving = serve_in_thread(wsgi_app(bot.app))
     host, port = server.server_address[:2]
-    return RunningBot(f"http://{host}:{port}", settings, store, stop)
+
+    def stop() -> None:
+        stop_serving()
+        bot.stop_workers(5.0)
+        store.close()
+
+    return RunningBot(f"http://{host}:{port}", settings, store, stop, bot)
+
+
+def wait_quiet(standin: SlackStandIn, bot: RunningBot, seconds: float = 10.0) -> None:
+    """Wait until the bot's queue is empty and its workers idle: every queued message answered.
+
+    What a test waits on instead of a fixed sleep before asserting that nothing more came.
+    """
+    assert bot.bot is not None
+    queue, workers = bot.bot.queue, bot.bot.workers
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if workers.busy == 0 and all(s == "done" for s in queue.states().values()):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"queue not drained: {queue.states()}")
+
+
+def replies_per_thread(standin: SlackStandIn) -> dict[str, int]:
+    """How many bot messages each thread got (exactly-once assertions)."""
+    counts: dict[str, int] = {}
+    for post in standin.posts():
+        thread = str(post.get("thread_ts") or "")
+        counts[thread] = counts.get(thread, 0) + 1
+    return counts
 
 
 # -- payloads shaped like /work/shared/slack --------------------------------------------------

@@ -10,26 +10,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from bot_e2e_support import SIGNING_SECRET, RunningBot, message_event, modulus_md5, vector
-from slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
 
-from bot.app import open_store
 from bot.config import ConfigError, Settings
 from bot.store import Store
+from bot.wiring import open_store
+from standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 CSR = vector("server.csr.pem")
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 def _free_port() -> int:

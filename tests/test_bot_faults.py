@@ -16,7 +16,8 @@ from bot_e2e_support import (
     start_bot,
     vector,
 )
-from slack_standin import SlackStandIn
+
+from standin import SlackStandIn
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
@@ -25,13 +26,6 @@ MD5 = modulus_md5(CERT_PEM)
 DOWNLOAD_TIMEOUT = 2.0
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

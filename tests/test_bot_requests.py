@@ -22,20 +22,13 @@ from bot_e2e_support import (
     start_bot,
     vector,
 )
-from slack_standin import SlackStandIn
 
 from bot.web import MAX_BODY_BYTES
+from standin import SlackStandIn
 
 pytestmark = pytest.mark.e2e
 
 CSR = vector("server.csr.pem")
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from bot_e2e_support import SIGNING_SECRET, message_event, sign, vector
-from slack_standin import BOT_TOKEN, SlackStandIn
 from test_bot_entrypoints import (
     ROOT,
     _env,
@@ -25,16 +23,11 @@ from test_bot_entrypoints import (
     start_socket_mode_bot,
 )
 
+from standin import BOT_TOKEN, SlackStandIn
+
 CSR = vector("server.csr.pem")
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 def _start(

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 from bot_e2e_support import SIGNING_SECRET, message_event, post_text, sign, vector
-from slack_standin import BOT_TOKEN, SlackStandIn
+
+from standin import BOT_TOKEN, SlackStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -35,13 +36,6 @@ CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -214,6 +208,9 @@ def test_processes_starting_together_on_an_empty_database_all_come_up(
             "certmatch_fingerprints",
             "certmatch_channel_profiles",
             "certmatch_details",
+            "certmatch_jobs",
+            "certmatch_replies",
+            "certmatch_alembic_version",
         }
     finally:
         for bot in bots:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,12 +26,6 @@ def _url(backend: str, tmp_path: Path) -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _url(str(request.param), tmp_path)
-
-
-@pytest.fixture
-def prefix() -> str:
-    # A unique table prefix per test keeps parallel runs on one PostgreSQL apart.
-    return f"t{uuid.uuid4().hex[:12]}_"
 
 
 @pytest.fixture

@@ -44,12 +44,15 @@ def sqlite_path(database_url: str) -> Path | None:
 
 def open_engine(database_url: str) -> Engine:
     url = sqlalchemy_url(database_url)
+    # hide_parameters: an error's message (which reaches the log) names the statement, never
+    # the values (message ids are harmless, but a rule beats remembering which are).
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             # timeout = busy_timeout: a writer waits up to 30 s for another process's lock
             # instead of failing.
             connect_args={"timeout": POOL_WAIT_SECONDS},
+            hide_parameters=True,
             pool_pre_ping=True,
             pool_size=PG_POOL_SIZE,
             max_overflow=10,
@@ -71,6 +74,7 @@ def open_engine(database_url: str) -> Engine:
             # No server-side prepared statements: a transaction pooler (pgbouncer) would break
             # them, and dropped/recreated tables could invalidate them.
             connect_args={"prepare_threshold": None},
+            hide_parameters=True,
             execution_options={"preserve_rowcount": True},
         )
     _ENGINES.add(engine)
