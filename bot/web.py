@@ -79,6 +79,9 @@ def create_wsgi_app() -> WSGIApplication:
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's listen backlog is 5: a burst of 16 concurrent deliveries had connections
+    # reset before they were accepted (found with tests/test_bot_queue_e2e.py's chatter burst).
+    request_queue_size = 128
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -61,6 +61,9 @@ class SlackStandIn(FileHost):
         self.calls: list[Call] = []
         self.files: dict[str, HostedFile] = {}
         self.faults: dict[str, list[Fault]] = {}
+        # Per method, seconds to hold the answer of the next calls back after doing them (a
+        # post that Slack made while the bot died waiting for the answer).
+        self.answer_delays: dict[str, list[float]] = {}
         self.files_read_scope = True
         self.not_in_channels: set[str] = set()  # channels where the bot is not a member
         # Per file id, faults for the next downloads: "reset" (connection reset after part of
@@ -119,6 +122,11 @@ class SlackStandIn(FileHost):
         return self.base_url + "/api/"
 
     # -- test controls -------------------------------------------------------------------------
+
+    def delay_answers(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Do the next `times` calls of `method`, but answer each only after `seconds`."""
+        with self._lock:
+            self.answer_delays.setdefault(method, []).extend([seconds] * times)
 
     def fail_next(
         self,
@@ -218,6 +226,11 @@ class SlackStandIn(FileHost):
                 return
             answer = self._api(method, args, token)
             call.ok = bool(answer.get("ok"))
+            with self._lock:
+                delays = self.answer_delays.get(method)
+                delay = delays.pop(0) if delays else 0.0
+            if delay:
+                time.sleep(delay)  # done on Slack's side; the caller hears of it late
             self._send(req, 200, json.dumps(answer).encode(), "application/json")
             return
         if parts.path.startswith("/files-pri/"):

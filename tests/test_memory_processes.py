@@ -7,15 +7,9 @@ at the same moment, exactly as two dynos starting together would.
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,9 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from bot_e2e_support import SIGNING_SECRET, message_event, post_text, sign, vector
+from bot_e2e_support import BotProcess, message_event, post_text, vector
 
-from standin import BOT_TOKEN, SlackStandIn
+from standin import SlackStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -47,77 +41,6 @@ def fresh_database() -> Iterator[str]:
     yield urlunsplit(parts._replace(path="/" + name))
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class BotProcess:
-    """`python -m bot` in HTTP mode, its stderr in a file for the failure message."""
-
-    def __init__(self, tmp_path: Path, name: str, database_url: str, api_url: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        workdir = tmp_path / name
-        workdir.mkdir()
-        self.log = workdir / "stderr.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CERTMATCH_"))}
-        env.update(
-            PYTHONPATH=str(ROOT),
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=api_url,
-            DATABASE_URL=database_url,
-            PORT=str(self.port),
-        )
-        self._log_file = self.log.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log_file,
-        )
-
-    def wait_healthy(self, timeout: float = 30.0) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"bot exited: {self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"bot never became healthy: {self.log.read_text()}")
-
-    def send_event(self, payload: dict[str, Any], retry_num: int | None = None) -> int:
-        body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json", **sign(body)}
-        if retry_num is not None:
-            headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "timeout"})
-        request = urllib.request.Request(
-            self.url + "/slack/events", data=body, headers=headers, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return int(exc.code)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log_file.close()
 
 
 @pytest.fixture
