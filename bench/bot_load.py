@@ -374,7 +374,8 @@ def bot_table(bot: dict[str, Any]) -> list[str]:
                 f"| {where}: {r['offered_per_s']:.0f}/s offered, {r['seconds']:.0f} s | "
                 f"{r['answered_per_s']:.0f} answered/s; ack p99 {r['ack_p99_ms']:.1f} ms; reply "
                 f"p50 {r['reply_p50_ms']:.0f} / p95 {r['reply_p95_ms']:.0f} ms; "
-                f"{r['missing']} missing, {r['duplicated']} twice; RSS {r['rss_start_mib']:.0f} "
+                f"{r['missing']} not answered 60 s after the end (left queued), {r['duplicated']} "
+                f"twice; RSS {r['rss_start_mib']:.0f} "
                 f"-> {r['rss_end_mib']:.0f} MiB | | | >= 200/s, ack p99 <= 50 ms, reply p95 "
                 f"<= 1 s | {met} |"
             )

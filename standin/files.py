@@ -34,7 +34,10 @@ class HostedFile:
 class FileHost:
     """Hosted files and their download faults; SlackStandIn serves them."""
 
-    base_url: str
+    @property
+    def base_url(self) -> str:
+        raise NotImplementedError
+
     files: dict[str, HostedFile]
     files_read_scope: bool
     download_faults: dict[str, list[str]]

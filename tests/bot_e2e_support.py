@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.config import Settings
+from bot.jobs.queue import JobQueue
 from bot.store import Store
 from bot.web import serve_in_thread, wsgi_app
 from bot.wiring import Bot, build_bot
@@ -167,6 +168,23 @@ def wait_quiet(standin: SlackStandIn, bot: RunningBot, seconds: float = 10.0) ->
             return
         time.sleep(0.02)
     raise AssertionError(f"queue not drained: {queue.states()}")
+
+
+def wait_jobs_done(database_url: str, prefix: str = "certmatch_", seconds: float = 20.0) -> None:
+    """Wait until every job in the database is done (bots running as their own processes)."""
+    store = Store(database_url, prefix)
+    try:
+        queue = JobQueue(store)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            states = queue.states()
+            if all(s == "done" for s in states.values()):
+                time.sleep(0.05)  # the worker posts, then marks done: the post has landed
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"jobs not done: {queue.states()}")
+    finally:
+        store.close()
 
 
 def replies_per_thread(standin: SlackStandIn) -> dict[str, int]:
@@ -369,6 +387,7 @@ class BotProcess:
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url
         workdir = tmp_path / name
         workdir.mkdir(exist_ok=True)
         self.log = workdir / "stderr.log"

@@ -15,6 +15,7 @@ from bot_e2e_support import (
     settings_for,
     start_bot,
     vector,
+    wait_quiet,
 )
 
 from standin import SlackStandIn
@@ -41,7 +42,7 @@ def bot(standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
 def _one_post_then_healthy(bot: RunningBot, standin: SlackStandIn, thread_ts: str) -> str:
     """The single reply in `thread_ts` (asserting none is duplicated), then a normal check works."""
     standin.wait_for(lambda s: len(s.posts()) >= 1, timeout=20)
-    time.sleep(0.5)  # a duplicate would arrive now
+    wait_quiet(standin, bot)  # every job done: a duplicate would have been posted by now
     posts = standin.posts()
     assert len(posts) == 1, [p.get("text") for p in posts]
     assert posts[0]["thread_ts"] == thread_ts
@@ -110,7 +111,7 @@ def test_not_in_channel_is_explained_to_the_person_directly(
     payload = message_event(files=[csr], channel="C0LEFT", user="U0ALICE")
     bot.send_event(payload)
     standin.wait_for(lambda s: len(s.posts()) == 1, timeout=20)
-    time.sleep(0.5)
+    wait_quiet(standin, bot)
     (post,) = standin.posts()
     assert post["channel"] == "U0ALICE"  # a direct message: the channel refused the bot
     text = post_text(post)

@@ -26,6 +26,7 @@ from bot_e2e_support import (
     settings_for,
     start_bot,
     vector,
+    wait_jobs_done,
     wait_quiet,
 )
 from conftest import POSTGRES_URL
@@ -109,7 +110,7 @@ def test_after_a_sigkill_the_next_process_answers_every_acknowledged_message_onc
     try:
         second.wait_healthy()
         standin.wait_for(lambda s: len(s.posts()) >= 6, timeout=30)
-        time.sleep(0.3)  # a duplicate, were there one, would follow within the same poll
+        wait_jobs_done(url)  # a duplicate, were there one, would have been posted by now
         _assert_each_answered_once(standin, payloads)
         assert all(p["text"].startswith("certmatch: Match") for p in standin.posts())
     finally:
@@ -133,7 +134,7 @@ def test_a_process_killed_after_slack_took_its_reply_is_not_followed_by_a_second
     try:
         second.wait_healthy()
         standin.wait_for_calls("conversations.replies", timeout=20)  # it looked in the thread
-        time.sleep(0.5)
+        wait_jobs_done(url)
         _assert_each_answered_once(standin, [payload])
         assert "found in the thread" in second.log.read_text()
     finally:
@@ -206,7 +207,7 @@ def test_two_processes_on_postgresql_answer_once_each_when_one_is_killed_mid_bur
             list(senders.map(deliver, range(20, 40)))
         assert len(acknowledged) == 40
         standin.wait_for(lambda s: len(s.posts()) >= 40, timeout=60)
-        time.sleep(0.5)
+        wait_jobs_done(fresh_database)
         _assert_each_answered_once(standin, payloads)
         assert "Traceback" not in two.log.read_text()
         assert json.dumps(standin.posts()).count("MD5(stdin)=") >= 40

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import message_event, settings_for, vector
+from bot_e2e_support import message_event, settings_for, vector, wait_jobs_done
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.store import Store
@@ -52,7 +51,7 @@ def test_socket_mode_acks_the_envelope_and_replies_once_in_the_thread(
         # Slack redelivers the same event (same event_id) on another envelope: acked, not answered.
         again = websocket.send_envelope("events_api", payload, retry=1)
         websocket.wait_for_ack(again)
-        time.sleep(1.0)
+        wait_jobs_done(settings.database_url, settings.table_prefix)
         assert len(standin.calls_to("chat.postMessage")) == 1
     finally:
         handler.close()  # type: ignore[no-untyped-call]

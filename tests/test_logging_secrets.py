@@ -7,7 +7,6 @@ import json
 import logging
 import re
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,7 +163,7 @@ def _feed_every_path(bot: RunningBot, standin: SlackStandIn) -> int:
     message = {"type": "message", "user": "U0ALICE", "ts": new_ts(), "text": KEY_PEM.decode()}
     bot.send_interaction(message_shortcut(message, standin))
     wait_for_more(before)
-    time.sleep(0.5)  # let the last log lines and rows land
+    wait_quiet(standin, bot)  # the last log lines and rows have landed
     return sent
 
 
@@ -244,5 +243,5 @@ def test_log_level_warning_keeps_info_lines_out(
     logging.getLogger().addHandler(logged)
     bot.send_event(message_event(files=[standin.add_file("certnew.cer", CERT_PEM)]))
     standin.wait_for(lambda s: len(s.posts()) == 1)
-    time.sleep(0.3)
+    wait_quiet(standin, bot)
     assert not any(line.startswith(("INFO ", "DEBUG ")) for line in logged.lines)

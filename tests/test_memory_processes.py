@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from bot_e2e_support import BotProcess, message_event, post_text, vector
+from bot_e2e_support import BotProcess, message_event, post_text, vector, wait_jobs_done
 
 from standin import SlackStandIn
 
@@ -87,7 +86,7 @@ def test_two_processes_receiving_the_same_events_and_retries_reply_once_per_even
     for payload in payloads:
         _deliver_everywhere(two_bots, payload)
     standin.wait_for(lambda s: len(s.posts()) >= len(payloads), timeout=30)
-    time.sleep(1.5)  # let a late duplicate (if any) arrive before counting
+    wait_jobs_done(two_bots[0].database_url)  # a duplicate would have been posted by now
     posts = standin.calls_to("chat.postMessage")
     assert len(posts) == len(payloads)
     replied = sorted((p.args["channel"], p.args["thread_ts"]) for p in posts)
