@@ -145,7 +145,7 @@ def start_bot(
     store = store or Store.open(settings.database_url, settings.table_prefix)
     bot = build_bot(settings, store, clock)
     server, stop_serving = serve_in_thread(wsgi_app(bot.app))
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
 
     def stop() -> None:
         stop_serving()

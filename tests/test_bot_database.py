@@ -7,7 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+
+from bot.config import ConfigError, Settings
+from bot.wiring import open_store
+from standin import BOT_TOKEN, SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     message_event,
     post_text,
@@ -17,10 +21,6 @@ from bot_e2e_support import (
     vector,
     wait_quiet,
 )
-
-from bot.config import ConfigError, Settings
-from bot.wiring import open_store
-from standin import BOT_TOKEN, SlackStandIn
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+
+from bot.store import Store
+from handlers.ports import ACTION_SHOW_CA_NOTE, ACTION_SHOW_DETAIL
+from standin import BOT_TOKEN, SlackStandIn
+from tests.bot_e2e_support import (
     SIGNING_SECRET,
     RunningBot,
     block_action,
@@ -28,10 +32,6 @@ from bot_e2e_support import (
     view_submission,
     wait_quiet,
 )
-
-from bot.store import Store
-from handlers.ports import ACTION_SHOW_CA_NOTE, ACTION_SHOW_DETAIL
-from standin import BOT_TOKEN, SlackStandIn
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")

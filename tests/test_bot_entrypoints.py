@@ -11,7 +11,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+
+from bot.config import ConfigError, Settings
+from bot.store import Store
+from bot.wiring import open_store
+from standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
+from tests.bot_e2e_support import (
     SIGNING_SECRET,
     RunningBot,
     free_port,
@@ -20,11 +25,6 @@ from bot_e2e_support import (
     process_env,
     vector,
 )
-
-from bot.config import ConfigError, Settings
-from bot.store import Store
-from bot.wiring import open_store
-from standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 CSR = vector("server.csr.pem")

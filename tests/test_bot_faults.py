@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+
+from standin import SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     message_event,
     modulus_md5,
@@ -17,8 +19,6 @@ from bot_e2e_support import (
     vector,
     wait_quiet,
 )
-
-from standin import SlackStandIn
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
@@ -178,7 +178,7 @@ def test_files_info_errors_for_a_slack_connect_stub_are_explained(
     standin.fail_next("files.info", status, body={"ok": False, "error": error}, times=times)
     payload = message_event(files=[SlackStandIn.stub(cert)])
     bot.send_event(payload)
-    reply = _one_post_then_healthy(bot, standin, payload["event"]["ts"])  # type: ignore[index]
+    reply = _one_post_then_healthy(bot, standin, payload["event"]["ts"])
     assert "files.info" in reply and error in reply and "share it again" in reply
 
 
@@ -190,5 +190,5 @@ def test_files_info_failing_once_is_retried_and_the_stub_checked(
     csr = standin.add_file("tomcat.csr", CSR)
     payload = message_event(files=[csr, SlackStandIn.stub(cert)])
     bot.send_event(payload)
-    reply = _one_post_then_healthy(bot, standin, payload["event"]["ts"])  # type: ignore[index]
+    reply = _one_post_then_healthy(bot, standin, payload["event"]["ts"])
     assert "Match" in reply

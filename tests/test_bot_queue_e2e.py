@@ -17,7 +17,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from bot_e2e_support import (
+
+from standin import SlackStandIn
+from tests.bot_e2e_support import (
     BotProcess,
     RunningBot,
     message_event,
@@ -29,9 +31,7 @@ from bot_e2e_support import (
     wait_jobs_done,
     wait_quiet,
 )
-from conftest import POSTGRES_URL
-
-from standin import SlackStandIn
+from tests.conftest import POSTGRES_URL
 
 pytestmark = pytest.mark.e2e
 

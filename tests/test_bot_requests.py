@@ -11,7 +11,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from bot_e2e_support import (
+
+from bot.web import MAX_BODY_BYTES
+from standin import SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     command_form,
     message_event,
@@ -23,9 +26,6 @@ from bot_e2e_support import (
     vector,
     wait_quiet,
 )
-
-from bot.web import MAX_BODY_BYTES
-from standin import SlackStandIn
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import SIGNING_SECRET, message_event, sign, vector
-from test_bot_entrypoints import (
+
+from standin import BOT_TOKEN, SlackStandIn
+from tests.bot_e2e_support import SIGNING_SECRET, message_event, sign, vector
+from tests.test_bot_entrypoints import (
     ROOT,
     _env,
     _free_port,
@@ -22,8 +24,6 @@ from test_bot_entrypoints import (
     _wait_healthy,
     start_socket_mode_bot,
 )
-
-from standin import BOT_TOKEN, SlackStandIn
 
 CSR = vector("server.csr.pem")
 

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import message_event, settings_for, vector, wait_jobs_done
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.store import Store
 from bot.wiring import build_bot
 from standin import APP_TOKEN, SlackStandIn, WebSocketStandIn
+from tests.bot_e2e_support import message_event, settings_for, vector, wait_jobs_done
 
 CSR = vector("server.csr.pem")
 

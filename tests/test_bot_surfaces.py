@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_e2e_support import (
+
+from standin import SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     command_form,
     message_event,
@@ -18,8 +20,6 @@ from bot_e2e_support import (
     vector,
     wait_quiet,
 )
-
-from standin import SlackStandIn
 
 CSR = vector("server.csr.pem")
 CERT_PEM = vector("server.cert.pem")

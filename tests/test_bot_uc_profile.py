@@ -7,18 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+
+from certmatch.check import check
+from certmatch.load import Input
+from certmatch.model import Finding
+from standin import SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     command_form,
     message_event,
     settings_for,
     start_bot,
 )
-
-from certmatch.check import check
-from certmatch.load import Input
-from certmatch.model import Finding
-from standin import SlackStandIn
 from tests.vector_files import VECTORS
 
 UC = VECTORS / "uc"

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import POSTGRES_URL
 from slack_bolt import BoltResponse
 
 from bot.jobs.intake import message_intake
@@ -19,6 +18,7 @@ from bot.jobs.sealing import Sealer, UnsealError
 from bot.store import Store
 from handlers.blocks import Reply
 from standin import SlackStandIn
+from tests.conftest import POSTGRES_URL
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

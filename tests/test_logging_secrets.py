@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+
+from bot.logs import configure_logging
+from standin import BOT_TOKEN, SlackStandIn
+from tests.bot_e2e_support import (
     SIGNING_SECRET,
     RunningBot,
     command_form,
@@ -24,9 +27,6 @@ from bot_e2e_support import (
     view_submission,
     wait_quiet,
 )
-
-from bot.logs import configure_logging
-from standin import BOT_TOKEN, SlackStandIn
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_e2e_support import (
+
+from bot.config import Settings
+from bot.store import Store
+from standin import TEAM_ID, SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     command_form,
     message_event,
@@ -27,10 +31,6 @@ from bot_e2e_support import (
     start_bot,
     vector,
 )
-
-from bot.config import Settings
-from bot.store import Store
-from standin import TEAM_ID, SlackStandIn
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from bot_e2e_support import BotProcess, message_event, post_text, vector, wait_jobs_done
 
 from standin import SlackStandIn
+from tests.bot_e2e_support import BotProcess, message_event, post_text, vector, wait_jobs_done
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
