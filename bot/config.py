@@ -50,6 +50,12 @@ class Settings:
     table_prefix: str = "certmatch_"
     # Host patterns `/certmatch check HOST` may connect to (bot/endpoint.py); empty: off.
     connect_allow: tuple[str, ...] = ()
+    # The durable job queue (bot.jobs): worker threads per process, how long a taken job is
+    # leased before another process may take it over, and how many waiting jobs make new
+    # events be refused with 503.
+    job_workers: int = 4
+    job_lease_seconds: float = 30.0
+    max_queued_jobs: int = 10_000
 
     @property
     def socket_mode(self) -> bool:
@@ -124,6 +130,13 @@ def load_settings(
         ),
         log_level=_log_level(get("LOG_LEVEL")),
         connect_allow=_connect_allow(get("CERTMATCH_CONNECT_ALLOW")),
+        job_workers=_int("CERTMATCH_JOB_WORKERS", get("CERTMATCH_JOB_WORKERS"), 4, 1, 64),
+        job_lease_seconds=float(
+            _int("CERTMATCH_JOB_LEASE_SECONDS", get("CERTMATCH_JOB_LEASE_SECONDS"), 30, 1, 30)
+        ),
+        max_queued_jobs=_int(
+            "CERTMATCH_MAX_QUEUED_JOBS", get("CERTMATCH_MAX_QUEUED_JOBS"), 10_000, 1, 1_000_000
+        ),
     )
 
 

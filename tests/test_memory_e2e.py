@@ -18,20 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_e2e_support import (
+
+from bot.config import Settings
+from bot.store import Store
+from standin import TEAM_ID, SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     command_form,
     message_event,
     post_text,
     settings_for,
+    start_bot,
     vector,
 )
-from slack_standin import TEAM_ID, SlackStandIn
-
-from bot.app import create_app
-from bot.config import Settings
-from bot.store import Store
-from bot.web import serve_in_thread, wsgi_app
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
@@ -58,13 +57,6 @@ class Clock:
         self.now += days * DAY
 
 
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(database URL, table prefix) on SQLite and on this machine's PostgreSQL."""
@@ -82,11 +74,7 @@ def clock() -> Clock:
 
 
 def _start(settings: Settings, clock: Clock) -> RunningBot:
-    store = Store.open(settings.database_url, settings.table_prefix)
-    app = create_app(settings, store, clock=clock)
-    server, stop = serve_in_thread(wsgi_app(app))
-    host, port = server.server_address[:2]
-    return RunningBot(f"http://{host}:{port}", settings, store, stop)
+    return start_bot(settings, clock=clock)
 
 
 @pytest.fixture
