@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from certmatch import contains_material
+from handlers import conversation
 from handlers.blocks import build_reply, escape
 from handlers.ports import COMMAND, CertmatchService, SlackMessage
 from handlers.views import build_check_modal, build_help_blocks
@@ -62,9 +63,11 @@ def register(app: App, service: CertmatchService) -> None:
             )
             return
         ack()
-        outcome = service.check(
-            client, SlackMessage(team=team, channel=channel, text=text), quiet=False
+        kind, ext_shared = conversation.from_channel_name(channel, command.get("channel_name"))
+        message = SlackMessage(
+            team=team, channel=channel, text=text, conversation_kind=kind, ext_shared=ext_shared
         )
+        outcome = service.check(client, message, quiet=False)
         assert outcome is not None  # quiet=False always answers
         reply = build_reply(outcome, posted=False)  # nothing reached the channel
         # A private key must not be shown to the channel: answer only the person who sent it.

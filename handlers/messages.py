@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from handlers import conversation
 from handlers.blocks import build_reply
 from handlers.ports import CertmatchService, SlackMessage
 
@@ -35,6 +36,7 @@ def register(app: App, service: CertmatchService) -> None:
         # Once per message, even if Slack delivers the same message in two events.
         if not service.claim(f"message:{channel}:{ts}"):
             return
+        kind, ext_shared = conversation.from_event(body, event)
         message = SlackMessage(
             team=str(context.team_id or event.get("team") or ""),
             channel=channel,
@@ -44,6 +46,8 @@ def register(app: App, service: CertmatchService) -> None:
             thread_ts=str(event.get("thread_ts") or ts),
             poster=str(event["user"]) if event.get("user") else None,
             event_id=str(body.get("event_id") or "") or None,
+            conversation_kind=kind,
+            ext_shared=ext_shared,
         )
         outcome = service.check(client, message, quiet=True)
         if outcome is None:

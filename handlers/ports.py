@@ -29,6 +29,10 @@ class SlackMessage:
     poster: str | None = (
         None  # user id of who posted the message (the fingerprint index names them)
     )
+    # Slack's channel_type (channel, group, im, mpim) and whether the conversation is shared
+    # with another organisation; None when the payload does not say (handlers.conversation).
+    conversation_kind: str | None = None
+    ext_shared: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,6 +175,8 @@ class Store:
                 "san_set": "\n".join(row.san_set),
                 "is_ca": 1 if row.is_ca else 0,
                 "posted_at": row.posted_at,
+                "conversation_kind": row.conversation_kind,
+                "ext_shared": row.ext_shared,
             }
             for row in rows
         ]
@@ -242,6 +244,8 @@ class Store:
             f.c.message_ts,
             f.c.poster,
             f.c.posted_at,
+            f.c.conversation_kind,
+            f.c.ext_shared,
         )
 
     # -- channel profile ------------------------------------------------------------------------
@@ -351,7 +355,8 @@ def _row_key(row: Fingerprint) -> str:
 
 
 def _fingerprint(row: Sequence[Any]) -> Fingerprint:
-    (kind, spki, md5, key_id, cn, sans, is_ca, team, channel, thread_ts, ts, poster, at) = row
+    (kind, spki, md5, key_id, cn, sans, is_ca, team, channel, thread_ts, ts, poster, at) = row[:13]
+    conversation_kind, ext_shared = row[13:15]
     return Fingerprint(
         kind=str(kind),
         spki_sha256=spki,
@@ -366,4 +371,7 @@ def _fingerprint(row: Sequence[Any]) -> Fingerprint:
         message_ts=str(ts),
         poster=poster,
         posted_at=float(at),
+        # NULL (a row from before issue 13) stays None: unknown, which counts as private.
+        conversation_kind=conversation_kind,
+        ext_shared=None if ext_shared is None else bool(ext_shared),
     )
