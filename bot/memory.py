@@ -218,11 +218,15 @@ def earlier_pending_csr(csr: Fingerprint, candidates: Sequence[Fingerprint]) -> 
 # -- sentences -----------------------------------------------------------------------------------
 
 
+def utc_date(moment: float) -> str:
+    """`1 Dec 2026`: a date in UTC, where Slack cannot render one in the reader's zone."""
+    day = datetime.fromtimestamp(moment, UTC)
+    return f"{day.day} {day:%b %Y}"
+
+
 def slack_date(posted_at: float) -> str:
     """Slack renders `<!date^...>` in the reader's time zone; the fallback is UTC."""
-    moment = datetime.fromtimestamp(posted_at, UTC)
-    fallback = f"{moment.day} {moment:%b %Y}"
-    return f"<!date^{int(posted_at)}^{{date_short_pretty}}|{fallback}>"
+    return f"<!date^{int(posted_at)}^{{date_short_pretty}}|{utc_date(posted_at)}>"
 
 
 def where(row: Fingerprint, here: Fingerprint, permalink: str | None) -> str:

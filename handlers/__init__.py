@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import commands, home, interactive, mentions, messages
+from handlers import admin, commands, home, interactive, mentions, messages
 from handlers.ports import CertmatchService
 
 
@@ -14,3 +14,4 @@ def register(app: App, service: CertmatchService) -> None:
     interactive.register(app, service)
     home.register(app, service)
     mentions.register(app, service)
+    admin.register(app, service)

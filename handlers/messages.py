@@ -34,11 +34,12 @@ def register(app: App, service: CertmatchService) -> None:
         channel = str(event.get("channel", ""))
         ts = str(event.get("ts", ""))
         # Once per message, even if Slack delivers the same message in two events.
-        if not service.claim(f"message:{channel}:{ts}"):
+        team = str(context.team_id or event.get("team") or "")
+        if not service.claim(f"message:{channel}:{ts}", team=team):
             return
         kind, ext_shared = conversation.from_event(body, event)
         message = SlackMessage(
-            team=str(context.team_id or event.get("team") or ""),
+            team=team,
             channel=channel,
             text=str(event.get("text") or ""),
             files=list(event.get("files") or []),

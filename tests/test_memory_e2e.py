@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from bot_e2e_support import (
     RunningBot,
+    block_action,
     command_form,
     message_event,
     post_text,
@@ -32,6 +33,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.store import Store
 from bot.web import serve_in_thread, wsgi_app
+from handlers.ports import ACTION_FORGET_CONFIRM
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
@@ -374,8 +376,11 @@ def test_forget_removes_the_channel_from_the_workspace_memory(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
     _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
-    response = bot.send_command(command_form("forget", standin, channel="C0PKIREQ"))
-    assert "Forgot 1" in response.json()["text"]
+    bot.send_command(command_form("forget", standin, channel="C0PKIREQ"))
+    confirm = block_action(ACTION_FORGET_CONFIRM, "C0PKIREQ", standin)
+    confirm["channel"]["id"] = "C0PKIREQ"
+    bot.send_interaction(confirm)
+    assert "1 remembered" in standin.wait_for_calls("response_url", 2)[1].args["text"]
     assert bot.store.channel_fingerprints(TEAM_ID, "C0PKIREQ") == []
     _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
     assert ":link:" not in post_text(reply) and "C0PKIREQ" not in post_text(reply)

@@ -10,6 +10,7 @@ appears, and that the permitted pointer still does.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -21,7 +22,9 @@ from typing import Any
 import pytest
 from bot_e2e_support import (
     RunningBot,
+    block_action,
     command_form,
+    envelope,
     message_event,
     post_text,
     settings_for,
@@ -32,9 +35,10 @@ from slack_standin import TEAM_ID, SlackStandIn
 from bot import memory
 from bot.app import create_app
 from bot.config import Settings
-from bot.store import Store
+from bot.store import Store, storable
 from bot.web import serve_in_thread, wsgi_app
 from certmatch import Input, check
+from handlers.ports import ACTION_FORGET_CANCEL, ACTION_FORGET_CONFIRM, ACTION_SHOW_DETAIL
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
@@ -431,3 +435,159 @@ def test_memory_scope_still_narrows_within_the_rule(
         assert ":link:" not in reply and PUBLIC.channel not in reply
     finally:
         narrow.stop()
+
+
+# -- admin controls ---------------------------------------------------------------------------------
+
+PKI = Place("C0PKI", "channel")  # where bot_e2e_support's command and button payloads come from
+
+
+def _wait(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def _workspace_rows(store: Store, team: str) -> dict[str, int]:
+    t = store.tables
+    counts = {}
+    with store.engine.connect() as conn:
+        for table in (t.events, t.thread_artefacts, t.fingerprints, t.details, t.channel_profiles):
+            query = table.select().where(table.c.team == team)
+            counts[table.name.removeprefix(t.prefix)] = len(conn.execute(query).all())
+    return counts
+
+
+def _another_workspace(store: Store) -> None:
+    """A second workspace sharing the database: an uninstall elsewhere must not touch it."""
+    (artefact,) = check([Input("other.csr", CSR)]).artifacts
+    row = memory.fingerprint(
+        artefact,
+        team="T0OTHER",
+        channel="C0OTHER",
+        thread_ts="1.1",
+        message_ts="1.1",
+        poster="U0OTHER",
+        posted_at=time.time(),
+        conversation_kind="channel",
+        ext_shared=False,
+    )
+    store.add_fingerprints([row])
+    kept = storable(artefact, "1.1", time.time())
+    assert kept is not None
+    store.add_thread_artefacts("T0OTHER", "C0OTHER", "1.1", [kept])
+    store.set_channel_profile("T0OTHER", "C0OTHER", "cisco-uc")
+    store.save_detail("other-detail", "text", None, team="T0OTHER", channel="C0OTHER")
+    store.claim("event:EvOTHER", team="T0OTHER")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "app_uninstalled"},
+        {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["U0BOT"]}},
+    ],
+    ids=["app_uninstalled", "tokens_revoked"],
+)
+def test_uninstall_or_revoked_token_deletes_the_workspace_data_at_once_with_one_log_line(
+    bot: RunningBot,
+    standin: SlackStandIn,
+    clock: Clock,
+    event: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _post(bot, standin, clock, PKI, CSR)
+    bot.send_command(command_form("profile cisco-uc", standin))
+    _another_workspace(bot.store)
+    before = _workspace_rows(bot.store, TEAM_ID)
+    assert all(before.values()), before
+    caplog.set_level(logging.INFO, logger="certmatch.bot")
+    payload = envelope({**event, "event_ts": f"{time.time():.6f}"})
+    assert bot.send_event(payload).status == 200
+    _wait(lambda: not any(_workspace_rows(bot.store, TEAM_ID).values()))
+    assert all(_workspace_rows(bot.store, "T0OTHER").values())
+    lines = [r.getMessage() for r in caplog.records if "stored data deleted" in r.getMessage()]
+    assert len(lines) == 1
+    reason = {"app_uninstalled": "app uninstalled", "tokens_revoked": "tokens revoked"}
+    assert f"workspace {TEAM_ID}: {reason[event['type']]}, its stored data deleted" in lines[0]
+    assert f"fingerprints={before['fingerprints']}" in lines[0]
+
+
+def test_profile_change_is_announced_in_the_channel_with_who_and_from_what_to_what(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    answer = bot.send_command(command_form("profile cisco-uc", standin)).json()
+    assert answer["response_type"] == "in_channel"
+    assert answer["text"] == (
+        "<@U0ALICE> changed this channel's certmatch profile from the `generic` profile to "
+        "the `cisco-uc` profile: every check here now uses it."
+    )
+    again = bot.send_command(command_form("profile cisco-uc", standin)).json()
+    assert again["response_type"] == "ephemeral" and "already uses" in again["text"]
+    wrong = bot.send_command(command_form("profile nope", standin)).json()
+    assert wrong["response_type"] == "ephemeral" and "Unknown profile" in wrong["text"]
+    assert bot.store.channel_profile(TEAM_ID, PKI.channel) == "cisco-uc"
+
+
+def _forget_buttons(answer: dict[str, Any]) -> dict[str, str]:
+    actions = next(b for b in answer["blocks"] if b["type"] == "actions")["elements"]
+    return {a["action_id"]: a["value"] for a in actions}
+
+
+def test_forget_asks_first_then_clears_and_tells_the_channel_who_did(
+    bot: RunningBot, standin: SlackStandIn, clock: Clock
+) -> None:
+    _post(bot, standin, clock, PKI, CSR)
+    answer = bot.send_command(command_form("forget", standin)).json()
+    assert answer["response_type"] == "ephemeral"
+    buttons = _forget_buttons(answer)
+    assert buttons == {ACTION_FORGET_CONFIRM: PKI.channel, ACTION_FORGET_CANCEL: PKI.channel}
+    assert len(bot.store.channel_fingerprints(TEAM_ID, PKI.channel)) == 1  # nothing yet
+    bot.send_interaction(block_action(ACTION_FORGET_CONFIRM, PKI.channel, standin))
+    calls = [c.args for c in standin.wait_for_calls("response_url", 2)]
+    assert calls[0].get("delete_original") in (True, "true")
+    assert calls[1]["response_type"] == "in_channel"
+    assert calls[1]["text"].startswith(
+        ":wastebasket: <@U0ALICE> cleared certmatch's memory of this channel with "
+        "`/certmatch forget`: 1 remembered"
+    )
+    assert bot.store.channel_fingerprints(TEAM_ID, PKI.channel) == []
+
+
+def test_forget_cancelled_deletes_nothing(
+    bot: RunningBot, standin: SlackStandIn, clock: Clock
+) -> None:
+    _post(bot, standin, clock, PKI, CSR)
+    bot.send_command(command_form("forget", standin))
+    bot.send_interaction(block_action(ACTION_FORGET_CANCEL, PKI.channel, standin))
+    (call,) = standin.wait_for_calls("response_url")
+    assert call.args["text"] == "Nothing was deleted."
+    assert len(bot.store.channel_fingerprints(TEAM_ID, PKI.channel)) == 1
+
+
+def test_forget_button_for_another_channel_deletes_nothing(
+    bot: RunningBot, standin: SlackStandIn, clock: Clock
+) -> None:
+    _post(bot, standin, clock, PKI, CSR)
+    bot.send_interaction(block_action(ACTION_FORGET_CONFIRM, "C0ELSEWHERE", standin))
+    (call,) = standin.wait_for_calls("response_url")
+    assert call.args["text"].startswith("Nothing was deleted")
+    assert len(bot.store.channel_fingerprints(TEAM_ID, PKI.channel)) == 1
+
+
+def test_details_button_after_a_forget_says_it_was_deleted_with_forget(
+    bot: RunningBot, standin: SlackStandIn, clock: Clock
+) -> None:
+    posted = _post(bot, standin, clock, PKI, CSR)
+    actions = next(b for b in posted.reply["blocks"] if b["type"] == "actions")["elements"]
+    detail_key = next(a["value"] for a in actions if a["action_id"] == ACTION_SHOW_DETAIL)
+    bot.send_command(command_form("forget", standin))
+    bot.send_interaction(block_action(ACTION_FORGET_CONFIRM, PKI.channel, standin))
+    standin.wait_for_calls("response_url", 2)
+    bot.send_interaction(block_action(ACTION_SHOW_DETAIL, detail_key, standin))
+    view = json.dumps(standin.wait_for_calls("views.open")[0].args["view"])
+    assert "deleted with `/certmatch forget`" in view
+    assert "days" not in view
+    assert bot.store.detail(detail_key) is not None
+    assert bot.store.detail(detail_key).detail == ""  # type: ignore[union-attr]

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.memory import Fingerprint
@@ -74,13 +74,15 @@ class Store:
 
     # -- events ---------------------------------------------------------------------------------
 
-    def claim(self, key: str, now: float | None = None) -> bool:
-        """True the first time `key` is claimed, by any process sharing the database; else False."""
+    def claim(self, key: str, now: float | None = None, *, team: str | None = None) -> bool:
+        """True the first time `key` is claimed, by any process sharing the database; else False.
+
+        `team` is recorded so an uninstall deletes the workspace's claims too.
+        """
         stmt = self.insert(self.tables.events).on_conflict_do_nothing()
+        row = {"event_key": key, "seen_at": time.time() if now is None else now, "team": team}
         with self.engine.begin() as conn:
-            result = conn.execute(
-                stmt, {"event_key": key, "seen_at": time.time() if now is None else now}
-            )
+            result = conn.execute(stmt, row)
         return result.rowcount == 1
 
     # -- thread memory --------------------------------------------------------------------------
@@ -130,15 +132,18 @@ class Store:
         with self.engine.connect() as conn:
             return [StoredArtefact(*row) for row in conn.execute(stmt)]
 
-    def forget_channel(self, team: str, channel: str) -> int:
+    def forget_channel(self, team: str, channel: str, now: float | None = None) -> int:
         """Delete what was stored from one channel (`/certmatch forget`).
 
         Thread artefacts, fingerprint index rows and the details behind that channel's reply
-        buttons. Returns how many artefacts were remembered (thread artefacts, or index rows
-        where that is more, e.g. private key fingerprints). Event claims and jobs stay: they
-        hold no content and keep a Slack retry from being answered twice.
+        buttons (their text; the row stays, marked forgotten, until the retention purge, so a
+        button pressed later says why). Returns how many artefacts were remembered (thread
+        artefacts, or index rows where that is more, e.g. private key fingerprints). Event
+        claims and jobs stay: they hold no content and keep a Slack retry from being answered
+        twice.
         """
         t = self.tables
+        forgotten_at = time.time() if now is None else now
         with self.engine.begin() as conn:
             artefacts = conn.execute(
                 delete(t.thread_artefacts).where(
@@ -151,9 +156,33 @@ class Store:
                 )
             ).rowcount
             conn.execute(
-                delete(t.details).where(t.details.c.team == team, t.details.c.channel == channel)
+                update(t.details)
+                .where(t.details.c.team == team, t.details.c.channel == channel)
+                .values(detail="", ca_note=None, forgotten_at=forgotten_at)
             )
         return max(artefacts, indexed, 0)
+
+    def forget_workspace(self, team: str) -> dict[str, int]:
+        """Delete everything stored for one workspace (uninstalled, or its token revoked).
+
+        Event claims, thread artefacts, fingerprints, reply details and channel profiles, in
+        one transaction; returns the rows deleted per table. Jobs and reply claims name no
+        workspace and go with the retention purge (a queued job's payload is encrypted).
+        """
+        t = self.tables
+        deleted: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            for name, table in (
+                ("events", t.events),
+                ("thread_artefacts", t.thread_artefacts),
+                ("fingerprints", t.fingerprints),
+                ("details", t.details),
+                ("channel_profiles", t.channel_profiles),
+            ):
+                deleted[name] = max(
+                    conn.execute(delete(table).where(table.c.team == team)).rowcount, 0
+                )
+        return deleted
 
     # -- fingerprint index ----------------------------------------------------------------------
 
@@ -292,10 +321,12 @@ class Store:
         self._insert_new(self.tables.details, [row])
 
     def detail(self, key: str) -> StoredDetail | None:
+        """A reply's details; `forgotten_at` is set (and the text empty) after `/certmatch forget`."""
         d = self.tables.details
+        stmt = select(d.c.detail, d.c.ca_note, d.c.forgotten_at).where(d.c.detail_key == key)
         with self.engine.connect() as conn:
-            row = conn.execute(select(d.c.detail, d.c.ca_note).where(d.c.detail_key == key)).first()
-        return StoredDetail(row[0], row[1]) if row is not None else None
+            row = conn.execute(stmt).first()
+        return StoredDetail(row[0], row[1], row[2]) if row is not None else None
 
     # -- retention ------------------------------------------------------------------------------
 
