@@ -14,6 +14,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from certmatch import contains_material
+from handlers import conversation
 from handlers.blocks import build_reply
 from handlers.ports import CertmatchService, SlackMessage
 from handlers.views import MENTION_HELP
@@ -39,10 +40,14 @@ def register(app: App, service: CertmatchService) -> None:
         files = list(event.get("files") or [])
         if files or contains_material(text):
             # The same key as handlers.messages: the message event of this post may come too.
-            if not service.claim(f"message:{channel}:{ts}"):
+            team = str(context.team_id or event.get("team") or "")
+            if not service.claim(f"message:{channel}:{ts}", team=team):
                 return
+            # app_mention carries no channel_type: the kind stays unknown (private) unless the
+            # id says DM; the envelope still says whether the channel is shared.
+            kind, ext_shared = conversation.from_event(body, event)
             message = SlackMessage(
-                team=str(context.team_id or event.get("team") or ""),
+                team=team,
                 channel=channel,
                 text=text,
                 files=files,
@@ -50,13 +55,17 @@ def register(app: App, service: CertmatchService) -> None:
                 thread_ts=thread_ts,
                 poster=str(event["user"]) if event.get("user") else None,
                 event_id=str(body.get("event_id") or "") or None,
+                conversation_kind=kind,
+                ext_shared=ext_shared,
             )
             outcome = service.check(client, message, quiet=False)
             assert outcome is not None  # quiet=False always answers
             reply = build_reply(outcome)
             text_out, blocks = reply.text, reply.blocks
         else:
-            if not service.claim(f"mention:{channel}:{ts}"):
+            if not service.claim(
+                f"mention:{channel}:{ts}", team=str(context.team_id or "") or None
+            ):
                 return
             text_out = "certmatch: drop files or paste PEM here; /certmatch help for more"
             blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": MENTION_HELP}}]

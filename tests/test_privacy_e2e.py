@@ -505,13 +505,17 @@ def test_uninstall_or_revoked_token_deletes_the_workspace_data_at_once_with_one_
     caplog.set_level(logging.INFO, logger="certmatch.bot")
     payload = envelope({**event, "event_ts": f"{time.time():.6f}"})
     assert bot.send_event(payload).status == 200
-    _wait(lambda: not any(_workspace_rows(bot.store, TEAM_ID).values()))
+
+    def lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "stored data deleted" in r.getMessage()]
+
+    _wait(lambda: lines())  # logged after the deletion is committed
+    assert not any(_workspace_rows(bot.store, TEAM_ID).values())
     assert all(_workspace_rows(bot.store, "T0OTHER").values())
-    lines = [r.getMessage() for r in caplog.records if "stored data deleted" in r.getMessage()]
-    assert len(lines) == 1
+    assert len(lines()) == 1
     reason = {"app_uninstalled": "app uninstalled", "tokens_revoked": "tokens revoked"}
-    assert f"workspace {TEAM_ID}: {reason[event['type']]}, its stored data deleted" in lines[0]
-    assert f"fingerprints={before['fingerprints']}" in lines[0]
+    assert f"workspace {TEAM_ID}: {reason[event['type']]}, its stored data deleted" in lines()[0]
+    assert f"fingerprints={before['fingerprints']}" in lines()[0]
 
 
 def test_profile_change_is_announced_in_the_channel_with_who_and_from_what_to_what(
