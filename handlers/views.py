@@ -138,8 +138,11 @@ def privacy_text(retention_days: int, memory_scope: str = "workspace") -> str:
         "with channel, thread, poster and time, so a certificate is matched to its CSR posted "
         f"{where} and a regenerated CSR is recognised; event ids to avoid double replies; each "
         f"reply's details. Everything is deleted after {retention_days} days. "
-        "`/certmatch forget` deletes what was kept from a channel at once. A match found in "
-        "another channel is shown only as a link, the poster and the date, never its content. "
+        "`/certmatch forget` deletes what was kept from a channel at once, and uninstalling "
+        "deletes everything. A match found in another conversation is shown only as a link, "
+        "the poster and the date, never its content, and only where everyone who reads the "
+        "reply can read that conversation: private channels, DMs, group DMs and Slack Connect "
+        "channels are matched only within themselves. "
         "Private keys are never stored, logged or echoed; only their public fingerprint is "
         "indexed."
     )
