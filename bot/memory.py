@@ -127,6 +127,11 @@ def visible_from(here: Fingerprint, rows: Iterable[Fingerprint]) -> list[Fingerp
     ]
 
 
+def may_see_other_conversations(here: Fingerprint) -> bool:
+    """Whether a reply to `here` may name any conversation but its own (public internal ones)."""
+    return may_mention(here.audience, Audience.PUBLIC, same_conversation=False)
+
+
 def same_key(a: Fingerprint, b: Fingerprint) -> bool:
     """The engine's "same key" on fingerprints: key identity, else modulus md5 (hash lines)."""
     if a.key_id is not None and b.key_id is not None:

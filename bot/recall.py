@@ -110,8 +110,13 @@ class Recall:
 
     def _candidates(self, probe: Fingerprint) -> list[Fingerprint]:
         since = self.clock() - self.retention_days * 86400
-        channel = None if self.scope == "workspace" else probe.channel
-        rows = self.store.related_fingerprints(probe, channel=channel, since=since)
+        # A reader who may see no other conversation is looked up in its own only; the others
+        # only among their own and public internal channels (the rule below still decides).
+        sees_others = memory.may_see_other_conversations(probe)
+        channel = None if self.scope == "workspace" and sees_others else probe.channel
+        rows = self.store.related_fingerprints(
+            probe, channel=channel, since=since, public_elsewhere=channel is None
+        )
         kept = [
             row
             for row in rows

@@ -228,3 +228,22 @@ def _forgotten(store: Store, key: str) -> bool:
     """`/certmatch forget` empties a reply's details and marks the row (issue 13)."""
     detail = store.detail(key)
     return detail is not None and detail.detail == "" and detail.forgotten_at is not None
+
+
+def test_rows_the_privacy_rule_hides_take_no_place_under_the_lookup_limit(store: Store) -> None:
+    # Issue 13: hundreds of newer rows from DMs must not push a public channel's row out.
+    public = replace(
+        _row(channel="C0PUBLIC", at=1.0), conversation_kind="channel", ext_shared=False
+    )
+    dms = [
+        replace(_row(channel=f"D{i:04d}", ts=f"{i}.1", at=10.0 + i), conversation_kind="im")
+        for i in range(250)
+    ]
+    old = _row(channel="C0OLD", at=5.0)  # stored before kinds were recorded: NULL, private
+    store.add_fingerprints([public, old, *dms])
+    probe = replace(_row("certificate", channel="C0HERE", at=999.0), conversation_kind="channel")
+    found = store.related_fingerprints(probe, public_elsewhere=True)
+    assert [r.channel for r in found] == ["C0PUBLIC"]
+    assert (found[0].conversation_kind, found[0].ext_shared) == ("channel", False)
+    everything = store.related_fingerprints(probe)
+    assert len(everything) == 200 and "C0PUBLIC" not in {r.channel for r in everything}

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.memory import Fingerprint
@@ -217,11 +217,14 @@ class Store:
         *,
         channel: str | None = None,
         since: float = 0.0,
+        public_elsewhere: bool = False,
     ) -> list[Fingerprint]:
         """Rows in `probe`'s workspace sharing its key, its CN or its SAN set, posted at or after `since`.
 
-        `channel` narrows the lookup to one channel. The rules in bot.memory decide what the
-        rows mean; this only fetches candidates through the indexes.
+        `channel` narrows the lookup to one channel; `public_elsewhere` to the probe's own
+        channel and public internal channels, so rows the privacy rule would hide never take
+        a place under the lookup's limit (bot.privacy still decides). The rules in bot.memory
+        decide what the rows mean; this only fetches candidates through the indexes.
         """
         f = self.tables.fingerprints
         matches = [
@@ -242,6 +245,13 @@ class Store:
         )
         if channel is not None:
             stmt = stmt.where(f.c.channel == channel)
+        if public_elsewhere:
+            stmt = stmt.where(
+                or_(
+                    f.c.channel == probe.channel,
+                    and_(f.c.conversation_kind == "channel", f.c.ext_shared.is_(False)),
+                )
+            )
         stmt = stmt.order_by(f.c.posted_at.desc()).limit(_LOOKUP_LIMIT)
         with self.engine.connect() as conn:
             return [_fingerprint(r) for r in conn.execute(stmt)]
