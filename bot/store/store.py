@@ -16,12 +16,13 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.memory import Fingerprint
 from bot.store import migrate
 from bot.store.engine import open_engine, sqlite_path
+from bot.store.erase import Erasing
 from bot.store.rows import StoredArtefact, StoredDetail
 from bot.store.schema import Tables, check_prefix, tables
 
@@ -29,7 +30,7 @@ from bot.store.schema import Tables, check_prefix, tables
 _LOOKUP_LIMIT = 200
 
 
-class Store:
+class Store(Erasing):
     """Thread-safe access to the bot's tables. Create with `Store.open(database_url)`."""
 
     def __init__(self, database_url: str, table_prefix: str = "certmatch_") -> None:
@@ -131,58 +132,6 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [StoredArtefact(*row) for row in conn.execute(stmt)]
-
-    def forget_channel(self, team: str, channel: str, now: float | None = None) -> int:
-        """Delete what was stored from one channel (`/certmatch forget`).
-
-        Thread artefacts, fingerprint index rows and the details behind that channel's reply
-        buttons (their text; the row stays, marked forgotten, until the retention purge, so a
-        button pressed later says why). Returns how many artefacts were remembered (thread
-        artefacts, or index rows where that is more, e.g. private key fingerprints). Event
-        claims and jobs stay: they hold no content and keep a Slack retry from being answered
-        twice.
-        """
-        t = self.tables
-        forgotten_at = time.time() if now is None else now
-        with self.engine.begin() as conn:
-            artefacts = conn.execute(
-                delete(t.thread_artefacts).where(
-                    t.thread_artefacts.c.team == team, t.thread_artefacts.c.channel == channel
-                )
-            ).rowcount
-            indexed = conn.execute(
-                delete(t.fingerprints).where(
-                    t.fingerprints.c.team == team, t.fingerprints.c.channel == channel
-                )
-            ).rowcount
-            conn.execute(
-                update(t.details)
-                .where(t.details.c.team == team, t.details.c.channel == channel)
-                .values(detail="", ca_note=None, forgotten_at=forgotten_at)
-            )
-        return max(artefacts, indexed, 0)
-
-    def forget_workspace(self, team: str) -> dict[str, int]:
-        """Delete everything stored for one workspace (uninstalled, or its token revoked).
-
-        Event claims, thread artefacts, fingerprints, reply details and channel profiles, in
-        one transaction; returns the rows deleted per table. Jobs and reply claims name no
-        workspace and go with the retention purge (a queued job's payload is encrypted).
-        """
-        t = self.tables
-        deleted: dict[str, int] = {}
-        with self.engine.begin() as conn:
-            for name, table in (
-                ("events", t.events),
-                ("thread_artefacts", t.thread_artefacts),
-                ("fingerprints", t.fingerprints),
-                ("details", t.details),
-                ("channel_profiles", t.channel_profiles),
-            ):
-                deleted[name] = max(
-                    conn.execute(delete(table).where(table.c.team == team)).rowcount, 0
-                )
-        return deleted
 
     # -- fingerprint index ----------------------------------------------------------------------
 
