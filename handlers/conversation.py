@@ -19,24 +19,26 @@ def _kind_from_id(channel: str) -> str | None:
     return "im" if channel.startswith("D") else None
 
 
-def from_event(body: Mapping[str, Any], event: Mapping[str, Any]) -> tuple[str | None, bool | None]:
+def from_event(
+    event: Mapping[str, Any], *, team: str | None, ext_shared_flag: object
+) -> tuple[str | None, bool | None]:
     """(kind, ext_shared) of a message event's conversation.
 
-    Any sign of another organisation counts as shared even when the envelope's flag says
-    otherwise: a file stub that must be fetched with files.info (Slack sends those only in
-    Slack Connect channels), or a poster from another team.
+    `team` is the workspace the app is installed in and `ext_shared_flag` the envelope's
+    `is_ext_shared_channel` as delivered (anything but a bool is unknown). Any sign of
+    another organisation counts as shared even when that flag says otherwise: a file stub
+    that must be fetched with files.info (Slack sends those only in Slack Connect channels),
+    or a poster from another team.
     """
     channel = str(event.get("channel") or "")
     kind = event.get("channel_type")
     kind = str(kind) if kind in _KINDS else _kind_from_id(channel)
     if _kind_from_id(channel) == "im":
         kind = "im"
-    flag = body.get("is_ext_shared_channel")
-    ext_shared: bool | None = flag if isinstance(flag, bool) else None
-    home_team = body.get("team_id")
+    ext_shared = ext_shared_flag if isinstance(ext_shared_flag, bool) else None
     poster_teams = {event.get("user_team"), event.get("team")} - {None, ""}
     files = event.get("files") or []
-    if (home_team and poster_teams - {home_team}) or any(
+    if (team and poster_teams - {team}) or any(
         isinstance(f, Mapping) and f.get("file_access") == "check_file_info" for f in files
     ):
         ext_shared = True

@@ -45,7 +45,9 @@ def register(app: App, service: CertmatchService) -> None:
                 return
             # app_mention carries no channel_type: the kind stays unknown (private) unless the
             # id says DM; the envelope still says whether the channel is shared.
-            kind, ext_shared = conversation.from_event(body, event)
+            kind, ext_shared = conversation.from_event(
+                event, team=body.get("team_id"), ext_shared_flag=body.get("is_ext_shared_channel")
+            )
             message = SlackMessage(
                 team=team,
                 channel=channel,

@@ -37,7 +37,9 @@ def register(app: App, service: CertmatchService) -> None:
         team = str(context.team_id or event.get("team") or "")
         if not service.claim(f"message:{channel}:{ts}", team=team):
             return
-        kind, ext_shared = conversation.from_event(body, event)
+        kind, ext_shared = conversation.from_event(
+            event, team=body.get("team_id"), ext_shared_flag=body.get("is_ext_shared_channel")
+        )
         message = SlackMessage(
             team=team,
             channel=channel,

@@ -53,35 +53,32 @@ def test_a_conversation_is_always_matched_within_itself(reader: Audience) -> Non
     assert may_mention(reader, reader, same_conversation=True)
 
 
-def _event(**changes: object) -> tuple[dict[str, object], dict[str, object]]:
+def _read(flag: object = False, **changes: object) -> tuple[str | None, bool | None]:
     event: dict[str, object] = {"channel": "C0PKI", "channel_type": "channel", "team": "T0EX"}
-    body: dict[str, object] = {"team_id": "T0EX", "is_ext_shared_channel": False}
-    for key, value in changes.items():
-        (body if key == "is_ext_shared_channel" else event)[key] = value
-    return body, event
+    event.update(changes)
+    return conversation.from_event(event, team="T0EX", ext_shared_flag=flag)
 
 
 def test_event_kind_and_flag_are_read_from_channel_type_and_the_envelope() -> None:
-    assert conversation.from_event(*_event()) == ("channel", False)
-    assert conversation.from_event(*_event(channel_type="group")) == ("group", False)
-    assert conversation.from_event(*_event(is_ext_shared_channel=True)) == ("channel", True)
+    assert _read() == ("channel", False)
+    assert _read(channel_type="group") == ("group", False)
+    assert _read(True) == ("channel", True)
 
 
 def test_event_without_the_envelope_flag_is_unknown_not_internal() -> None:
-    body, event = _event()
-    del body["is_ext_shared_channel"]
-    assert conversation.from_event(body, event) == ("channel", None)
+    assert _read(None) == ("channel", None)
+    assert _read("false") == ("channel", None)
 
 
 def test_a_dm_id_is_a_dm_whatever_channel_type_says() -> None:
-    assert conversation.from_event(*_event(channel="D0ALICE"))[0] == "im"
+    assert _read(channel="D0ALICE")[0] == "im"
 
 
 def test_file_stub_or_poster_of_another_team_means_shared() -> None:
     stub = [{"id": "F1", "file_access": "check_file_info"}]
-    assert conversation.from_event(*_event(files=stub))[1] is True
-    assert conversation.from_event(*_event(user_team="T0PARTNER"))[1] is True
-    assert conversation.from_event(*_event(team="T0PARTNER"))[1] is True
+    assert _read(files=stub)[1] is True
+    assert _read(user_team="T0PARTNER")[1] is True
+    assert _read(team="T0PARTNER")[1] is True
 
 
 @pytest.mark.parametrize(
