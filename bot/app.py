@@ -136,7 +136,8 @@ def _deduplicate_events(service: Service) -> Callable[..., BoltResponse | None]:
     def deduplicate_events(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
         """Slack retries (X-Slack-Retry-Num, same event_id) and other processes get one answer."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not service.claim(f"event:{event_id}"):
+        team = body.get("team_id")
+        if event_id and not service.claim(f"event:{event_id}", team=team):
             return BoltResponse(status=200, body="")
         next()
         return None

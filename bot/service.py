@@ -109,16 +109,27 @@ class Service:
 
     # -- CertmatchService -------------------------------------------------------------------------
 
-    def claim(self, key: str) -> bool:
+    def claim(self, key: str, team: str | None = None) -> bool:
         try:
-            return self.store.claim(key)
+            return self.store.claim(key, team=team)
         except Exception:
             # Without the database a duplicate reply is possible, a lost answer certain: answer.
             logger.exception("event store unavailable; answering %s without de-duplication", key)
             return True
 
     def forget_channel(self, team: str, channel: str) -> int:
-        return self.store.forget_channel(team, channel)
+        return self.store.forget_channel(team, channel, now=self.clock())
+
+    def forget_workspace(self, team: str, reason: str) -> int:
+        deleted = self.store.forget_workspace(team)
+        # One line an admin can point to: what was deleted, and why.
+        logger.info(
+            "workspace %s: %s, its stored data deleted (%s)",
+            team,
+            reason,
+            ", ".join(f"{name}={count}" for name, count in deleted.items()),
+        )
+        return sum(deleted.values())
 
     def channel_profile(self, team: str, channel: str) -> str:
         try:
@@ -155,7 +166,9 @@ class Service:
 
     def detail(self, detail_key: str) -> Detail | None:
         stored = self.store.detail(detail_key)
-        return None if stored is None else Detail(stored.detail, stored.ca_note)
+        if stored is None:
+            return None
+        return Detail(stored.detail, stored.ca_note, forgotten_at=stored.forgotten_at)
 
     # -- for bot.app's error handler, not the listeners ------------------------------------------
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import commands, home, interactive, mentions
+from handlers import admin, commands, home, interactive, mentions
 from handlers.ports import CertmatchService
 
 
@@ -16,3 +16,4 @@ def register(app: App, service: CertmatchService) -> None:
     interactive.register(app, service)
     home.register(app, service)
     mentions.register(app, service)
+    admin.register(app, service)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
-from handlers.ports import ACTION_SHOW_CA_NOTE, ACTION_SHOW_DETAIL
+from handlers.ports import ACTION_FORGET_CONFIRM, ACTION_SHOW_CA_NOTE, ACTION_SHOW_DETAIL
 from standin import BOT_TOKEN, SlackStandIn
 from tests.bot_e2e_support import (
     SIGNING_SECRET,
@@ -195,7 +195,9 @@ def test_forget_deletes_the_channels_memory(bot: RunningBot, standin: SlackStand
     bot.send_event(parent)
     standin.wait_for(lambda s: len(s.posts()) == 1)
     response = bot.send_command(command_form("forget", standin))
-    assert "Forgot 1" in response.json()["text"]
+    assert "Forget everything" in response.json()["text"]  # asks first (test_privacy_e2e)
+    bot.send_interaction(block_action(ACTION_FORGET_CONFIRM, "C0PKI", standin))
+    assert "1 remembered" in standin.wait_for_calls("response_url", 2)[1].args["text"]
     bot.send_event(
         message_event(
             files=[standin.add_file("certnew.cer", CERT_DER)], thread_ts=parent["event"]["ts"]

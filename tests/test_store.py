@@ -279,5 +279,11 @@ def test_a_database_the_hand_written_store_created_is_taken_over(tmp_path: Path)
     assert store.claim("event:Ev-old") is False  # what it claimed before stays claimed
     store.save_detail("k", "detail", None, team="T1", channel="C1")  # the added columns
     assert store.forget_channel("T1", "C1") == 0
-    assert store.detail("k") is None
+    assert _forgotten(store, "k")
     store.close()
+
+
+def _forgotten(store: Store, key: str) -> bool:
+    """`/certmatch forget` empties a reply's details and marks the row (issue 13)."""
+    detail = store.detail(key)
+    return detail is not None and detail.detail == "" and detail.forgotten_at is not None

@@ -34,6 +34,7 @@ _EVENT_FIELDS = (
     "channel",
     "channel_type",
     "team",
+    "user_team",
     "files",
 )
 
@@ -68,7 +69,8 @@ def message_intake(
             "event": {k: event[k] for k in _EVENT_FIELDS if k in event},
             "team": body.get("team_id") or event.get("team"),
             "event_id": body.get("event_id"),
-            "ext_shared": bool(body.get("is_ext_shared_channel")),
+            # As delivered: anything but a bool is unknown (handlers.conversation).
+            "ext_shared": body.get("is_ext_shared_channel"),
         }
         try:
             added = queue.enqueue(key, "message", sealer.seal(payload, key))

@@ -67,7 +67,10 @@ class JobRunner:
             return
         event: dict[str, Any] = payload["event"]
         message = message_from_event(
-            event, team=str(payload.get("team") or ""), event_id=payload.get("event_id")
+            event,
+            team=str(payload.get("team") or ""),
+            event_id=payload.get("event_id"),
+            ext_shared_flag=payload.get("ext_shared"),
         )
         try:
             outcome = self.service.check(client, message, quiet=bool(payload.get("quiet", True)))

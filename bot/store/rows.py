@@ -27,6 +27,7 @@ class StoredDetail:
 
     detail: str
     ca_note: str | None
+    forgotten_at: float | None = None  # when `/certmatch forget` emptied it
 
 
 def storable(artefact: Artefact, message_ts: str, posted_at: float) -> StoredArtefact | None:

@@ -58,6 +58,8 @@ def tables(prefix: str) -> Tables:
         # Claimed ids: "event:<event_id>" for Slack's retries of one delivery.
         Column("event_key", Text, primary_key=True),
         Column("seen_at", Float, nullable=False),
+        # The workspace, so uninstalling deletes its claims too (NULL: claimed before 0004).
+        Column("team", Text),
     )
     thread_artefacts = Table(
         f"{p}thread_artefacts",
@@ -126,6 +128,8 @@ def tables(prefix: str) -> Tables:
         Column("created_at", Float, nullable=False),
         Column("team", Text),
         Column("channel", Text),
+        # Set by `/certmatch forget` (the text is emptied), so the button can say why it is gone.
+        Column("forgotten_at", Float),
     )
     # The durable job queue (issue 17). `job_key` is the claim: "message:<channel>:<ts>", so a
     # message Slack delivers twice (a retry, or two events for one message) is queued once.

@@ -16,12 +16,13 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import Engine, and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.memory import Fingerprint
 from bot.store import migrate
 from bot.store.engine import open_engine, sqlite_path
+from bot.store.erase import Erasing
 from bot.store.rows import StoredArtefact, StoredDetail
 from bot.store.schema import Tables, check_prefix, tables
 
@@ -29,7 +30,7 @@ from bot.store.schema import Tables, check_prefix, tables
 _LOOKUP_LIMIT = 200
 
 
-class Store:
+class Store(Erasing):
     """Thread-safe access to the bot's tables. Create with `Store.open(database_url)`."""
 
     def __init__(self, database_url: str, table_prefix: str = "certmatch_") -> None:
@@ -74,13 +75,15 @@ class Store:
 
     # -- events ---------------------------------------------------------------------------------
 
-    def claim(self, key: str, now: float | None = None) -> bool:
-        """True the first time `key` is claimed, by any process sharing the database; else False."""
+    def claim(self, key: str, now: float | None = None, *, team: str | None = None) -> bool:
+        """True the first time `key` is claimed, by any process sharing the database; else False.
+
+        `team` is recorded so an uninstall deletes the workspace's claims too.
+        """
         stmt = self.insert(self.tables.events).on_conflict_do_nothing()
+        row = {"event_key": key, "seen_at": time.time() if now is None else now, "team": team}
         with self.engine.begin() as conn:
-            result = conn.execute(
-                stmt, {"event_key": key, "seen_at": time.time() if now is None else now}
-            )
+            result = conn.execute(stmt, row)
         return result.rowcount == 1
 
     # -- thread memory --------------------------------------------------------------------------
@@ -130,31 +133,6 @@ class Store:
         with self.engine.connect() as conn:
             return [StoredArtefact(*row) for row in conn.execute(stmt)]
 
-    def forget_channel(self, team: str, channel: str) -> int:
-        """Delete what was stored from one channel (`/certmatch forget`).
-
-        Thread artefacts, fingerprint index rows and the details behind that channel's reply
-        buttons. Returns how many artefacts were remembered (thread artefacts, or index rows
-        where that is more, e.g. private key fingerprints). Event claims and jobs stay: they
-        hold no content and keep a Slack retry from being answered twice.
-        """
-        t = self.tables
-        with self.engine.begin() as conn:
-            artefacts = conn.execute(
-                delete(t.thread_artefacts).where(
-                    t.thread_artefacts.c.team == team, t.thread_artefacts.c.channel == channel
-                )
-            ).rowcount
-            indexed = conn.execute(
-                delete(t.fingerprints).where(
-                    t.fingerprints.c.team == team, t.fingerprints.c.channel == channel
-                )
-            ).rowcount
-            conn.execute(
-                delete(t.details).where(t.details.c.team == team, t.details.c.channel == channel)
-            )
-        return max(artefacts, indexed, 0)
-
     # -- fingerprint index ----------------------------------------------------------------------
 
     def add_fingerprints(self, rows: Sequence[Fingerprint]) -> int:
@@ -175,6 +153,8 @@ class Store:
                 "san_set": "\n".join(row.san_set),
                 "is_ca": 1 if row.is_ca else 0,
                 "posted_at": row.posted_at,
+                "conversation_kind": row.conversation_kind,
+                "ext_shared": row.ext_shared,
             }
             for row in rows
         ]
@@ -186,11 +166,14 @@ class Store:
         *,
         channel: str | None = None,
         since: float = 0.0,
+        public_elsewhere: bool = False,
     ) -> list[Fingerprint]:
         """Rows in `probe`'s workspace sharing its key, its CN or its SAN set, posted at or after `since`.
 
-        `channel` narrows the lookup to one channel. The rules in bot.memory decide what the
-        rows mean; this only fetches candidates through the indexes.
+        `channel` narrows the lookup to one channel; `public_elsewhere` to the probe's own
+        channel and public internal channels, so rows the privacy rule would hide never take
+        a place under the lookup's limit (bot.privacy still decides). The rules in bot.memory
+        decide what the rows mean; this only fetches candidates through the indexes.
         """
         f = self.tables.fingerprints
         matches = [
@@ -211,6 +194,13 @@ class Store:
         )
         if channel is not None:
             stmt = stmt.where(f.c.channel == channel)
+        if public_elsewhere:
+            stmt = stmt.where(
+                or_(
+                    f.c.channel == probe.channel,
+                    and_(f.c.conversation_kind == "channel", f.c.ext_shared.is_(False)),
+                )
+            )
         stmt = stmt.order_by(f.c.posted_at.desc()).limit(_LOOKUP_LIMIT)
         with self.engine.connect() as conn:
             return [_fingerprint(r) for r in conn.execute(stmt)]
@@ -242,6 +232,8 @@ class Store:
             f.c.message_ts,
             f.c.poster,
             f.c.posted_at,
+            f.c.conversation_kind,
+            f.c.ext_shared,
         )
 
     # -- channel profile ------------------------------------------------------------------------
@@ -288,10 +280,12 @@ class Store:
         self._insert_new(self.tables.details, [row])
 
     def detail(self, key: str) -> StoredDetail | None:
+        """A reply's details; `forgotten_at` is set (and the text empty) after `/certmatch forget`."""
         d = self.tables.details
+        stmt = select(d.c.detail, d.c.ca_note, d.c.forgotten_at).where(d.c.detail_key == key)
         with self.engine.connect() as conn:
-            row = conn.execute(select(d.c.detail, d.c.ca_note).where(d.c.detail_key == key)).first()
-        return StoredDetail(row[0], row[1]) if row is not None else None
+            row = conn.execute(stmt).first()
+        return StoredDetail(row[0], row[1], row[2]) if row is not None else None
 
     # -- retention ------------------------------------------------------------------------------
 
@@ -351,7 +345,8 @@ def _row_key(row: Fingerprint) -> str:
 
 
 def _fingerprint(row: Sequence[Any]) -> Fingerprint:
-    (kind, spki, md5, key_id, cn, sans, is_ca, team, channel, thread_ts, ts, poster, at) = row
+    (kind, spki, md5, key_id, cn, sans, is_ca, team, channel, thread_ts, ts, poster, at) = row[:13]
+    conversation_kind, ext_shared = row[13:15]
     return Fingerprint(
         kind=str(kind),
         spki_sha256=spki,
@@ -366,4 +361,7 @@ def _fingerprint(row: Sequence[Any]) -> Fingerprint:
         message_ts=str(ts),
         poster=poster,
         posted_at=float(at),
+        # NULL (a row from before issue 13) stays None: unknown, which counts as private.
+        conversation_kind=conversation_kind,
+        ext_shared=None if ext_shared is None else bool(ext_shared),
     )
