@@ -70,7 +70,7 @@ def _worth_fetching(file: Mapping[str, Any]) -> bool:
 
 
 class Service:
-    """One per process; thread-safe (the store opens a connection per operation)."""
+    """One per process; thread-safe (the store takes a pooled connection per operation)."""
 
     def __init__(
         self,

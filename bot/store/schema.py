@@ -1,0 +1,171 @@
+"""The bot's tables, defined once (SQLAlchemy Core) for both SQLite and PostgreSQL, under a name prefix.
+
+The prefix lets several deployments, or parallel test runs, share one database. Migrations in
+`bot/store/migrations/versions/` create and change these tables; this module is what the code
+reads and writes, and `tests/test_store.py` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+
+_PREFIX_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The tables of one prefix. `metadata` holds them all (drop_all in tests)."""
+
+    prefix: str
+    metadata: MetaData
+    events: Table
+    thread_artefacts: Table
+    fingerprints: Table
+    channel_profiles: Table
+    details: Table
+    jobs: Table
+    replies: Table
+
+
+def check_prefix(prefix: str) -> str:
+    if not _PREFIX_RE.match(prefix):
+        raise ValueError(f"table prefix {prefix!r} must be lowercase letters, digits, _")
+    return prefix
+
+
+@functools.cache
+def tables(prefix: str) -> Tables:
+    """The Table objects for `prefix` (one MetaData per prefix, built once)."""
+    p = check_prefix(prefix)
+    md = MetaData()
+    events = Table(
+        f"{p}events",
+        md,
+        # Claimed ids: "event:<event_id>" for Slack's retries of one delivery.
+        Column("event_key", Text, primary_key=True),
+        Column("seen_at", Float, nullable=False),
+    )
+    thread_artefacts = Table(
+        f"{p}thread_artefacts",
+        md,
+        Column("team", Text, nullable=False),
+        Column("channel", Text, nullable=False),
+        Column("thread_ts", Text, nullable=False),
+        Column("fingerprint", Text, nullable=False),
+        Column("kind", Text, nullable=False),
+        Column("source", Text, nullable=False),
+        Column("subject", Text),
+        Column("spki_sha256", Text),
+        Column("modulus_md5", Text),
+        Column("public_pem", Text, nullable=False),
+        Column("message_ts", Text, nullable=False),
+        Column("posted_at", Float, nullable=False),
+        PrimaryKeyConstraint("team", "channel", "thread_ts", "fingerprint"),
+    )
+    # The fingerprint index (issue 4): one row per public artefact per message, private keys by
+    # their public identity only. No PEM, no message text.
+    fingerprints = Table(
+        f"{p}fingerprints",
+        md,
+        Column("row_key", Text, primary_key=True),
+        Column("team", Text, nullable=False),
+        Column("channel", Text, nullable=False),
+        Column("thread_ts", Text, nullable=False),
+        Column("message_ts", Text, nullable=False),
+        Column("poster", Text),
+        Column("kind", Text, nullable=False),
+        Column("spki_sha256", Text),
+        Column("modulus_md5", Text),
+        Column("key_id", Text),
+        Column("common_name", Text),
+        Column("san_set", Text, nullable=False),
+        Column("is_ca", Integer, nullable=False),
+        Column("posted_at", Float, nullable=False),
+        # Where it was posted, for the privacy rule (issue 13): channel, group, im, mpim, or
+        # NULL when unknown (rows from before the column count as private), and whether the
+        # conversation is shared with another organisation (Slack Connect).
+        Column("conversation_kind", Text),
+        Column("ext_shared", Boolean),
+        Index(f"{p}fp_key", "team", "key_id"),
+        Index(f"{p}fp_md5", "team", "modulus_md5"),
+        Index(f"{p}fp_spki", "team", "spki_sha256"),
+        Index(f"{p}fp_cn", "team", "common_name"),
+        Index(f"{p}fp_sans", "team", "san_set"),
+        Index(f"{p}fp_channel", "team", "channel"),
+        Index(f"{p}fp_time", "posted_at"),
+    )
+    channel_profiles = Table(
+        f"{p}channel_profiles",
+        md,
+        Column("team", Text, nullable=False),
+        Column("channel", Text, nullable=False),
+        Column("profile", Text, nullable=False),
+        Column("updated_at", Float, nullable=False),
+        PrimaryKeyConstraint("team", "channel"),
+    )
+    details = Table(
+        f"{p}details",
+        md,
+        Column("detail_key", Text, primary_key=True),
+        Column("detail", Text, nullable=False),
+        Column("ca_note", Text),
+        Column("created_at", Float, nullable=False),
+        Column("team", Text),
+        Column("channel", Text),
+    )
+    # The durable job queue (issue 17). `job_key` is the claim: "message:<channel>:<ts>", so a
+    # message Slack delivers twice (a retry, or two events for one message) is queued once.
+    # A job is taken by setting `lease_owner` and moving `available_at` to the lease's end; a
+    # worker that dies leaves it to be taken again when that time passes. `payload` is
+    # encrypted (bot.jobs.sealing) and cleared when the job is done.
+    jobs = Table(
+        f"{p}jobs",
+        md,
+        Column("job_key", Text, primary_key=True),
+        Column("kind", Text, nullable=False),
+        Column("payload", Text),
+        Column("state", Text, nullable=False),  # queued | done
+        Column("available_at", Float, nullable=False),
+        Column("lease_owner", Text),
+        Column("attempts", Integer, nullable=False),
+        Column("created_at", Float, nullable=False),
+        Column("finished_at", Float),
+        Index(f"{p}jobs_ready", "state", "available_at"),
+        Index(f"{p}jobs_created", "created_at"),
+    )
+    # One reply per job: the key is claimed before chat.postMessage, `ts` stored after it. A
+    # claimed key without a ts means a process died in between: look in the thread first.
+    replies = Table(
+        f"{p}replies",
+        md,
+        Column("reply_key", Text, primary_key=True),
+        Column("channel", Text, nullable=False),
+        Column("thread_ts", Text),
+        Column("ts", Text),
+        Column("claimed_at", Float, nullable=False),
+    )
+    return Tables(
+        p,
+        md,
+        events,
+        thread_artefacts,
+        fingerprints,
+        channel_profiles,
+        details,
+        jobs,
+        replies,
+    )
