@@ -46,7 +46,7 @@ def run(settings: Settings) -> int:
         print(f"certmatch: {exc}", file=sys.stderr)
         return 2
     try:
-        app = create_app(settings, store)
+        app = create_app(settings, store, remind=True)
     except BoltError as exc:
         # Bolt's auth.test at start-up refused the token; name Slack's error code only.
         found = re.search(r"'error': '([a-z_]+)'", str(exc))

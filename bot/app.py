@@ -27,8 +27,10 @@ from bot.config import ConfigError, Settings
 from bot.eventlog import log_event
 from bot.faults import CHANNEL_REFUSED, failure_reply, slack_error, tell_directly
 from bot.files import SlackFileFetcher
+from bot.reminders import ReminderPoller
 from bot.service import Service
 from bot.store import Store
+from handlers import reminder_commands
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -145,11 +147,17 @@ def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) 
 
 
 def create_app(
-    settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time
+    settings: Settings,
+    store: Store | None = None,
+    clock: Callable[[], float] = time.time,
+    *,
+    remind: bool = False,
 ) -> App:
     """The whole Slack app. Opens (and creates the tables of) the store unless one is given.
 
     `clock` (epoch seconds) is what retention and the memory's "posted at" read; tests move it.
+    `remind` starts the expiry reminders' poller (the entry points do; tests drive
+    `Reminders.run_due` themselves on a moved clock).
     """
     store = store if store is not None else Store.open(settings.database_url, settings.table_prefix)
     pool = BoundedListenerPool(LISTENER_THREADS, MAX_PENDING_EVENTS)
@@ -172,7 +180,11 @@ def create_app(
     )
     app.middleware(_shed_load(pool))
     app.middleware(_deduplicate_events(service))
+    # Before handlers.register: it matches `/certmatch expiring|reminders` only (issue 16).
+    reminder_commands.register(app, service.reminders)
     handlers.register(app, service)
+    if remind:
+        ReminderPoller(service.reminders, app.client).start()
 
     @app.error
     def handle_listener_error(

@@ -75,7 +75,7 @@ def create_wsgi_app(settings: Settings | None = None) -> WSGIApplication:
         store = open_store(settings)
     except ConfigError as exc:
         raise SystemExit(f"certmatch: {exc}") from None
-    return wsgi_app(create_app(settings, store))
+    return wsgi_app(create_app(settings, store, remind=True))
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

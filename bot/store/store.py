@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import Engine, and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.memory import Fingerprint
@@ -152,6 +152,15 @@ class Store:
             ).rowcount
             conn.execute(
                 delete(t.details).where(t.details.c.team == team, t.details.c.channel == channel)
+            )
+            # Expiry reminders (issue 16): the channel's watched certificates and their reminders.
+            watched = t.watched_certificates
+            keys = select(watched.c.cert_key).where(
+                watched.c.team == team, watched.c.channel == channel
+            )
+            conn.execute(delete(t.reminders).where(t.reminders.c.cert_key.in_(keys)))
+            conn.execute(
+                delete(watched).where(watched.c.team == team, watched.c.channel == channel)
             )
         return max(artefacts, indexed, 0)
 
@@ -295,22 +304,39 @@ class Store:
 
     # -- retention ------------------------------------------------------------------------------
 
-    def purge(self, older_than: float) -> int:
+    def purge(self, older_than: float, now: float | None = None) -> int:
         """Delete everything recorded before `older_than` (epoch seconds); safe from any process.
 
-        Jobs still queued are kept whatever their age: they are answers owed.
+        Jobs still queued are kept whatever their age: they are answers owed. A watched
+        certificate's index row, its names and its reminders are kept until its notAfter plus
+        a day (`keep_until`, issue 16), past the window; its PEM is not.
         """
         t = self.tables
+        now = time.time() if now is None else now
+        f, w = t.fingerprints, t.watched_certificates
+        still_watched = (
+            select(w.c.cert_key)
+            .where(
+                w.c.team == f.c.team,
+                w.c.channel == f.c.channel,
+                w.c.message_ts == f.c.message_ts,
+                w.c.key_id == f.c.key_id,
+                w.c.keep_until >= now,
+            )
+            .exists()
+        )
         total = 0
         with self.engine.begin() as conn:
-            for table, column in (
-                (t.events, t.events.c.seen_at),
-                (t.thread_artefacts, t.thread_artefacts.c.posted_at),
-                (t.fingerprints, t.fingerprints.c.posted_at),
-                (t.details, t.details.c.created_at),
-                (t.replies, t.replies.c.claimed_at),
+            for table, condition in (
+                (t.events, t.events.c.seen_at < older_than),
+                (t.thread_artefacts, t.thread_artefacts.c.posted_at < older_than),
+                (f, and_(f.c.posted_at < older_than, ~still_watched)),
+                (t.details, t.details.c.created_at < older_than),
+                (t.replies, t.replies.c.claimed_at < older_than),
+                (t.reminders, t.reminders.c.keep_until < now),
+                (w, w.c.keep_until < now),
             ):
-                total += max(conn.execute(delete(table).where(column < older_than)).rowcount, 0)
+                total += max(conn.execute(delete(table).where(condition)).rowcount, 0)
             total += max(
                 conn.execute(
                     delete(t.jobs).where(t.jobs.c.state == "done", t.jobs.c.created_at < older_than)
