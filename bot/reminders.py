@@ -168,25 +168,23 @@ class Reminders:
                 self.rows.mark_renewed(cert, other.not_after, "", now=now)
 
     def _may_link(self, a: WatchedCertificate, b: WatchedCertificate) -> bool:
-        """Whether one conversation's certificate may act on the other's reminders.
+        """Whether one certificate's renewal may act on (and be named in) the other's thread.
 
-        The memory's rule (bot.recall): within the scope, and a DM with the bot only with itself.
+        Only within one conversation (and one thread under the `thread` scope). Across
+        conversations the DESIGN's privacy rule would need both conversations' kinds, which
+        the watched rows do not know: unknown counts as private, so a renewal posted elsewhere
+        leaves the old certificate's reminders alone (they still name it correctly).
         """
-        if (a.team, a.channel) == (b.team, b.channel):
-            return self.scope != "thread" or a.thread_ts == b.thread_ts
-        if self.scope != "workspace":
+        if (a.team, a.channel) != (b.team, b.channel):
             return False
-        return not (a.channel.startswith("D") or b.channel.startswith("D"))
+        return self.scope != "thread" or a.thread_ts == b.thread_ts
 
     @staticmethod
     def _renewal_where(client: WebClient, old: WatchedCertificate, new: WatchedCertificate) -> str:
-        """Where the renewal was posted, as the old thread may read it: another conversation unnamed."""
-        date = slack_date(new.posted_at)
-        if (old.team, old.channel) != (new.team, new.channel):
-            return f"in another conversation on {date}"
+        """Where the renewal was posted (the same conversation), with a link to it."""
         place = "in this thread" if old.thread_ts == new.thread_ts else f"in <#{new.channel}>"
         link = _permalink(client, new.channel, new.message_ts)
-        return f"{place} on {date}" + (f" (<{link}|message>)" if link else "")
+        return f"{place} on {slack_date(new.posted_at)}" + (f" (<{link}|message>)" if link else "")
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -322,7 +320,7 @@ class ReminderPoller:
 def _facts(cert: WatchedCertificate, link: str | None = None) -> CertificateFacts:
     return CertificateFacts(
         subject=cert.subject,
-        sans=cert.san_set,
+        sans=tuple(_display_san(s) for s in cert.san_set),
         serial=cert.serial,
         not_after=cert.not_after,
         csr_where=cert.csr_where,
@@ -352,3 +350,12 @@ def _log(cert: WatchedCertificate, window: str, outcome: str, error: str = "") -
         verdict=outcome,
         error=error,
     )
+
+
+_SAN_TYPES = {"dns": "DNS", "ip": "IP", "email": "email", "uri": "URI"}
+
+
+def _display_san(san: str) -> str:
+    """The index keeps SANs lowercased for matching ("dns:a.example"); show the type as openssl does."""
+    kind, sep, value = san.partition(":")
+    return f"{_SAN_TYPES.get(kind, kind)}{sep}{value}"

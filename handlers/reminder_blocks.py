@@ -117,7 +117,7 @@ def reminder_text(facts: CertificateFacts, window_days: float, now: float) -> st
     when = f"in {span_words(left)}" if left > 0 else "now"
     return _clip(
         f"certmatch: the certificate for {name_of(facts)} expires {when} "
-        f"({days_words(window_days)} reminder): renew it now"
+        f"(reminder {days_words(window_days)} before expiry): renew it now"
     )
 
 
@@ -132,22 +132,22 @@ def build_reminder_blocks(
     left = facts.not_after - now
     head = (
         f":alarm_clock: *This certificate expires in {span_words(left)}* "
-        f"({days_words(window_days)} reminder)."
+        f"(reminder {days_words(window_days)} before expiry)."
         if left > 0
         else ":alarm_clock: *This certificate has expired.*"
     )
     lines = [head, *_identity_lines(facts)]
     if facts.csr_where:
-        lines.append(f"Its CSR was matched {facts.csr_where}.")
+        lines.append(f"It matches {facts.csr_where}.")
     else:
         lines.append("certmatch has not seen its CSR.")
     blocks = [_section("\n".join(lines)), _section(WHAT_TO_DO)]
     if late_since is not None:
         blocks.append(
             _context(
-                f":information_source: This reminder is late: the certificate entered the "
-                f"{days_words(window_days)} window on {slack_date(late_since)}, while certmatch "
-                "was not running."
+                f":information_source: This reminder is late: it was due on "
+                f"{slack_date(late_since)}, {days_words(window_days)} before expiry, while "
+                "certmatch was not running."
             )
         )
     blocks.append(_context(FOOTER))
@@ -182,8 +182,8 @@ def window_sentence(
     left = facts.not_after - now
     text = (
         f":hourglass_flowing_sand: *Expires in {span_words(left)}* ({slack_date(facts.not_after)}): "
-        f"this certificate is already inside the {days_words(inside_days)} reminder window. "
-        + WHAT_TO_DO
+        f"it is already within {days_words(inside_days)} of expiry, so this reply is its "
+        "reminder. " + WHAT_TO_DO
     )
     if later_windows:
         words = ", ".join(days_words(d) for d in later_windows)
