@@ -127,9 +127,10 @@ class Reminders:
                 csr_channel=partner.channel if partner else None,
                 csr_message_ts=partner.message_ts if partner else None,
             )
+            superseded = False
             if self.rows.watch(cert, self.windows, now=now, keep_days=KEEP_DAYS_AFTER_EXPIRY):
-                self._renewals(client, cert, probe, now)
-            sentence = self._window_sentence(cert, now)
+                superseded = self._renewals(client, cert, now)
+            sentence = self._window_sentence(cert, now, superseded)
             if sentence:
                 sentences.append(sentence)
         return sentences
@@ -144,28 +145,34 @@ class Reminders:
         # No permalink yet: it is asked for when a reminder is posted (the reply asked already).
         return f"{memory.kind_words(partner)} posted {memory.where(partner, probe, None)}", partner
 
-    def _window_sentence(self, cert: WatchedCertificate, now: float) -> str | None:
+    def _window_sentence(
+        self, cert: WatchedCertificate, now: float, superseded: bool
+    ) -> str | None:
         entered = [d for d in self.windows if cert.not_after - d * DAY <= now]
         if not entered:
             return None
         later = [d for d in self.windows if cert.not_after - d * DAY > now]
-        if not self.rows.channel_enabled(cert.team, cert.channel):
-            later = []
+        if superseded or not self.rows.channel_enabled(cert.team, cert.channel):
+            later = []  # no reminder will follow: say none
         return window_sentence(_facts(cert), min(entered), later, now=now)
 
-    def _renewals(
-        self, client: WebClient, cert: WatchedCertificate, probe: Fingerprint, now: float
-    ) -> None:
-        """A newer certificate for the same names (CN or SAN set) cancels an older one's reminders."""
+    def _renewals(self, client: WebClient, cert: WatchedCertificate, now: float) -> bool:
+        """A newer certificate for the same names (CN or SAN set) cancels an older one's reminders.
+
+        Returns whether `cert` itself is the older one (a newer one was posted here before it).
+        """
+        superseded = False
         for other in self.rows.same_names(cert.team, cert.common_name, cert.san_set):
             if other.cert_key == cert.cert_key or not self._may_link(other, cert):
                 continue
             if other.not_after < cert.not_after and other.renewed_not_after is None:
                 where = self._renewal_where(client, other, cert)
                 self.rows.mark_renewed(other, cert.not_after, where, now=now)
-            elif other.not_after > cert.not_after:
-                # An older certificate posted after its renewal: nothing to remind.
-                self.rows.mark_renewed(cert, other.not_after, "", now=now)
+            elif other.not_after > cert.not_after and not superseded:
+                where = self._renewal_where(client, cert, other)
+                self.rows.mark_renewed(cert, other.not_after, where, now=now)
+                superseded = True
+        return superseded
 
     def _may_link(self, a: WatchedCertificate, b: WatchedCertificate) -> bool:
         """Whether one certificate's renewal may act on (and be named in) the other's thread.

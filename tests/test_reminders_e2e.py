@@ -364,6 +364,24 @@ def test_a_renewal_seen_before_any_reminder_cancels_them_silently(
     assert len(standin.posts()) == posts
 
 
+def test_an_old_certificate_posted_after_its_renewal_gets_no_reminders(
+    bot: Instance, standin: SlackStandIn, clock: Clock
+) -> None:
+    renewed_until = dt.datetime.fromtimestamp(NOT_AFTER, dt.UTC) + dt.timedelta(days=365)
+    renewal, _ = post_file(bot, standin, "renewed.cer", renewal_of_the_vector(renewed_until))
+    clock.set_days_before_expiry(10)
+    old, reply = post_file(bot, standin, "old.cer", CERT)
+    assert "within 30 days of expiry" in post_text(reply)
+    assert "reminds this thread again" not in post_text(reply)
+    assert bot.poll() == 1  # the renewal note, since the reply carried a reminder
+    note = standin.posts()[-1]
+    assert note["thread_ts"] == old["event"]["ts"] and "Renewed." in post_text(note)
+    assert f"archives/C0PKI/p{renewal['event']['ts'].replace('.', '')}" in post_text(note)
+    for days in (7, 1):
+        clock.set_days_before_expiry(days)
+        assert bot.poll() == 0
+
+
 def test_reminders_off_stops_them_and_on_brings_them_back_both_announced(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:

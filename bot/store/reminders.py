@@ -255,13 +255,6 @@ class ReminderStore:
                 )
             )
 
-    def states(self, cert: str) -> dict[str, str]:
-        """{window label: state} of one watched certificate (tests and logs)."""
-        r = self.t.reminders
-        stmt = select(r.c.reminder_key, r.c.state).where(r.c.cert_key == cert)
-        with self.store.engine.connect() as conn:
-            return {str(k).rsplit(":", 1)[1]: str(s) for k, s in conn.execute(stmt)}
-
     # -- listing and channel settings -------------------------------------------------------------
 
     def expiring(
