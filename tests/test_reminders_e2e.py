@@ -326,6 +326,23 @@ def test_several_pollers_on_one_database_post_each_reminder_once(
             instance.stop()
 
 
+def test_a_post_slack_refuses_for_now_is_retried_and_one_it_refuses_for_good_is_dropped(
+    bot: Instance, standin: SlackStandIn, clock: Clock
+) -> None:
+    post_file(bot, standin, "certnew.cer", CERT)
+    clock.set_days_before_expiry(30)
+    standin.fail_next("chat.postMessage", 500)
+    assert bot.poll() == 0
+    assert bot.poll() == 1  # given back, taken by the next poll
+    clock.set_days_before_expiry(7)
+    standin.fail_next("chat.postMessage", 200, body={"ok": False, "error": "not_in_channel"})
+    assert bot.poll() == 0
+    assert bot.poll() == 0  # the bot left the channel: not tried again
+    clock.set_days_before_expiry(1)
+    assert bot.poll() == 1
+    assert len(reminders_in(standin)) == 2
+
+
 # -- renewal, muting, privacy ----------------------------------------------------------------------
 
 
