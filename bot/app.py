@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.eventlog import log_event
 from bot.faults import CHANNEL_REFUSED, failure_reply, slack_error, tell_directly
 from bot.service import Service
+from handlers import reminder_commands
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -88,6 +89,8 @@ def build_app(settings: Settings, service: Service, intake: Callable[..., Any]) 
     # First: a message is queued (or, chatter, acknowledged) before anything else touches it.
     app.middleware(intake)
     app.middleware(_deduplicate_events(service))
+    # Before handlers.register: it matches `/certmatch expiring|reminders` only (issue 16).
+    reminder_commands.register(app, service.reminders)
     handlers.register(app, service)
 
     @app.error

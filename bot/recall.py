@@ -106,6 +106,16 @@ class Recall:
                 out.append(sentence)
         return out
 
+    def partner(self, probe: Fingerprint, *, same_thread: bool = False) -> Fingerprint | None:
+        """The remembered partner of `probe` (what `notes` names), under the same scope and privacy rules.
+
+        The expiry reminders (bot.reminders) say with it where a certificate's CSR was matched.
+        """
+        candidates = self._candidates(probe)
+        if same_thread:
+            candidates = [c for c in candidates if c.thread_ts == probe.thread_ts]
+        return memory.partner_of(probe, candidates)
+
     # -- internals ------------------------------------------------------------------------------
 
     def _candidates(self, probe: Fingerprint) -> list[Fingerprint]:

@@ -25,6 +25,7 @@ from bot.files import SlackFileFetcher
 from bot.jobs.relevance import is_cert_named, worth_fetching
 from bot.memory import Fingerprint
 from bot.recall import Recall
+from bot.reminders import Reminders
 from bot.store import Store, storable
 from certmatch import (
     PROFILE_NAMES,
@@ -103,6 +104,8 @@ class Service:
             retention_days=settings.retention_days,
             clock=clock,
         )
+        # Expiry reminders (issue 16): scheduled here at check time, posted by bot.reminders.
+        self.reminders = Reminders(store, settings, self.recall, clock)
         self._purge_lock = threading.Lock()
         self._last_purge = 0.0
         self.endpoints = EndpointChecker(settings.connect_allow)
@@ -270,6 +273,11 @@ class Service:
             detail_key = None
             if MEMORY_DOWN_NOTE not in notes:
                 notes.append(MEMORY_DOWN_NOTE)
+        try:
+            # A certificate already inside a reminder window: its first reply says so.
+            recalled += self.reminders.watch(client, message, report, current_indexes, probes)
+        except Exception:
+            logger.exception("expiry reminders not scheduled")
         done(
             report.verdict.value,
             ",".join(a.kind.value for a in current),
@@ -343,7 +351,7 @@ class Service:
                 return
             self._last_purge = now
         try:
-            removed = self.store.purge(now - self.settings.retention_days * 86400)
+            removed = self.store.purge(now - self.settings.retention_days * 86400, now=now)
             if removed:
                 logger.info(
                     "purged %d rows older than %d days", removed, self.settings.retention_days

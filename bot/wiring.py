@@ -23,6 +23,7 @@ from bot.jobs.runner import JobRunner
 from bot.jobs.sealing import Sealer
 from bot.jobs.workers import Workers
 from bot.logs import configure_logging
+from bot.reminders import ReminderPoller
 from bot.service import Service
 from bot.store import Store
 
@@ -51,8 +52,13 @@ def build_bot(
     clock: Callable[[], float] = time.time,
     *,
     start_workers: bool = True,
+    remind: bool = False,
 ) -> Bot:
-    """The whole bot on an open store. `clock` (epoch seconds) is what retention and the memory read."""
+    """The whole bot on an open store. `clock` (epoch seconds) is what retention and the memory read.
+
+    `remind` starts the expiry reminders' poller (the entry points do; tests drive
+    `Reminders.run_due` themselves on a moved clock).
+    """
     fetcher = SlackFileFetcher(
         settings.bot_token, settings.api_url, settings.max_file_bytes, settings.download_timeout
     )
@@ -71,6 +77,8 @@ def build_bot(
     holder.append(workers)
     if start_workers:
         workers.start()
+    if remind:
+        ReminderPoller(service.reminders, app.client).start()
     return Bot(settings, store, service, queue, workers, app)
 
 
@@ -109,4 +117,4 @@ def bot_from_environment(*, require_signing_secret: bool = False) -> Bot:
             "(Basic Information page)"
         )
     configure_logging(settings.log_level)
-    return build_bot(settings, open_store(settings))
+    return build_bot(settings, open_store(settings), remind=True)

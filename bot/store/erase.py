@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, select, update
 
 from bot.store.schema import Tables
 
@@ -47,6 +47,15 @@ class Erasing:
                 .where(t.details.c.team == team, t.details.c.channel == channel)
                 .values(detail="", ca_note=None, forgotten_at=forgotten_at)
             )
+            # Expiry reminders (issue 16): the channel's watched certificates and their reminders.
+            watched = t.watched_certificates
+            keys = select(watched.c.cert_key).where(
+                watched.c.team == team, watched.c.channel == channel
+            )
+            conn.execute(delete(t.reminders).where(t.reminders.c.cert_key.in_(keys)))
+            conn.execute(
+                delete(watched).where(watched.c.team == team, watched.c.channel == channel)
+            )
         return max(artefacts, indexed, 0)
 
     def forget_workspace(self, team: str) -> dict[str, int]:
@@ -59,12 +68,21 @@ class Erasing:
         t = self.tables
         deleted: dict[str, int] = {}
         with self.engine.begin() as conn:
+            # Expiry reminders (issue 16) name no workspace: through their watched certificate.
+            watched = t.watched_certificates
+            keys = select(watched.c.cert_key).where(watched.c.team == team)
+            deleted["reminders"] = max(
+                conn.execute(delete(t.reminders).where(t.reminders.c.cert_key.in_(keys))).rowcount,
+                0,
+            )
             for name, table in (
                 ("events", t.events),
                 ("thread_artefacts", t.thread_artefacts),
                 ("fingerprints", t.fingerprints),
                 ("details", t.details),
                 ("channel_profiles", t.channel_profiles),
+                ("watched_certificates", watched),
+                ("reminder_channels", t.reminder_channels),
             ):
                 deleted[name] = max(
                     conn.execute(delete(table).where(table.c.team == team)).rowcount, 0

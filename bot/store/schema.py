@@ -39,6 +39,9 @@ class Tables:
     details: Table
     jobs: Table
     replies: Table
+    watched_certificates: Table
+    reminders: Table
+    reminder_channels: Table
 
 
 def check_prefix(prefix: str) -> str:
@@ -172,4 +175,72 @@ def tables(prefix: str) -> Tables:
         details,
         jobs,
         replies,
+        *_reminder_tables(p, md),
     )
+
+
+def _reminder_tables(p: str, md: MetaData) -> tuple[Table, Table, Table]:
+    """Expiry reminders (issue 16, migration 0003): what is watched, what is due, who muted them."""
+    # One row per server certificate per conversation it was posted in (the first thread there
+    # keeps it): the names a reminder states, never the PEM. Kept until `keep_until` (notAfter
+    # plus a day), past the retention window; `renewed_*` is set when a newer certificate for
+    # the same names is seen.
+    watched = Table(
+        f"{p}watched_certificates",
+        md,
+        Column("cert_key", Text, primary_key=True),
+        Column("team", Text, nullable=False),
+        Column("channel", Text, nullable=False),
+        Column("thread_ts", Text, nullable=False),
+        Column("message_ts", Text, nullable=False),
+        Column("key_id", Text),
+        Column("subject", Text),
+        Column("common_name", Text),
+        Column("san_set", Text, nullable=False),
+        Column("serial", Text),
+        Column("not_after", Float, nullable=False),
+        # Where its CSR was matched: mrkdwn from bot.memory.where (mentions, a date), and the
+        # message, whose permalink is asked for when a reminder is posted.
+        Column("csr_where", Text),
+        Column("csr_channel", Text),
+        Column("csr_message_ts", Text),
+        Column("posted_at", Float, nullable=False),
+        Column("keep_until", Float, nullable=False),
+        Column("renewed_not_after", Float),
+        Column("renewed_where", Text),
+        Index(f"{p}wc_channel", "team", "channel", "not_after"),
+        Index(f"{p}wc_cn", "team", "common_name"),
+        Index(f"{p}wc_sans", "team", "san_set"),
+        Index(f"{p}wc_keep", "keep_until"),
+    )
+    # One row per window per watched certificate ("<cert_key>:<days>"), plus "<cert_key>:renewed"
+    # for the note that a renewal cancelled the rest. The claim is the UPDATE from pending (or a
+    # claim whose lease ran out) to claimed: one process wins it.
+    reminders = Table(
+        f"{p}reminders",
+        md,
+        Column("reminder_key", Text, primary_key=True),
+        Column("cert_key", Text, nullable=False),
+        Column("window_days", Float),  # None for the renewal note
+        Column("due_at", Float, nullable=False),
+        # pending | claimed | sent | in_reply | skipped | cancelled | muted | failed
+        Column("state", Text, nullable=False),
+        Column("claimed_by", Text),
+        Column("claimed_at", Float),
+        Column("attempts", Integer, nullable=False),
+        Column("sent_at", Float),
+        Column("keep_until", Float, nullable=False),
+        Index(f"{p}rem_due", "state", "due_at"),
+        Index(f"{p}rem_cert", "cert_key"),
+    )
+    channels = Table(
+        f"{p}reminder_channels",
+        md,
+        Column("team", Text, nullable=False),
+        Column("channel", Text, nullable=False),
+        Column("enabled", Boolean, nullable=False),
+        Column("updated_by", Text),
+        Column("updated_at", Float, nullable=False),
+        PrimaryKeyConstraint("team", "channel"),
+    )
+    return watched, reminders, channels

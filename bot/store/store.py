@@ -289,22 +289,39 @@ class Store(Erasing):
 
     # -- retention ------------------------------------------------------------------------------
 
-    def purge(self, older_than: float) -> int:
+    def purge(self, older_than: float, now: float | None = None) -> int:
         """Delete everything recorded before `older_than` (epoch seconds); safe from any process.
 
-        Jobs still queued are kept whatever their age: they are answers owed.
+        Jobs still queued are kept whatever their age: they are answers owed. A watched
+        certificate's index row, its names and its reminders are kept until its notAfter plus
+        a day (`keep_until`, issue 16), past the window; its PEM is not.
         """
         t = self.tables
+        now = time.time() if now is None else now
+        f, w = t.fingerprints, t.watched_certificates
+        still_watched = (
+            select(w.c.cert_key)
+            .where(
+                w.c.team == f.c.team,
+                w.c.channel == f.c.channel,
+                w.c.message_ts == f.c.message_ts,
+                w.c.key_id == f.c.key_id,
+                w.c.keep_until >= now,
+            )
+            .exists()
+        )
         total = 0
         with self.engine.begin() as conn:
-            for table, column in (
-                (t.events, t.events.c.seen_at),
-                (t.thread_artefacts, t.thread_artefacts.c.posted_at),
-                (t.fingerprints, t.fingerprints.c.posted_at),
-                (t.details, t.details.c.created_at),
-                (t.replies, t.replies.c.claimed_at),
+            for table, condition in (
+                (t.events, t.events.c.seen_at < older_than),
+                (t.thread_artefacts, t.thread_artefacts.c.posted_at < older_than),
+                (f, and_(f.c.posted_at < older_than, ~still_watched)),
+                (t.details, t.details.c.created_at < older_than),
+                (t.replies, t.replies.c.claimed_at < older_than),
+                (t.reminders, t.reminders.c.keep_until < now),
+                (w, w.c.keep_until < now),
             ):
-                total += max(conn.execute(delete(table).where(column < older_than)).rowcount, 0)
+                total += max(conn.execute(delete(table).where(condition)).rowcount, 0)
             total += max(
                 conn.execute(
                     delete(t.jobs).where(t.jobs.c.state == "done", t.jobs.c.created_at < older_than)
