@@ -1,322 +1,390 @@
-"""Part 3: `python -m bot` (HTTP, its own process) under closed-loop load through the Slack stand-in.
+"""Part 3: the bot under the loads of issue 17, as processes (the Procfile's gunicorn line) against the Slack stand-in.
 
-C client threads each post a signed Events API `message` with a pasted CSR + certificate (new
-event id and ts every time), wait for the HTTP acknowledgement, and post the next. The
-stand-in (tests/slack_standin.py, a real HTTP server) timestamps each `chat.postMessage` it
-receives, so event-to-reply is measured from the send to the reply reaching "Slack" in the
-event's thread. Memory is the bot process's RSS after warm-up and at the end.
+Scenarios, each on SQLite and then PostgreSQL (a fresh database each):
+- burst: N relevant uploads (CSR + certificate files, each in its own channel) from C
+  concurrent clients: refused, answered exactly once, time to the last reply;
+- chatter: messages without material at R/s for S seconds: acknowledgement p99 and the rows
+  written (claims, jobs, replies) meanwhile;
+- sustained: pasted CSR + certificate at R/s for S seconds: answered per second,
+  acknowledgement p99, reply p95, RSS at start and end;
+- sigkill (PostgreSQL): two instances share the queue, one is SIGKILLed half way through a
+  burst; deliveries it refused go to the other (Slack's retry); every event answered once?
+Durations and sizes are flags (bench.run --help); nothing is asserted.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import hmac
-import http.client
-import itertools
-import json
-import os
 import signal
-import socket
-import statistics
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from slack_standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn  # type: ignore[import-not-found]  # noqa: E402
-
-from bench.corpus import OUT, build_tree  # noqa: E402
-
-SECRET = "bench-signing-secret-0123456789abcdef"
-VECTORS = ROOT / "tests" / "vectors"
-_ids = itertools.count(1)
-
-
-def _texts(limit: int = 2000) -> list[str]:
-    """Distinct pasted CSR + certificate pairs: the matched PEM servers of the 10,000-file tree.
-
-    Distinct, because a bot that remembers what it saw (the fingerprint index) does different
-    work for the thousandth copy of one pair than for a new one; each pair recurs a few times
-    in a 60 s run, as renewals and re-checks do.
-    """
-    tree = build_tree(10_000)
-    texts = []
-    for csr in sorted(tree.glob("*/*/*.csr")):
-        cert = csr.with_suffix(".pem")
-        if cert.exists() and not csr.stem.endswith("-regenerated"):
-            texts.append(f"does this cert belong to my CSR?\n{csr.read_text()}\n{cert.read_text()}")
-        if len(texts) >= limit:
-            break
-    if not texts:
-        texts.append(
-            (VECTORS / "server.csr.pem").read_text() + (VECTORS / "server.cert.pem").read_text()
-        )
-    return texts
+from bench.bot_client import (
+    Sender,
+    database,
+    event,
+    pairs,
+    percentile,
+    rss_mib,
+    start_bot,
+    stop_bot,
+    written_rows,
+)
+from standin import SlackStandIn
 
 
-def _event(texts: list[str], run: str) -> tuple[bytes, str]:
-    n = next(_ids)
-    text = texts[n % len(texts)]
-    ts = f"{int(time.time())}.{n:06d}"
-    event = {
-        "type": "message",
-        "text": text,
-        "user": "U0ALICE",
-        "ts": ts,
-        "channel": "C0PKI",
-        "channel_type": "channel",
-        "event_ts": ts,
-        "team": TEAM_ID,
-    }
-    body = {
-        "token": "(legacy)",
-        "team_id": TEAM_ID,
-        "api_app_id": "A0CERTMATCH",
-        "event": event,
-        "type": "event_callback",
-        "event_id": f"Ev{run}{n:08d}",
-        "event_time": int(time.time()),
-        "authorizations": [
-            {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "enterprise_id": None}
-        ],
-    }
-    return json.dumps(body).encode(), ts
+def _replies(standin: SlackStandIn) -> dict[str, list[float]]:
+    """Arrival times of the bot's replies, by thread."""
+    out: dict[str, list[float]] = {}
+    for call in standin.calls_to("chat.postMessage"):
+        if call.ok:
+            out.setdefault(str(call.args.get("thread_ts", "")), []).append(call.at)
+    return out
 
 
-def _signed(body: bytes) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+def _wait_answered(standin: SlackStandIn, threads: set[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not threads <= set(_replies(standin)):
+        time.sleep(0.1)
+    time.sleep(1.0)  # a duplicate, were there one, would come within the next poll
+
+
+def _warm_up(standin: SlackStandIn, port: int, text: str) -> None:
+    sender = Sender(port)
+    sent = set()
+    for n in range(3):
+        body, ts = event(f"C0WARM{n}", text=text)
+        sender.send(body)
+        sent.add(ts)
+    sender.close()
+    _wait_answered(standin, sent, 30)
+
+
+def _once(standin: SlackStandIn, sent: dict[str, float]) -> dict[str, int]:
+    got = _replies(standin)
+    counts = [len(got.get(ts, [])) for ts in sent]
     return {
-        "Content-Type": "application/json",
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": "v0=" + digest.hexdigest(),
+        "answered_once": sum(1 for c in counts if c == 1),
+        "duplicated": sum(1 for c in counts if c > 1),
+        "missing": sum(1 for c in counts if c == 0),
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _rss_mib(pid: int) -> float:
-    """The bot's memory: its process and any workers (gunicorn's master and workers)."""
-    from bench.run import tree_rss_kib
-
-    return tree_rss_kib(pid) / 1024
-
-
-# The Procfile's `web:` line (production HTTP), and `python -m bot` (one process, wsgiref).
-SERVERS = {
-    "gunicorn": [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "--worker-class",
-        "gthread",
-        "--workers",
-        "2",
-        "--threads",
-        "8",
-        "--timeout",
-        "60",
-        "bot.web:create_wsgi_app()",
-    ],
-    "python": [sys.executable, "-m", "bot"],
-}
-
-
-def _start_bot(standin: SlackStandIn, db: Path, server: str) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": standin.api_url,
-        "PORT": str(port),
-        "DATABASE_URL": f"sqlite:///{db}",
-        "LOG_LEVEL": "WARNING",
-    }
-    # cwd out of the repository so a developer's .env cannot change the measured settings
-    command = list(SERVERS[server])
-    if server == "gunicorn":
-        command[1:1] = ["--bind", f"127.0.0.1:{port}"]
-    # its own session, so stopping it reaches gunicorn's workers too (see _stop_bot)
-    proc = subprocess.Popen(
-        command, cwd=OUT, env=env, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc, port
-        except OSError:
-            time.sleep(0.1)
-        if proc.poll() is not None:
-            break
-    _stop_bot(proc)
-    raise RuntimeError(f"the bot did not start ({' '.join(command)}); run it by hand to see why")
-
-
-def _stop_bot(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the bot's whole process group, SIGKILL after 5 s: a gunicorn worker with a
-    backlog would otherwise finish its queue (graceful shutdown) long after the master left."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _level(
-    concurrency: int, seconds: float, texts: list[str], server: str, rate: float
-) -> dict[str, Any]:
+def burst(kind: str, server: str, count: int, concurrency: int) -> dict[str, Any]:
     standin = SlackStandIn().start()
-    db = OUT / f"bot-load-{concurrency}.sqlite3"
-    db.unlink(missing_ok=True)
-    proc, port = _start_bot(standin, db, server)
-    run = f"{concurrency:02d}{int(time.time()) % 100000:05d}"
-    sent: dict[str, float] = {}
-    acks: list[float] = []
-    failures = 0
-    lock = threading.Lock()
+    material = pairs(count)
     try:
-        # warm-up: the first events pay for lazy imports and connection set-up
-        for _ in range(3):
-            body, _ts = _event(texts, run + "w")
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request("POST", "/slack/events", body, _signed(body))
-            conn.getresponse().read()
-        standin.wait_for_calls("chat.postMessage", 3, timeout=20)
-        rss_start = _rss_mib(proc.pid)
-        began = time.monotonic()
-        stop_at = began + seconds
-        slots = itertools.count()
+        with database(kind, "burst") as url:
+            proc, port = start_bot(standin.api_url, url, server)
+            try:
+                _warm_up(standin, port, (material[0][0] + material[0][1]).decode())
+                bodies = []
+                for n in range(count):
+                    csr, cert = material[n % len(material)]
+                    files = [standin.add_file("tomcat.csr", csr), standin.add_file("new.cer", cert)]
+                    bodies.append(event(f"C{n:05d}", files=files))
+                sent: dict[str, float] = {}
+                statuses: list[int] = []
+                lock = threading.Lock()
+                local = threading.local()
 
-        def client() -> None:
-            nonlocal failures
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            while time.monotonic() < stop_at:
-                if rate > 0:
-                    # paced: event k is due at k/rate; a client that is late sends at once
-                    due = began + next(slots) / rate
-                    delay = due - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                    if time.monotonic() >= stop_at:
-                        break
-                body, ts = _event(texts, run)
-                started = time.time()
-                try:
-                    conn.request("POST", "/slack/events", body, _signed(body))
-                    response = conn.getresponse()
-                    response.read()
-                    ok = response.status == 200
-                except (OSError, http.client.HTTPException):
-                    ok = False
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                elapsed = time.time() - started
-                with lock:
-                    if ok:
-                        sent[ts] = started
-                        acks.append(elapsed)
-                    else:
-                        failures += 1
-            conn.close()
+                def deliver(item: tuple[bytes, str]) -> None:
+                    if not hasattr(local, "sender"):
+                        local.sender = Sender(port)
+                    started = time.time()
+                    status = local.sender.send(item[0])
+                    with lock:
+                        statuses.append(status)
+                        if status == 200:
+                            sent[item[1]] = started
 
-        threads = [threading.Thread(target=client) for _ in range(concurrency)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        load_seconds = time.monotonic() - began
-        load_end = time.time()
-        # replies still in flight when sending stopped count, if they come within 15 s
-        deadline = time.monotonic() + 15
-        replies: dict[str, float] = {}
-        while time.monotonic() < deadline:
-            for call in standin.calls_to("chat.postMessage"):
-                thread_ts = str(call.args.get("thread_ts", ""))
-                if thread_ts in sent:
-                    replies.setdefault(thread_ts, call.at)
-            if len(replies) >= len(sent):
-                break
-            time.sleep(0.2)
-        rss_end = _rss_mib(proc.pid)
+                began = time.time()
+                with ThreadPoolExecutor(concurrency) as pool:
+                    list(pool.map(deliver, bodies))
+                _wait_answered(standin, set(sent), 120)
+                got = _replies(standin)
+                last = max((min(got[ts]) for ts in sent if ts in got), default=float("nan"))
+            finally:
+                stop_bot(proc)
     finally:
-        _stop_bot(proc)
         standin.stop()
-        db.unlink(missing_ok=True)
-    in_window = [at for at in replies.values() if at <= load_end]
-    reply_latency = [replies[ts] - sent[ts] for ts in replies]
-    row: dict[str, Any] = {
-        "concurrency": concurrency,
-        "offered_per_s": rate or None,
-        "seconds": load_seconds,
-        "events_sent": len(sent),
-        "replies": len(replies),
-        "missing_replies": len(sent) - len(replies),
-        "failed_deliveries": failures,
-        "acked_per_s": len(sent) / load_seconds,
-        "events_per_s": len(in_window) / load_seconds,
-        "ack_p50_ms": statistics.median(acks) * 1000 if acks else float("nan"),
-        "ack_p99_ms": _percentile(acks, 0.99) * 1000,
-        "reply_p50_ms": _percentile(reply_latency, 0.50) * 1000,
-        "reply_p95_ms": _percentile(reply_latency, 0.95) * 1000,
-        "rss_start_mib": rss_start,
-        "rss_end_mib": rss_end,
-    }
-    met = (
-        (row["ack_p99_ms"] <= 50 or concurrency != 32)
-        and row["reply_p95_ms"] <= 150
-        and row["events_per_s"] >= 100
-        and row["missing_replies"] == 0
-    )
-    row["met"] = "yes" if met else "no"
+    row = {"events": count, "concurrency": concurrency, "refused": count - len(sent)}
+    row.update(_once(standin, sent))
+    row["last_reply_s"] = last - began
+    row["met"] = row["refused"] == 0 and row["answered_once"] == count and row["last_reply_s"] <= 60
     return row
 
 
-def bench_bot(
-    levels: list[int],
+def _paced(
+    port: int,
+    rate: float,
     seconds: float,
-    server: str = "gunicorn",
-    rates: tuple[float, ...] = (110.0, 0.0),
+    concurrency: int,
+    make: Callable[[], tuple[bytes, str]],
+) -> tuple[dict[str, float], list[float], int, float]:
+    """Send `make()` bodies at `rate`/s for `seconds` from `concurrency` clients."""
+    sent: dict[str, float] = {}
+    acks: list[float] = []
+    failed = 0
+    lock = threading.Lock()
+    slots = iter(range(10**9))
+    began = time.monotonic()
+    stop_at = began + seconds
+
+    def client() -> None:
+        nonlocal failed
+        sender = Sender(port)
+        while True:
+            with lock:
+                slot = next(slots)
+            due = began + slot / rate
+            if due >= stop_at:
+                break
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            body, ts = make()
+            started = time.time()
+            status = sender.send(body)
+            elapsed = time.time() - started
+            with lock:
+                if status == 200:
+                    sent[ts] = started
+                    acks.append(elapsed)
+                else:
+                    failed += 1
+        sender.close()
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sent, acks, failed, time.monotonic() - began
+
+
+def chatter(
+    kind: str, server: str, rate: float, seconds: float, concurrency: int
 ) -> dict[str, Any]:
-    """Each level at the target's offered rate (paced), then unpaced (closed loop, saturation)."""
-    texts = _texts()
-    rows = []
-    for concurrency, rate in itertools.product(levels, rates):
-        offered = f"{rate:.0f}/s offered" if rate else "as fast as acknowledged"
-        print(
-            f"  {server}: {concurrency} concurrent, {offered}, {seconds:.0f} s ...", file=sys.stderr
-        )
-        row = _level(concurrency, seconds, texts, server, rate)
-        row["server"] = server
-        rows.append(row)
-    return {
-        "rows": rows,
-        "server": " ".join(
-            Path(part).name if part.startswith("/") else part for part in SERVERS[server]
-        ),
-        "payload": f"message events pasting one of {len(texts)} distinct CSR + certificate pairs",
+    standin = SlackStandIn().start()
+    material = pairs(1)[0]
+    try:
+        with database(kind, "chatter") as url:
+            proc, port = start_bot(standin.api_url, url, server)
+            try:
+                _warm_up(standin, port, (material[0] + material[1]).decode())
+                before = written_rows(url)
+                n = iter(range(10**9))
+                sent, acks, failed, took = _paced(
+                    port,
+                    rate,
+                    seconds,
+                    concurrency,
+                    lambda: event(f"C0TALK{next(n) % 50}", text="standup moved to 10:30, ok?"),
+                )
+                time.sleep(1.0)
+                after = written_rows(url)
+            finally:
+                stop_bot(proc)
+    finally:
+        standin.stop()
+    row = {
+        "offered_per_s": rate,
+        "seconds": took,
+        "acked": len(sent),
+        "failed": failed,
+        "acked_per_s": len(sent) / took,
+        "ack_p50_ms": percentile(acks, 0.5) * 1000,
+        "ack_p99_ms": percentile(acks, 0.99) * 1000,
+        "rows_written": after - before,
+        "replies": len(_replies(standin)) - 3,  # the warm-up's three
     }
+    row["met"] = row["ack_p99_ms"] <= 20 and row["rows_written"] == 0 and failed == 0
+    return row
+
+
+def sustained(
+    kind: str, server: str, rate: float, seconds: float, concurrency: int
+) -> dict[str, Any]:
+    standin = SlackStandIn().start()
+    texts = [(c + b).decode() for c, b in pairs(2000)]
+    try:
+        with database(kind, "sustained") as url:
+            proc, port = start_bot(standin.api_url, url, server)
+            try:
+                _warm_up(standin, port, texts[0])
+                rss_start = rss_mib(proc.pid)
+                n = iter(range(10**9))
+
+                def make() -> tuple[bytes, str]:
+                    k = next(n)
+                    return event(f"C0PKI{k % 64:02d}", text=texts[k % len(texts)])
+
+                began = time.time()
+                sent, acks, failed, took = _paced(port, rate, seconds, concurrency, make)
+                window_end = began + took
+                _wait_answered(standin, set(sent), 60)
+                rss_end = rss_mib(proc.pid)
+            finally:
+                stop_bot(proc)
+    finally:
+        standin.stop()
+    got = _replies(standin)
+    latencies = [min(got[ts]) - at for ts, at in sent.items() if ts in got]
+    in_window = sum(1 for ts in sent if ts in got and min(got[ts]) <= window_end)
+    row = {
+        "offered_per_s": rate,
+        "seconds": took,
+        "sent": len(sent),
+        "failed": failed,
+        "answered_per_s": in_window / took,
+        "ack_p99_ms": percentile(acks, 0.99) * 1000,
+        "reply_p50_ms": percentile(latencies, 0.5) * 1000,
+        "reply_p95_ms": percentile(latencies, 0.95) * 1000,
+        "rss_start_mib": rss_start,
+        "rss_end_mib": rss_end,
+    }
+    row.update(_once(standin, sent))
+    row["met"] = (
+        row["answered_per_s"] >= 200
+        and row["ack_p99_ms"] <= 50
+        and row["reply_p95_ms"] <= 1000
+        and row["missing"] == 0
+        and row["duplicated"] == 0
+    )
+    return row
+
+
+def sigkill(server: str, count: int, concurrency: int) -> dict[str, Any]:
+    """Two instances on one PostgreSQL database; one SIGKILLed half way through the burst."""
+    standin = SlackStandIn().start()
+    texts = [(c + b).decode() for c, b in pairs(count)]
+    try:
+        with database("postgresql", "sigkill") as url:
+            one, port_one = start_bot(standin.api_url, url, server)
+            two, port_two = start_bot(standin.api_url, url, server)
+            try:
+                _warm_up(standin, port_two, texts[0])
+                bodies = [event(f"C0K{n:04d}", text=texts[n % len(texts)]) for n in range(count)]
+                sent: dict[str, float] = {}
+                lock = threading.Lock()
+                local = threading.local()
+                retried = 0
+
+                def deliver(index: int) -> None:
+                    nonlocal retried
+                    if not hasattr(local, "senders"):
+                        local.senders = (Sender(port_one), Sender(port_two))
+                    body, ts = bodies[index]
+                    first = local.senders[index % 2]
+                    started = time.time()
+                    status = first.send(body)
+                    if status != 200:  # refused or gone: Slack retries, here on the other
+                        status = local.senders[1].send(body)
+                        with lock:
+                            retried += 1
+                    with lock:
+                        if status == 200:
+                            sent[ts] = started
+
+                half = count // 2
+                began = time.time()
+                with ThreadPoolExecutor(concurrency) as pool:
+                    list(pool.map(deliver, range(half)))
+                    stop_bot(one, signal.SIGKILL)
+                    killed_at = time.time() - began
+                    list(pool.map(deliver, range(half, count)))
+                # The killed instance's jobs are taken over when their lease (30 s) ends.
+                _wait_answered(standin, set(sent), 120)
+                got = _replies(standin)
+                last = max((min(got[ts]) for ts in sent if ts in got), default=float("nan"))
+            finally:
+                stop_bot(two)
+                if one.poll() is None:
+                    stop_bot(one)
+    finally:
+        standin.stop()
+    row = {"events": count, "acknowledged": len(sent), "retried_on_the_other": retried}
+    row.update(_once(standin, sent))
+    row.update({"killed_at_s": killed_at, "last_reply_s": last - began})
+    row["met"] = row["answered_once"] == count and row["duplicated"] == 0
+    return row
+
+
+def bench_bot(options: dict[str, Any]) -> dict[str, Any]:
+    """Run the scenarios named in options["scenarios"] on options["databases"]."""
+    server = options["server"]
+    rows: list[dict[str, Any]] = []
+    for kind in options["databases"]:
+        for name in options["scenarios"]:
+            if name == "sigkill":
+                continue
+            print(f"  {server} on {kind}: {name} ...", file=sys.stderr)
+            if name == "burst":
+                row = burst(kind, server, options["burst"], options["concurrency"])
+            elif name == "chatter":
+                row = chatter(
+                    kind,
+                    server,
+                    options["chatter_rate"],
+                    options["chatter_seconds"],
+                    options["concurrency"],
+                )
+            else:
+                row = sustained(
+                    kind,
+                    server,
+                    options["sustained_rate"],
+                    options["sustained_seconds"],
+                    options["concurrency"],
+                )
+            rows.append({"scenario": name, "database": kind, **row})
+    if "sigkill" in options["scenarios"] and "postgresql" in options["databases"]:
+        print(f"  {server} x2 on postgresql: sigkill ...", file=sys.stderr)
+        row = sigkill(server, options["sigkill_events"], options["concurrency"])
+        rows.append({"scenario": "sigkill", "database": "postgresql", **row})
+    return {"server": server, "rows": rows}
+
+
+def bot_table(bot: dict[str, Any]) -> list[str]:
+    """The bot rows of bench.run's table."""
+    lines = []
+    for r in bot["rows"]:
+        where = f"bot {r['scenario']} ({bot['server']}, {r['database']})"
+        met = "yes" if r["met"] else "no"
+        if r["scenario"] == "burst":
+            lines.append(
+                f"| {where}: {r['events']} uploads, {r['concurrency']} clients | "
+                f"{r['refused']} refused, {r['answered_once']} answered once, "
+                f"{r['duplicated']} twice, {r['missing']} missing; last reply "
+                f"{r['last_reply_s']:.1f} s | | | 0 refused, all once, last <= 60 s | {met} |"
+            )
+        elif r["scenario"] == "chatter":
+            lines.append(
+                f"| {where}: {r['offered_per_s']:.0f}/s offered, {r['seconds']:.0f} s | "
+                f"{r['acked_per_s']:.0f}/s acknowledged ({r['failed']} failed); ack p50 "
+                f"{r['ack_p50_ms']:.1f} / p99 {r['ack_p99_ms']:.1f} ms; {r['rows_written']} rows "
+                f"written, {r['replies']} replies | | | p99 <= 20 ms, 0 writes | {met} |"
+            )
+        elif r["scenario"] == "sustained":
+            lines.append(
+                f"| {where}: {r['offered_per_s']:.0f}/s offered, {r['seconds']:.0f} s | "
+                f"{r['answered_per_s']:.0f} answered/s; ack p99 {r['ack_p99_ms']:.1f} ms; reply "
+                f"p50 {r['reply_p50_ms']:.0f} / p95 {r['reply_p95_ms']:.0f} ms; "
+                f"{r['missing']} not answered 60 s after the end (left queued), {r['duplicated']} "
+                f"twice; RSS {r['rss_start_mib']:.0f} "
+                f"-> {r['rss_end_mib']:.0f} MiB | | | >= 200/s, ack p99 <= 50 ms, reply p95 "
+                f"<= 1 s | {met} |"
+            )
+        else:
+            lines.append(
+                f"| {where}: 2 instances, {r['events']} events, one SIGKILLed at "
+                f"{r['killed_at_s']:.1f} s | {r['answered_once']} answered once, "
+                f"{r['duplicated']} twice, {r['missing']} missing ({r['retried_on_the_other']} "
+                f"deliveries retried on the other); last reply {r['last_reply_s']:.1f} s "
+                f"| | | every event once | {met} |"
+            )
+    return lines

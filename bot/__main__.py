@@ -10,43 +10,20 @@ import sys
 import threading
 import time
 
-from slack_bolt import App
 from slack_bolt.error import BoltError
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure_logging
+from bot.config import ConfigError
+from bot.wiring import Bot, bot_from_environment
 
 logger = logging.getLogger("certmatch.bot")
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        settings = load_settings()
+        bot = bot_from_environment()
     except ConfigError as exc:
         print(f"certmatch: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
-    return run(settings)
-
-
-class _Stop(Exception):
-    """Raised in the main thread on SIGTERM (Heroku sends it on every restart)."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise _Stop
-
-
-def run(settings: Settings) -> int:
-    from bot.app import create_app, open_store
-
-    try:
-        store = open_store(settings)
-    except ConfigError as exc:
-        print(f"certmatch: {exc}", file=sys.stderr)
-        return 2
-    try:
-        app = create_app(settings, store)
     except BoltError as exc:
         # Bolt's auth.test at start-up refused the token; name Slack's error code only.
         found = re.search(r"'error': '([a-z_]+)'", str(exc))
@@ -57,24 +34,37 @@ def run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    # On SIGTERM stop taking new work, then let checks already acknowledged finish and reply,
-    # for at most CERTMATCH_SHUTDOWN_SECONDS (see drain()).
+    return run(bot)
+
+
+class _Stop(Exception):
+    """Raised in the main thread on SIGTERM (Heroku sends it on every restart)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Stop
+
+
+def run(bot: Bot) -> int:
+    settings = bot.settings
+    # On SIGTERM stop taking new work, then let the work in hand finish and reply, for at
+    # most CERTMATCH_SHUTDOWN_SECONDS (see _finish()).
     signal.signal(signal.SIGTERM, _on_sigterm)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         logger.info("starting in Socket Mode")
-        handler = SocketModeHandler(app, settings.app_token)
+        handler = SocketModeHandler(bot.app, settings.app_token)
         try:
             handler.start()  # type: ignore[no-untyped-call]
         except (_Stop, KeyboardInterrupt):
             logger.info("stopping")
         finally:
             handler.close()  # type: ignore[no-untyped-call]
-        return _finish(app, settings)
+        return _finish(bot)
     from bot.web import serve, wsgi_app
 
-    server = serve(wsgi_app(app), "0.0.0.0", settings.port)
+    server = serve(wsgi_app(bot.app), "0.0.0.0", settings.port)
 
     def stop_serving(signum: int, frame: object) -> None:
         # Not an exception in the main thread (it could land inside a lock or a request
@@ -85,45 +75,49 @@ def run(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, stop_serving)
     logger.info("listening on port %d: POST /slack/events, GET /healthz", settings.port)
     try:
-        server.serve_forever()
+        server.serve_forever(poll_interval=0.05)
     except KeyboardInterrupt:
         pass
     finally:
         logger.info("stopping")
         server.server_close()
-    return _finish(app, settings)
+    return _finish(bot)
 
 
-def drain(app: App, seconds: float) -> int:
-    """Stop Bolt's listener pool taking work and wait up to `seconds` for it; return how many still run.
+def drain(bot: Bot, seconds: float) -> int:
+    """Stop taking work and wait up to `seconds` for the work in hand; return how much is left.
 
-    Why: an event is acknowledged before it is checked, so Slack will not resend it; a check
-    cut off by the exit would be an answer lost. Once the pool is shut, an event still arriving
-    is refused (Bolt answers 500), and Slack retries it against another instance.
+    Why: an event is acknowledged before it is checked. The job workers give back the jobs
+    they could not finish (the next process answers them at once); Bolt's listener pool
+    (commands, buttons) is shut so an event still arriving is refused (Bolt answers 500) and
+    Slack retries it against another instance.
     """
-    executor = app.listener_runner.listener_executor
-    executor.shutdown(wait=False)
-    threads = list(getattr(executor, "_threads", ()))
     deadline = time.monotonic() + seconds
+    executor = bot.app.listener_runner.listener_executor
+    executor.shutdown(wait=False)
+    given_back = bot.stop_workers(seconds)
+    threads = list(getattr(executor, "_threads", ()))
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
-    return sum(1 for t in threads if t.is_alive())
+    return given_back + sum(1 for t in threads if t.is_alive())
 
 
-def _finish(app: App, settings: Settings) -> int:
+def _finish(bot: Bot) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the drain
     started = time.monotonic()
-    running = drain(app, settings.shutdown_seconds)
+    seconds = bot.settings.shutdown_seconds
+    running = drain(bot, seconds)
     if running:
         logger.warning(
-            "stopped with %d check(s) still running after %.0f s; they get no reply",
+            "stopped with %d check(s) still running after %.0f s; queued checks were given "
+            "back to the job queue for the next process",
             running,
-            settings.shutdown_seconds,
+            seconds,
         )
         logging.shutdown()
         # The interpreter would wait for those threads without a bound; Heroku's SIGKILL
-        # would come in the middle of that wait. The database has nothing open: every
-        # store operation opens and closes its own connection.
+        # would come in the middle of that wait. Exiting with pooled connections open is
+        # safe: each store operation is its own committed transaction.
         os._exit(1)
     logger.info("stopped cleanly in %.1f s", time.monotonic() - started)
     return 0

@@ -1,14 +1,15 @@
-"""create_app(settings): the Bolt App with its Web API client, retries, de-duplication, listeners and error handler."""
+"""build_app(): the Bolt App with its Web API client, retries, the message intake, de-duplication, listeners and error handler.
+
+bot.wiring builds the parts it is given (store, service, job queue) and starts the workers.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -23,67 +24,17 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from slack_sdk.webhook import WebhookClient
 
 import handlers
-from bot.config import ConfigError, Settings
+from bot.config import Settings
 from bot.eventlog import log_event
 from bot.faults import CHANNEL_REFUSED, failure_reply, slack_error, tell_directly
-from bot.files import SlackFileFetcher
 from bot.service import Service
-from bot.store import Store
+from handlers import reminder_commands
 
 logger = logging.getLogger("certmatch.bot")
 
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
-# Bolt's listener threads per process (Bolt's own default), and how many events may be accepted
-# (running or waiting for a thread) before more are refused with 503 for Slack to retry. A check
-# costs about 10-30 ms of one core here, so 16 pending is at most a few hundred ms of waiting:
-# a reply arrives late by that much rather than by minutes, and the queue's memory is bounded.
+# Bolt's listener threads per process (Bolt's own default) for commands, actions and App Home;
+# messages do not use them (bot.jobs: the durable queue and its workers).
 LISTENER_THREADS = 5
-MAX_PENDING_EVENTS = 16
-
-
-class BoundedListenerPool(ThreadPoolExecutor):
-    """Bolt's listener pool, counting the work it holds so the app can refuse more when full.
-
-    Bolt queues listeners without bound: when events arrive faster than they are checked,
-    acknowledgements stay fast while replies fall minutes behind and memory grows with the
-    queue. `full()` lets a middleware answer 503 *before* the event is claimed, so Slack's
-    retry of that event is still answered later.
-    """
-
-    def __init__(self, max_workers: int, max_pending: int) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="certmatch-listener")
-        self.max_pending = max_pending
-        self._pending = 0
-        self._count_lock = threading.Lock()
-
-    @property
-    def pending(self) -> int:
-        with self._count_lock:
-            return self._pending
-
-    def full(self) -> bool:
-        return self.pending >= self.max_pending
-
-    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
-        with self._count_lock:
-            self._pending += 1
-
-        def counted() -> _T:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self._done()
-
-        try:
-            return super().submit(counted)
-        except BaseException:
-            self._done()
-            raise
-
-    def _done(self) -> None:
-        with self._count_lock:
-            self._pending -= 1
 
 
 def retry_handlers() -> list[RetryHandler]:
@@ -120,58 +71,26 @@ def build_client(settings: Settings) -> WebClient:
     )
 
 
-def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) -> Store:
-    """Open the database, retrying with backoff: a database that starts a moment late is normal."""
-    delay = first_delay
-    for attempt in range(1, attempts + 1):
-        try:
-            return Store.open(settings.database_url, settings.table_prefix)
-        except Exception as exc:
-            if attempt == attempts:
-                raise ConfigError(
-                    f"DATABASE_URL: cannot open the database after {attempts} attempts "
-                    f"({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
-                    "check that it is running and the URL is right"
-                ) from None
-            logger.warning(
-                "database not reachable (attempt %d/%d), retrying in %.0fs",
-                attempt,
-                attempts,
-                delay,
-            )
-            time.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
-
-
-def create_app(
-    settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time
-) -> App:
-    """The whole Slack app. Opens (and creates the tables of) the store unless one is given.
-
-    `clock` (epoch seconds) is what retention and the memory's "posted at" read; tests move it.
-    """
-    store = store if store is not None else Store.open(settings.database_url, settings.table_prefix)
-    pool = BoundedListenerPool(LISTENER_THREADS, MAX_PENDING_EVENTS)
-    fetcher = SlackFileFetcher(
-        settings.bot_token, settings.api_url, settings.max_file_bytes, settings.download_timeout
-    )
-    service = Service(settings, store, fetcher, clock)
-    # Retention also runs at start, not only with the first check after an idle stretch.
-    service.purge_expired()
+def build_app(settings: Settings, service: Service, intake: Callable[..., Any]) -> App:
+    """The Bolt App: the message intake (the durable queue), de-duplication, listeners, error handler."""
     app = App(
         logger=_bolt_logger(),
         client=build_client(settings),
         signing_secret=settings.signing_secret or "",
         # Listeners ack() first and then work in Bolt's thread pool, so Slack gets its
-        # answer within milliseconds whatever the check costs.
+        # answer within milliseconds whatever the work costs.
         process_before_response=False,
         # auth.test at start-up: a wrong token stops the process instead of the first reply.
         token_verification_enabled=True,
-        listener_executor=pool,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="certmatch-listener"
+        ),
     )
-    app.middleware(_shed_load(pool))
+    # First: a message is queued (or, chatter, acknowledged) before anything else touches it.
+    app.middleware(intake)
     app.middleware(_deduplicate_events(service))
+    # Before handlers.register: it matches `/certmatch expiring|reminders` only (issue 16).
+    reminder_commands.register(app, service.reminders)
     handlers.register(app, service)
 
     @app.error
@@ -216,28 +135,12 @@ def _bolt_logger() -> logging.Logger:
     return bolt_logger
 
 
-def _shed_load(pool: BoundedListenerPool) -> Callable[..., BoltResponse | None]:
-    def shed_load(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
-        """A full listener pool refuses Events API deliveries with 503, before they are claimed.
-
-        Slack retries a refused delivery (after about 1 s, 1 min and 5 min), and since the
-        event was not claimed the retry is answered. Commands and button clicks are never
-        refused: Slack does not retry them and the person is waiting.
-        """
-        if body.get("type") == "event_callback" and pool.full():
-            logger.warning("busy: %d events pending, event refused with 503", pool.pending)
-            return BoltResponse(status=503, body="busy, retry later")
-        next()
-        return None
-
-    return shed_load
-
-
 def _deduplicate_events(service: Service) -> Callable[..., BoltResponse | None]:
     def deduplicate_events(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
         """Slack retries (X-Slack-Retry-Num, same event_id) and other processes get one answer."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not service.claim(f"event:{event_id}"):
+        team = body.get("team_id")
+        if event_id and not service.claim(f"event:{event_id}", team=team):
             return BoltResponse(status=200, body="")
         next()
         return None

@@ -22,6 +22,8 @@ KNOWN_PROFILES = PROFILE_NAMES
 # Where a certificate's partner is looked for when its own thread has none (bot.memory.SCOPES).
 MEMORY_SCOPES = ("workspace", "channel", "thread")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Days before a certificate's notAfter when its thread is reminded (issue 16).
+DEFAULT_REMINDER_DAYS = (30.0, 7.0, 1.0)
 
 
 class ConfigError(Exception):
@@ -46,10 +48,20 @@ class Settings:
     # Seconds `python -m bot` waits on SIGTERM for acknowledged checks to finish (Heroku kills at 30).
     shutdown_seconds: float = 20.0
     log_level: str = "INFO"
+    # Expiry reminders (bot.reminders): the windows in days before notAfter, largest first, and
+    # how often each process looks for reminders that are due.
+    reminder_days: tuple[float, ...] = DEFAULT_REMINDER_DAYS
+    reminder_poll_seconds: float = 300.0
     # Table name prefix, so several deployments (or parallel test runs) can share one database.
     table_prefix: str = "certmatch_"
     # Host patterns `/certmatch check HOST` may connect to (bot/endpoint.py); empty: off.
     connect_allow: tuple[str, ...] = ()
+    # The durable job queue (bot.jobs): worker threads per process, how long a taken job is
+    # leased before another process may take it over, and how many waiting jobs make new
+    # events be refused with 503.
+    job_workers: int = 4
+    job_lease_seconds: float = 30.0
+    max_queued_jobs: int = 10_000
 
     @property
     def socket_mode(self) -> bool:
@@ -124,6 +136,23 @@ def load_settings(
         ),
         log_level=_log_level(get("LOG_LEVEL")),
         connect_allow=_connect_allow(get("CERTMATCH_CONNECT_ALLOW")),
+        job_workers=_int("CERTMATCH_JOB_WORKERS", get("CERTMATCH_JOB_WORKERS"), 4, 1, 64),
+        job_lease_seconds=float(
+            _int("CERTMATCH_JOB_LEASE_SECONDS", get("CERTMATCH_JOB_LEASE_SECONDS"), 30, 1, 30)
+        ),
+        max_queued_jobs=_int(
+            "CERTMATCH_MAX_QUEUED_JOBS", get("CERTMATCH_MAX_QUEUED_JOBS"), 10_000, 1, 1_000_000
+        ),
+        reminder_days=_reminder_days(get("CERTMATCH_REMINDER_DAYS")),
+        reminder_poll_seconds=float(
+            _int(
+                "CERTMATCH_REMINDER_POLL_SECONDS",
+                get("CERTMATCH_REMINDER_POLL_SECONDS"),
+                300,
+                1,
+                86400,
+            )
+        ),
     )
 
 
@@ -209,3 +238,23 @@ def _log_level(raw: str | None) -> str:
     if raw.upper() not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
     return raw.upper()
+
+
+def _reminder_days(raw: str | None) -> tuple[float, ...]:
+    if raw is None:
+        return DEFAULT_REMINDER_DAYS
+    problem = (
+        "CERTMATCH_REMINDER_DAYS must be days before expiry separated by commas, such as "
+        f"30,7,1 (fractions allowed, each above 0 and at most 3650), not {raw!r}"
+    )
+    days: set[float] = set()
+    for part in raw.split(","):
+        try:
+            value = float(part.strip())
+        except ValueError:
+            raise ConfigError(problem) from None
+        # float() also reads "nan" and "inf"; neither is a window.
+        if not 0 < value <= 3650:
+            raise ConfigError(problem)
+        days.add(value)
+    return tuple(sorted(days, reverse=True))

@@ -13,3 +13,6 @@ def configure_logging(level: str) -> None:
     # private keys; they stay at INFO whatever LOG_LEVEL says.
     for name in ("slack_bolt", "slack_sdk"):
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # Alembic narrates every start-up at INFO (plugins, "will assume transactional DDL");
+    # bot.store.migrate logs its own line (DEBUG) when it changes the schema.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.privacy import Audience, audience, may_mention
 from certmatch import Artefact, ArtefactKind, common_name
 
 # Kinds that stand for "the key a certificate should carry" (a private key only by its
@@ -47,6 +48,18 @@ class Fingerprint:
     message_ts: str
     poster: str | None
     posted_at: float
+    # Where it was posted, for the privacy rule (bot.privacy): Slack's channel_type
+    # (channel, group, im, mpim) and whether the conversation is shared with another
+    # organisation. None is unknown (a command, a shortcut, a row stored before issue 13).
+    conversation_kind: str | None = None
+    ext_shared: bool | None = None
+
+    @property
+    def audience(self) -> Audience:
+        return audience(self.conversation_kind, self.ext_shared)
+
+    def same_conversation(self, other: Fingerprint) -> bool:
+        return (self.team, self.channel) == (other.team, other.channel)
 
     @property
     def is_requester(self) -> bool:
@@ -73,6 +86,8 @@ def fingerprint(
     message_ts: str,
     poster: str | None,
     posted_at: float,
+    conversation_kind: str | None = None,
+    ext_shared: bool | None = None,
 ) -> Fingerprint:
     """The index row for an artefact; for a private key only its public identity is taken."""
     key = artefact.key
@@ -93,7 +108,28 @@ def fingerprint(
         message_ts=message_ts,
         poster=poster,
         posted_at=posted_at,
+        conversation_kind=conversation_kind,
+        ext_shared=ext_shared,
     )
+
+
+def visible_from(here: Fingerprint, rows: Iterable[Fingerprint]) -> list[Fingerprint]:
+    """The rows a reply to `here` may mention (bot.privacy's rule); the others are left out
+    before any rule runs, so a hidden row cannot shape the reply either (no "matches nothing"
+    that a hidden CSR would have changed into silence, no renewal judged by a hidden
+    certificate).
+    """
+    reader = here.audience
+    return [
+        r
+        for r in rows
+        if may_mention(reader, r.audience, same_conversation=r.same_conversation(here))
+    ]
+
+
+def may_see_other_conversations(here: Fingerprint) -> bool:
+    """Whether a reply to `here` may name any conversation but its own (public internal ones)."""
+    return may_mention(here.audience, Audience.PUBLIC, same_conversation=False)
 
 
 def same_key(a: Fingerprint, b: Fingerprint) -> bool:
@@ -187,11 +223,15 @@ def earlier_pending_csr(csr: Fingerprint, candidates: Sequence[Fingerprint]) -> 
 # -- sentences -----------------------------------------------------------------------------------
 
 
+def utc_date(moment: float) -> str:
+    """`1 Dec 2026`: a date in UTC, where Slack cannot render one in the reader's zone."""
+    day = datetime.fromtimestamp(moment, UTC)
+    return f"{day.day} {day:%b %Y}"
+
+
 def slack_date(posted_at: float) -> str:
     """Slack renders `<!date^...>` in the reader's time zone; the fallback is UTC."""
-    moment = datetime.fromtimestamp(posted_at, UTC)
-    fallback = f"{moment.day} {moment:%b %Y}"
-    return f"<!date^{int(posted_at)}^{{date_short_pretty}}|{fallback}>"
+    return f"<!date^{int(posted_at)}^{{date_short_pretty}}|{utc_date(posted_at)}>"
 
 
 def where(row: Fingerprint, here: Fingerprint, permalink: str | None) -> str:

@@ -3,8 +3,9 @@
 The glue between the store's fingerprint index, the pure rules in `bot.memory` and Slack
 (permalinks). `Service.check` calls `index()` after every check of a posted message and
 `notes()` to get the sentences for the reply. Everything read here is limited to the
-retention window and the configured scope; another channel is named only by mention,
-permalink, poster and date.
+retention window, the privacy rule (bot.privacy: a reply names another conversation only if
+everyone who reads the reply can read it) and the configured scope; another channel is named
+only by mention, permalink, poster and date.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class Recall:
                 message_ts=message.message_ts or "",
                 poster=message.poster,
                 posted_at=now,
+                conversation_kind=message.conversation_kind,
+                ext_shared=message.ext_shared,
             )
             for a in artefacts
         ]
@@ -103,22 +106,36 @@ class Recall:
                 out.append(sentence)
         return out
 
+    def partner(self, probe: Fingerprint, *, same_thread: bool = False) -> Fingerprint | None:
+        """The remembered partner of `probe` (what `notes` names), under the same scope and privacy rules.
+
+        The expiry reminders (bot.reminders) say with it where a certificate's CSR was matched.
+        """
+        candidates = self._candidates(probe)
+        if same_thread:
+            candidates = [c for c in candidates if c.thread_ts == probe.thread_ts]
+        return memory.partner_of(probe, candidates)
+
     # -- internals ------------------------------------------------------------------------------
 
     def _candidates(self, probe: Fingerprint) -> list[Fingerprint]:
         since = self.clock() - self.retention_days * 86400
-        channel = None if self.scope == "workspace" else probe.channel
-        rows = self.store.related_fingerprints(probe, channel=channel, since=since)
-        kept = []
-        for row in rows:
-            if row.same_place(probe):
-                continue  # this very message (a shortcut re-check)
-            if self.scope == "thread" and row.thread_ts != probe.thread_ts:
-                continue
-            if row.channel != probe.channel and row.channel.startswith("D"):
-                continue  # a DM with the bot is never pointed at from elsewhere
-            kept.append(row)
-        return kept
+        # A reader who may see no other conversation is looked up in its own only; the others
+        # only among their own and public internal channels (the rule below still decides).
+        sees_others = memory.may_see_other_conversations(probe)
+        channel = None if self.scope == "workspace" and sees_others else probe.channel
+        rows = self.store.related_fingerprints(
+            probe, channel=channel, since=since, public_elsewhere=channel is None
+        )
+        kept = [
+            row
+            for row in rows
+            # Not this very message (a shortcut re-check); the thread scope narrows further.
+            if not row.same_place(probe)
+            and (self.scope != "thread" or row.thread_ts == probe.thread_ts)
+        ]
+        # The privacy rule, before any memory rule reads the rows (issue 13).
+        return memory.visible_from(probe, kept)
 
     def _requester_note(
         self,

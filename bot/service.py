@@ -8,13 +8,13 @@ logging (one line per check: ids, kinds and verdict, never text or key material)
 
 from __future__ import annotations
 
+import collections
+import enum
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import PurePosixPath
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from slack_sdk import WebClient
 
@@ -22,8 +22,10 @@ from bot.config import Settings
 from bot.endpoint import EndpointChecker
 from bot.eventlog import log_event, ms
 from bot.files import SlackFileFetcher
+from bot.jobs.relevance import is_cert_named, worth_fetching
 from bot.memory import Fingerprint
 from bot.recall import Recall
+from bot.reminders import Reminders
 from bot.store import Store, storable
 from certmatch import (
     PROFILE_NAMES,
@@ -39,20 +41,19 @@ from handlers.ports import About, CheckOutcome, Detail, SlackMessage
 
 logger = logging.getLogger("certmatch.bot")
 
-# Appended to the names of inputs re-read from the thread's memory; artefacts whose source
-# carries it are not stored again and are shown as coming from earlier in the thread.
-MEMORY_MARK = " (earlier in this thread)"
-# Extensions people give certificates, CSRs, bundles and keys; problems with these files are
-# always reported, while a failed .png or .pdf in a busy channel gets silence.
-CERT_EXTENSIONS = frozenset(
-    {".csr", ".req", ".cer", ".crt", ".pem", ".der", ".p7b", ".p7c", ".pfx", ".p12", ".key", ".pub"}
-)
-# Files that never hold certificate material; not even downloaded.
-_SKIPPED_MIMETYPE_PREFIXES = ("image/", "video/", "audio/")
-_SKIPPED_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".gif", ".webp", ".heic", ".mp4", ".mov", ".mp3", ".wav", ".pdf",
-     ".docx", ".xlsx", ".pptx", ".zip", ".gz", ".tgz"}
-)  # fmt: skip
+# Appended to the display names of inputs re-read from the thread's memory, for the reader.
+# What the code goes by is the origin (`Origin`), never this text: a file a person names
+# "x (earlier in this thread).pem" is still this message's.
+REMEMBERED_SUFFIX = " (earlier in this thread)"
+
+
+class Origin(enum.Enum):
+    """Where an artefact in a report came from."""
+
+    MESSAGE = "message"  # the message being checked: remembered and indexed
+    THREAD_MEMORY = "thread-memory"  # re-read from the thread's memory: not stored again
+
+
 _PURGE_EVERY_SECONDS = 3600.0
 MEMORY_DOWN_NOTE = (
     "certmatch's database is unavailable right now: this reply covers only this message, it "
@@ -61,25 +62,29 @@ MEMORY_DOWN_NOTE = (
 )
 
 
-def _extension(name: str) -> str:
-    return PurePosixPath(name.lower()).suffix
+def artefact_origins(artefacts: Sequence[Artefact], remembered: Sequence[str]) -> list[Origin]:
+    """The origin of each artefact of a check run on the thread's memory followed by the message.
 
-
-def _is_cert_named(file: Mapping[str, Any]) -> bool:
-    name = str(file.get("name") or "")
-    # Slack Connect stubs have no name until files.info: treat them as candidates.
-    return not name or _extension(name) in CERT_EXTENSIONS
-
-
-def _worth_fetching(file: Mapping[str, Any]) -> bool:
-    mimetype = str(file.get("mimetype") or "")
-    if mimetype.startswith(_SKIPPED_MIMETYPE_PREFIXES):
-        return False
-    return _extension(str(file.get("name") or "")) not in _SKIPPED_EXTENSIONS
+    The engine keeps input order, and each remembered input is one stored public PEM that
+    loads as that one artefact: the leading artefacts whose PEM is a remembered one (each
+    remembered PEM used once) are the memory, the rest are this message's.
+    """
+    left = collections.Counter(remembered)
+    out: list[Origin] = []
+    in_memory = True
+    for artefact in artefacts:
+        pem = artefact.public_pem or ""
+        if in_memory and left[pem] > 0:
+            left[pem] -= 1
+            out.append(Origin.THREAD_MEMORY)
+        else:
+            in_memory = False
+            out.append(Origin.MESSAGE)
+    return out
 
 
 class Service:
-    """One per process; thread-safe (the store opens a connection per operation)."""
+    """One per process; thread-safe (the store takes a pooled connection per operation)."""
 
     def __init__(
         self,
@@ -99,22 +104,35 @@ class Service:
             retention_days=settings.retention_days,
             clock=clock,
         )
+        # Expiry reminders (issue 16): scheduled here at check time, posted by bot.reminders.
+        self.reminders = Reminders(store, settings, self.recall, clock)
         self._purge_lock = threading.Lock()
         self._last_purge = 0.0
         self.endpoints = EndpointChecker(settings.connect_allow)
 
     # -- CertmatchService -------------------------------------------------------------------------
 
-    def claim(self, key: str) -> bool:
+    def claim(self, key: str, team: str | None = None) -> bool:
         try:
-            return self.store.claim(key)
+            return self.store.claim(key, team=team)
         except Exception:
             # Without the database a duplicate reply is possible, a lost answer certain: answer.
             logger.exception("event store unavailable; answering %s without de-duplication", key)
             return True
 
     def forget_channel(self, team: str, channel: str) -> int:
-        return self.store.forget_channel(team, channel)
+        return self.store.forget_channel(team, channel, now=self.clock())
+
+    def forget_workspace(self, team: str, reason: str) -> int:
+        deleted = self.store.forget_workspace(team)
+        # One line an admin can point to: what was deleted, and why.
+        logger.info(
+            "workspace %s: %s, its stored data deleted (%s)",
+            team,
+            reason,
+            ", ".join(f"{name}={count}" for name, count in deleted.items()),
+        )
+        return sum(deleted.values())
 
     def channel_profile(self, team: str, channel: str) -> str:
         try:
@@ -151,7 +169,9 @@ class Service:
 
     def detail(self, detail_key: str) -> Detail | None:
         stored = self.store.detail(detail_key)
-        return None if stored is None else Detail(stored.detail, stored.ca_note)
+        if stored is None:
+            return None
+        return Detail(stored.detail, stored.ca_note, forgotten_at=stored.forgotten_at)
 
     # -- for bot.app's error handler, not the listeners ------------------------------------------
 
@@ -170,7 +190,7 @@ class Service:
     ) -> CheckOutcome | None:
         started = time.monotonic()
         self._maybe_purge()
-        candidates = [f for f in message.files if _worth_fetching(f)]
+        candidates = [f for f in message.files if worth_fetching(f)]
         fetched, fetch_problems = self.fetcher.fetch_all(client, candidates)
         fetch_seconds = time.monotonic() - started
 
@@ -198,7 +218,7 @@ class Service:
             inputs.insert(0, Input("pasted text", message.text.encode("utf-8")))
         loud = (
             text_has_material
-            or any(_is_cert_named(f) for f in candidates)
+            or any(is_cert_named(f) for f in candidates)
             or any(p.code == "missing-scope" for p in fetch_problems)
         )
         if not inputs:
@@ -218,9 +238,10 @@ class Service:
         # Files that could not be fetched stay out of the engine: they are reported as notes in
         # our own words (they need a Slack-side fix, not a different file).
         check_started = time.monotonic()
-        report = check(memory + inputs, profile=profile, product=product)
+        report = check([m for m, _ in memory] + inputs, profile=profile, product=product)
         check_seconds = time.monotonic() - check_started
-        current_indexes = [i for i, a in enumerate(report.artifacts) if MEMORY_MARK not in a.source]
+        origins = artefact_origins(report.artifacts, [pem for _, pem in memory])
+        current_indexes = [i for i, o in enumerate(origins) if o is Origin.MESSAGE]
         current = [report.artifacts[i] for i in current_indexes]
         if quiet and not loud and not current:
             # Files that turned out to hold nothing (a log, a screenshot without a name).
@@ -252,6 +273,11 @@ class Service:
             detail_key = None
             if MEMORY_DOWN_NOTE not in notes:
                 notes.append(MEMORY_DOWN_NOTE)
+        try:
+            # A certificate already inside a reminder window: its first reply says so.
+            recalled += self.reminders.watch(client, message, report, current_indexes, probes)
+        except Exception:
+            logger.exception("expiry reminders not scheduled")
         done(
             report.verdict.value,
             ",".join(a.kind.value for a in current),
@@ -265,7 +291,7 @@ class Service:
     ) -> CheckOutcome | str:
         """`check HOST[:PORT]`: what the server serves, against this thread's memory."""
         try:
-            memory = self._memory_inputs(message)
+            memory = [remembered for remembered, _pem in self._memory_inputs(message)]
         except Exception:
             logger.exception("thread memory unavailable")
             memory = []
@@ -287,12 +313,13 @@ class Service:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _memory_inputs(self, message: SlackMessage) -> list[Input]:
+    def _memory_inputs(self, message: SlackMessage) -> list[tuple[Input, str]]:
+        """The thread's remembered artefacts as inputs, each with the public PEM it holds."""
         if message.thread_ts is None:
             return []
         remembered = self.store.thread_artefacts(message.team, message.channel, message.thread_ts)
         return [
-            Input(r.source + MEMORY_MARK, r.public_pem.encode("utf-8"))
+            (Input(r.source + REMEMBERED_SUFFIX, r.public_pem.encode("utf-8")), r.public_pem)
             for r in remembered
             # The shortcut may re-check a message whose artefacts are already remembered.
             if r.message_ts != message.message_ts
@@ -324,7 +351,7 @@ class Service:
                 return
             self._last_purge = now
         try:
-            removed = self.store.purge(now - self.settings.retention_days * 86400)
+            removed = self.store.purge(now - self.settings.retention_days * 86400, now=now)
             if removed:
                 logger.info(
                     "purged %d rows older than %d days", removed, self.settings.retention_days

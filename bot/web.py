@@ -16,7 +16,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -59,27 +59,29 @@ def _discard(environ: WSGIEnvironment, length: int) -> None:
         remaining -= len(chunk)
 
 
-def create_wsgi_app(settings: Settings | None = None) -> WSGIApplication:
-    """The gunicorn entry point: settings from env/.env, a one-line error if they are wrong."""
-    from bot.app import create_app, open_store
-    from bot.logs import configure_logging
+def create_wsgi_app() -> WSGIApplication:
+    """The gunicorn entry point (one per worker process): the bot from env/.env, a one-line error if wrong.
+
+    Each worker process runs its own job workers; on the worker's exit they get the graceful
+    timeout to finish, and give back what they could not.
+    """
+    import atexit
+
+    from bot.wiring import bot_from_environment
 
     try:
-        settings = settings if settings is not None else load_settings()
-        if not settings.signing_secret:
-            raise ConfigError(
-                "SLACK_SIGNING_SECRET is missing: HTTP mode needs the app's Signing Secret "
-                "(Basic Information page)"
-            )
-        configure_logging(settings.log_level)
-        store = open_store(settings)
+        bot = bot_from_environment(require_signing_secret=True)
     except ConfigError as exc:
         raise SystemExit(f"certmatch: {exc}") from None
-    return wsgi_app(create_app(settings, store))
+    atexit.register(bot.stop_workers, bot.settings.shutdown_seconds)
+    return wsgi_app(bot.app)
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's listen backlog is 5: a burst of 16 concurrent deliveries had connections
+    # reset before they were accepted (found with tests/test_bot_queue_e2e.py's chatter burst).
+    request_queue_size = 128
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -99,7 +101,9 @@ def serve_in_thread(
 ) -> tuple[WSGIServer, Callable[[], None]]:
     """Start serving in a daemon thread; return the server and a function that stops it."""
     server = serve(application, host, port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Shutdown is noticed within 0.05 s (serve_forever's default poll is 0.5 s), as
+    # bolt-python's own test server does.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
 
     def stop() -> None:

@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from certmatch import contains_material
+from handlers import admin, conversation
 from handlers.blocks import build_reply, escape
 from handlers.connect import build_endpoint_reply, command_request
 from handlers.ports import COMMAND, CertmatchService, SlackMessage
@@ -44,15 +45,18 @@ def register(app: App, service: CertmatchService) -> None:
             ack(text="certmatch help", blocks=build_help_blocks(), response_type="ephemeral")
             return
         if word == "forget":
-            removed = service.forget_channel(team, channel)
+            # Nothing is deleted until the caller presses the button (handlers.admin).
             ack(
-                text=f"Forgot {removed} certificate(s), CSR(s) and key hashes remembered from this "
-                "channel. New posts are remembered again for the thread memory.",
+                text=admin.FORGET_QUESTION,
+                blocks=admin.build_forget_confirmation(channel),
                 response_type="ephemeral",
             )
             return
         if word == "profile":
-            ack(text=_profile_command(service, team, channel, text), response_type="ephemeral")
+            answer, public = _profile_command(
+                service, team, channel, text, str(command.get("user_id") or "")
+            )
+            ack(text=answer, response_type="in_channel" if public else "ephemeral")
             return
         request = command_request(text)
         if request is not None:
@@ -72,9 +76,11 @@ def register(app: App, service: CertmatchService) -> None:
             )
             return
         ack()
-        outcome = service.check(
-            client, SlackMessage(team=team, channel=channel, text=text), quiet=False
+        kind, ext_shared = conversation.from_channel_name(channel, command.get("channel_name"))
+        message = SlackMessage(
+            team=team, channel=channel, text=text, conversation_kind=kind, ext_shared=ext_shared
         )
+        outcome = service.check(client, message, quiet=False)
         assert outcome is not None  # quiet=False always answers
         reply = build_reply(outcome, posted=False)  # nothing reached the channel
         # A private key must not be shown to the channel: answer only the person who sent it.
@@ -86,21 +92,35 @@ def register(app: App, service: CertmatchService) -> None:
         )
 
 
-def _profile_command(service: CertmatchService, team: str, channel: str, text: str) -> str:
+def _profile_command(
+    service: CertmatchService, team: str, channel: str, text: str, user: str
+) -> tuple[str, bool]:
+    """The answer, and whether the channel sees it: a change is announced to everyone in it."""
     parts = text.lower().split()
     names = ", ".join(f"`{escape(n)}`" for n in service.about().profile_names)
     usage = "`/certmatch profile &lt;name&gt;` or `/certmatch profile cisco-uc &lt;product&gt;`"
+    current = service.channel_profile(team, channel)
     if len(parts) == 1:
-        current = _describe_profile(service.channel_profile(team, channel))
-        return f"This channel uses {current}. Change it with {usage} ({names})."
+        return (
+            f"This channel uses {_describe_profile(current)}. Change it with {usage} ({names}).",
+            False,
+        )
     if len(parts) > 3:
-        return f"Usage: {usage} where name is one of {names}."
+        return f"Usage: {usage} where name is one of {names}.", False
     # The service stores a product with its profile as "PROFILE:PRODUCT".
     setting = ":".join(parts[1:])
+    if setting == current:
+        return f"This channel already uses {_describe_profile(current)}.", False
     error = service.set_channel_profile(team, channel, setting)
     if error is not None:
-        return error
-    return f"This channel now uses {_describe_profile(setting)} for every check."
+        return error, False
+    # Only a known profile (and product) gets here: set_channel_profile refused the rest.
+    who = f"<@{user}>" if user else "Someone"
+    return (
+        f"{who} changed this channel's certmatch profile from {_describe_profile(current)} "
+        f"to {_describe_profile(setting)}: every check here now uses it.",
+        True,
+    )
 
 
 def _describe_profile(setting: str) -> str:

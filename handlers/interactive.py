@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from handlers import conversation
 from handlers.blocks import Reply, build_reply
 from handlers.ports import (
     ACTION_SHOW_CA_NOTE,
@@ -45,7 +46,15 @@ def register(app: App, service: CertmatchService) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
         team = str(body.get("team", {}).get("id") or view.get("team_id") or "")
         channel = str(meta.get("channel") or "")
-        message = SlackMessage(team=team, channel=channel, text=text, files=files)
+        kind, ext_shared = conversation.from_channel_name(channel, None)
+        message = SlackMessage(
+            team=team,
+            channel=channel,
+            text=text,
+            files=files,
+            conversation_kind=kind,
+            ext_shared=ext_shared,
+        )
         outcome = service.check(client, message, quiet=False)
         assert outcome is not None
         reply = build_reply(outcome, posted=False)  # the form's files reach certmatch only
@@ -59,6 +68,9 @@ def register(app: App, service: CertmatchService) -> None:
         message = shortcut.get("message", {})
         channel = str(shortcut.get("channel", {}).get("id") or "")
         ts = str(message.get("ts") or "")
+        kind, ext_shared = conversation.from_channel_name(
+            channel, shortcut.get("channel", {}).get("name")
+        )
         checked = SlackMessage(
             team=str(shortcut.get("team", {}).get("id") or ""),
             channel=channel,
@@ -67,6 +79,8 @@ def register(app: App, service: CertmatchService) -> None:
             message_ts=ts,
             thread_ts=str(message.get("thread_ts") or ts),
             poster=str(message["user"]) if message.get("user") else None,
+            conversation_kind=kind,
+            ext_shared=ext_shared,
         )
         outcome = service.check(client, checked, quiet=False)
         assert outcome is not None

@@ -1,66 +1,41 @@
-"""Channel and DM messages: uploads (`file_share`) and pasted PEM get one threaded reply; the rest, silence."""
+"""Channel and DM messages: what a posted message is to a check (uploads, pasted PEM), as a SlackMessage.
+
+Messages do not reach a Bolt listener: the bot's intake (bot.jobs.intake) queues the relevant
+ones in the database before the ack and its workers check them; this module turns the
+queued event back into the `SlackMessage` the service checks.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
-
-from handlers.blocks import build_reply
-from handlers.ports import CertmatchService, SlackMessage
-
-# Subtypes that carry something a person wrote or uploaded. Edits, deletions, joins and
-# other bots' posts (`bot_message`) are not checked.
-_CHECKED_SUBTYPES = (None, "file_share", "thread_broadcast")
+from handlers import conversation
+from handlers.ports import SlackMessage
 
 
-def register(app: App, service: CertmatchService) -> None:
-    @app.event("message")
-    def handle_message(
-        ack: Ack,
-        body: dict[str, Any],
-        event: dict[str, Any],
-        client: WebClient,
-        context: Any,
-        logger: logging.Logger,
-    ) -> None:
-        ack()
-        if not is_person_message(event):
-            return
-        channel = str(event.get("channel", ""))
-        ts = str(event.get("ts", ""))
-        # Once per message, even if Slack delivers the same message in two events.
-        if not service.claim(f"message:{channel}:{ts}"):
-            return
-        message = SlackMessage(
-            team=str(context.team_id or event.get("team") or ""),
-            channel=channel,
-            text=str(event.get("text") or ""),
-            files=list(event.get("files") or []),
-            message_ts=ts,
-            thread_ts=str(event.get("thread_ts") or ts),
-            poster=str(event["user"]) if event.get("user") else None,
-            event_id=str(body.get("event_id") or "") or None,
-        )
-        outcome = service.check(client, message, quiet=True)
-        if outcome is None:
-            return
-        reply = build_reply(outcome)
-        client.chat_postMessage(
-            channel=channel,
-            thread_ts=message.thread_ts,
-            text=reply.text,
-            blocks=reply.blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+def message_from_event(
+    event: Mapping[str, Any], *, team: str, event_id: str | None, ext_shared_flag: object = None
+) -> SlackMessage:
+    """The check's view of a message event; the reply goes to `thread_ts` (the thread, or the message's own).
 
-
-def is_person_message(event: Mapping[str, Any]) -> bool:
-    """A message a person posted (not a bot, not an edit or a deletion)."""
-    if event.get("bot_id") or event.get("bot_profile"):
-        return False
-    return event.get("subtype") in _CHECKED_SUBTYPES
+    `team` is the workspace the app is installed in and `ext_shared_flag` the envelope's
+    `is_ext_shared_channel` as delivered: with the event they give the conversation's kind
+    and Slack Connect flag (handlers.conversation).
+    """
+    ts = str(event.get("ts", ""))
+    kind, ext_shared = conversation.from_event(
+        event, team=team or None, ext_shared_flag=ext_shared_flag
+    )
+    return SlackMessage(
+        team=team or str(event.get("team") or ""),
+        channel=str(event.get("channel", "")),
+        text=str(event.get("text") or ""),
+        files=list(event.get("files") or []),
+        message_ts=ts,
+        thread_ts=str(event.get("thread_ts") or ts),
+        poster=str(event["user"]) if event.get("user") else None,
+        event_id=event_id or None,
+        conversation_kind=kind,
+        ext_shared=ext_shared,
+    )

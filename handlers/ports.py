@@ -29,6 +29,10 @@ class SlackMessage:
     poster: str | None = (
         None  # user id of who posted the message (the fingerprint index names them)
     )
+    # Slack's channel_type (channel, group, im, mpim) and whether the conversation is shared
+    # with another organisation; None when the payload does not say (handlers.conversation).
+    conversation_kind: str | None = None
+    ext_shared: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,7 @@ class Detail:
 
     text: str
     ca_note: str | None
+    forgotten_at: float | None = None  # set when `/certmatch forget` deleted the text
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +75,7 @@ class CheckOutcome:
 class CertmatchService(Protocol):
     """The domain operations the Slack listeners call; `bot.service.Service` implements them."""
 
-    def claim(self, key: str) -> bool:
+    def claim(self, key: str, team: str | None = None) -> bool:
         """True the first time `key` is seen by any process sharing the store."""
         ...
 
@@ -97,10 +102,15 @@ class CertmatchService(Protocol):
         """Delete what was remembered from this channel; return how many artefacts."""
         ...
 
+    def forget_workspace(self, team: str, reason: str) -> int:
+        """Delete everything stored for a workspace at once (uninstall, revoked token); log it."""
+        ...
+
     def about(self) -> About: ...
 
     def detail(self, detail_key: str) -> Detail | None:
-        """The stored detail of a reply; None once the retention window deleted it."""
+        """The stored detail of a reply; None once the retention window deleted it, and
+        `forgotten_at` set (the text empty) when `/certmatch forget` did."""
         ...
 
 
@@ -108,6 +118,8 @@ class CertmatchService(Protocol):
 COMMAND = "/certmatch"
 ACTION_SHOW_DETAIL = "certmatch_show_detail"
 ACTION_SHOW_CA_NOTE = "certmatch_show_ca_note"
+ACTION_FORGET_CONFIRM = "certmatch_forget_confirm"
+ACTION_FORGET_CANCEL = "certmatch_forget_cancel"
 MODAL_CALLBACK_ID = "certmatch_check_modal"
 SHORTCUT_CALLBACK_ID = "certmatch_check_message"
 MODAL_FILES_BLOCK = "files"

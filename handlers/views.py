@@ -9,6 +9,7 @@ no section passes Block Kit's 3,000 characters whatever the names hold.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from handlers.blocks import Block, clip, code_text, context_block, escape, section_block
@@ -24,12 +25,19 @@ from handlers.ports import (
 
 
 def build_detail_view(detail: Detail | None, about: About, *, ca_note: bool) -> dict[str, Any]:
-    """The modal behind a reply's buttons; says so when the retention window deleted it."""
+    """The modal behind a reply's buttons; says so when the retention window or a forget deleted it."""
     if detail is None:
         return build_text_view(
             "certmatch",
             f"These details are no longer kept (after {about.retention_days} days "
             "they are deleted). Post the files again for a fresh check.",
+        )
+    if detail.forgotten_at is not None:
+        day = datetime.fromtimestamp(detail.forgotten_at, UTC)
+        return build_text_view(
+            "certmatch",
+            "These details were deleted with `/certmatch forget` in this channel on "
+            f"{day.day} {day:%b %Y}. Post the files again for a fresh check.",
         )
     if ca_note:
         return build_text_view("Note to the CA", detail.ca_note or "No re-issue needed.")
@@ -97,6 +105,8 @@ HELP_TEXT = (
     "`/certmatch profile` shows it.\n"
     "• In a thread, use the message menu ⋮ &gt; *Check certificates* on any message.\n"
     "• `/certmatch forget` deletes what I remembered from this channel.\n"
+    "• I remind a certificate's thread before it expires; `/certmatch expiring [DAYS]` lists "
+    "what expires soon here, `/certmatch reminders off` (or `on`) mutes this channel.\n"
     "• Never post private keys: paste `openssl rsa -noout -modulus -in key.pem | openssl md5` "
     "instead, or run `python -m certmatch` locally."
 )
@@ -129,9 +139,14 @@ def privacy_text(retention_days: int, memory_scope: str = "workspace") -> str:
         "can be matched; an index of their fingerprints (SPKI SHA-256, modulus md5, CN, SANs) "
         "with channel, thread, poster and time, so a certificate is matched to its CSR posted "
         f"{where} and a regenerated CSR is recognised; event ids to avoid double replies; each "
-        f"reply's details. Everything is deleted after {retention_days} days. "
-        "`/certmatch forget` deletes what was kept from a channel at once. A match found in "
-        "another channel is shown only as a link, the poster and the date, never its content. "
+        f"reply's details. Everything is deleted after {retention_days} days, except what "
+        "a server certificate's expiry reminders need (its index row, subject, SANs, serial "
+        "and expiry, never its PEM), kept until a day after it expires. "
+        "`/certmatch forget` deletes what was kept from a channel at once, and uninstalling "
+        "deletes everything. A match found in another conversation is shown only as a link, "
+        "the poster and the date, never its content, and only where everyone who reads the "
+        "reply can read that conversation: private channels, DMs, group DMs and Slack Connect "
+        "channels are matched only within themselves. "
         "Private keys are never stored, logged or echoed; only their public fingerprint is "
         "indexed."
     )

@@ -11,6 +11,11 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,14 +25,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from slack_standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn
-
-from bot.app import create_app
 from bot.config import Settings
+from bot.jobs.queue import JobQueue
 from bot.store import Store
 from bot.web import serve_in_thread, wsgi_app
+from bot.wiring import Bot, build_bot
+from standin import BOT_TOKEN, BOT_USER_ID, TEAM_ID, SlackStandIn
 
 SIGNING_SECRET = "standin-signing-secret-0123456789"
+ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(__file__).resolve().parent / "vectors"
 _ids = itertools.count(1)
 
@@ -69,6 +75,7 @@ class RunningBot:
     settings: Settings
     store: Store
     stop: Callable[[], None]
+    bot: Bot | None = None
 
     def post(
         self,
@@ -131,13 +138,62 @@ def settings_for(
     return replace(settings, **overrides)
 
 
-def start_bot(settings: Settings) -> RunningBot:
-    """create_app + the real WSGI endpoint on 127.0.0.1, random port."""
-    store = Store.open(settings.database_url, settings.table_prefix)
-    app = create_app(settings, store)
-    server, stop = serve_in_thread(wsgi_app(app))
-    host, port = server.server_address[:2]
-    return RunningBot(f"http://{host}:{port}", settings, store, stop)
+def start_bot(
+    settings: Settings, store: Store | None = None, clock: Callable[[], float] = time.time
+) -> RunningBot:
+    """The whole bot (bot.wiring, its job workers included) behind the real WSGI endpoint on 127.0.0.1."""
+    store = store or Store.open(settings.database_url, settings.table_prefix)
+    bot = build_bot(settings, store, clock)
+    server, stop_serving = serve_in_thread(wsgi_app(bot.app))
+    host, port = str(server.server_address[0]), server.server_address[1]
+
+    def stop() -> None:
+        stop_serving()
+        bot.stop_workers(5.0)
+        store.close()
+
+    return RunningBot(f"http://{host}:{port}", settings, store, stop, bot)
+
+
+def wait_quiet(standin: SlackStandIn, bot: RunningBot, seconds: float = 10.0) -> None:
+    """Wait until the bot's queue is empty and its workers idle: every queued message answered.
+
+    What a test waits on instead of a fixed sleep before asserting that nothing more came.
+    """
+    assert bot.bot is not None
+    queue, workers = bot.bot.queue, bot.bot.workers
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if workers.busy == 0 and all(s == "done" for s in queue.states().values()):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"queue not drained: {queue.states()}")
+
+
+def wait_jobs_done(database_url: str, prefix: str = "certmatch_", seconds: float = 20.0) -> None:
+    """Wait until every job in the database is done (bots running as their own processes)."""
+    store = Store(database_url, prefix)
+    try:
+        queue = JobQueue(store)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            states = queue.states()
+            if all(s == "done" for s in states.values()):
+                time.sleep(0.05)  # the worker posts, then marks done: the post has landed
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"jobs not done: {queue.states()}")
+    finally:
+        store.close()
+
+
+def replies_per_thread(standin: SlackStandIn) -> dict[str, int]:
+    """How many bot messages each thread got (exactly-once assertions)."""
+    counts: dict[str, int] = {}
+    for post in standin.posts():
+        thread = str(post.get("thread_ts") or "")
+        counts[thread] = counts.get(thread, 0) + 1
+    return counts
 
 
 # -- payloads shaped like /work/shared/slack --------------------------------------------------
@@ -302,3 +358,98 @@ def block_action(action_id: str, value: str, standin: SlackStandIn) -> dict[str,
 def post_text(call_args: dict[str, Any]) -> str:
     """Everything a chat.postMessage carried, as one string to search."""
     return json.dumps(call_args, ensure_ascii=False)
+
+
+# -- the bot as its own process ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_env(**values: str) -> dict[str, str]:
+    """This environment without any SLACK_/CERTMATCH_/DATABASE_URL of the developer's, plus `values`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CERTMATCH_"))}
+    env.pop("DATABASE_URL", None)
+    env["PYTHONPATH"] = str(ROOT)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.update(values)
+    return env
+
+
+class BotProcess:
+    """`python -m bot` in HTTP mode against the stand-in, its stderr in a file for failure messages."""
+
+    def __init__(
+        self, tmp_path: Path, name: str, database_url: str, api_url: str, **env: str
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url
+        workdir = tmp_path / name
+        workdir.mkdir(exist_ok=True)
+        self.log = workdir / "stderr.log"
+        values = process_env(
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=api_url,
+            DATABASE_URL=database_url,
+            PORT=str(self.port),
+            **env,
+        )
+        self._log_file = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=workdir,
+            env=values,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log_file,
+        )
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"bot exited: {self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"bot never became healthy: {self.log.read_text()}")
+
+    def send_event(self, payload: dict[str, Any], retry_num: int | None = None) -> int:
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", **sign(body)}
+        if retry_num is not None:
+            headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "timeout"})
+        request = urllib.request.Request(
+            self.url + "/slack/events", data=body, headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return int(exc.code)
+        except OSError:
+            return 0  # connection refused or reset: a process that is gone
+
+    def kill(self) -> None:
+        """SIGKILL: no drain, no give-back (an OOM kill, Heroku after 30 s, a node failure)."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self._log_file.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log_file.close()

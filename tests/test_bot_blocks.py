@@ -236,9 +236,9 @@ def test_profile_reply_is_escaped_mrkdwn() -> None:
         def set_channel_profile(self, team: str, channel: str, profile: str) -> str | None:
             return None
 
-    for text in ("profile", "profile a b", "profile <!here>"):
-        reply = _profile_command(Service(), "T", "C", text)  # type: ignore[arg-type]
-        assert not _unescaped(reply), (text, reply)
+    for text in ("profile", "profile a b", "profile <!here>", "profile cisco-uc"):
+        reply, _ = _profile_command(Service(), "T", "C", text, "U1")  # type: ignore[arg-type]
+        assert not _unescaped(reply.replace("<@U1>", "")), (text, reply)
 
 
 def test_private_key_warning_leads_once_and_names_the_surface() -> None:

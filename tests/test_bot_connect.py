@@ -10,7 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+from cryptography.hazmat.primitives import serialization
+
+from bot.config import ConfigError, load_settings
+from bot.endpoint import AllowList, EndpointChecker, Refused, forbidden, parse_request, vet
+from certmatch.connect import Target
+from handlers.connect import command_request, mention_request
+from standin import BOT_USER_ID, SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     command_form,
     message_event,
@@ -18,13 +25,6 @@ from bot_e2e_support import (
     settings_for,
     start_bot,
 )
-from cryptography.hazmat.primitives import serialization
-from slack_standin import BOT_USER_ID, SlackStandIn
-
-from bot.config import ConfigError, load_settings
-from bot.endpoint import AllowList, EndpointChecker, Refused, forbidden, parse_request, vet
-from certmatch.connect import Target
-from handlers.connect import command_request, mention_request
 from tests.factory import issue, make_csr, make_pki, new_key
 from tests.tls_servers import tls_server, write_chain
 
@@ -163,13 +163,6 @@ def test_allow_list_setting_is_validated() -> None:
 
 
 # -- through the app, with the Slack stand-in -------------------------------------------------
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 def _bot(standin: SlackStandIn, tmp_path: Path, allow: tuple[str, ...]) -> RunningBot:

@@ -4,35 +4,28 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+
+from bot.config import ConfigError, Settings
+from bot.wiring import open_store
+from standin import BOT_TOKEN, SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     message_event,
     post_text,
+    replies_per_thread,
     settings_for,
     start_bot,
     vector,
+    wait_quiet,
 )
-from slack_standin import BOT_TOKEN, SlackStandIn
-
-from bot.app import open_store
-from bot.config import ConfigError, Settings
-from bot.service import MEMORY_DOWN_NOTE
 
 pytestmark = pytest.mark.e2e
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 def test_a_database_that_comes_up_during_the_start_up_retries_is_used(tmp_path: Path) -> None:
@@ -91,21 +84,54 @@ def test_thread_memory_survives_an_outage_and_returns_without_a_restart(
         during = message_event(
             files=[standin.add_file("certnew.cer", CERT_DER)], thread_ts=thread_ts
         )
-        bot.send_event(during)
-        standin.wait_for(lambda s: len(s.posts()) == 2)
-        answer = post_text(standin.posts()[1])
-        assert "database is unavailable" in answer and MEMORY_DOWN_NOTE[:40] in answer
-        assert "MD5(stdin)=" in answer  # the certificate itself was still checked
+        # Issue 17: it cannot be queued, so it is refused for Slack to retry (before the
+        # durable queue it was answered at once, with a note and without the thread memory).
+        assert bot.send_event(during).status == 503
+        assert len(standin.posts()) == 1
 
         _bring_database_back(db_file, moved)
+        assert bot.send_event(during, retry_num=1).status == 200  # Slack's retry
+        standin.wait_for(lambda s: len(s.posts()) == 2)
+        recovered = standin.posts()[1]
+        assert recovered["text"].startswith("certmatch: Match")  # the CSR remembered before
+        assert "earlier in this thread" in post_text(recovered)
+        assert "database is unavailable" not in post_text(recovered)
+        assert "MD5(stdin)=" in post_text(recovered)
+
         after = message_event(
             files=[standin.add_file("certnew.cer", CERT_DER)], thread_ts=thread_ts
         )
         bot.send_event(after)
         standin.wait_for(lambda s: len(s.posts()) == 3)
-        recovered = standin.posts()[2]
-        assert recovered["text"].startswith("certmatch: Match")  # the CSR remembered before
-        assert "earlier in this thread" in post_text(recovered)
-        assert "database is unavailable" not in post_text(recovered)
+        assert "earlier in this thread" in post_text(standin.posts()[2])
+        wait_quiet(standin, bot)
+        assert [p["thread_ts"] for p in standin.posts()] == [thread_ts] * 3
+    finally:
+        bot.stop()
+
+
+def test_a_database_failing_while_a_job_runs_leaves_the_job_to_be_answered_on_its_return(
+    standin: SlackStandIn, tmp_path: Path
+) -> None:
+    """Queued, then the database goes: the job is not lost and not answered twice.
+
+    It could not be given back either, so it is taken again when its lease (2 s here) ends.
+    """
+    db_file = tmp_path / "bot.sqlite3"
+    settings = settings_for(standin, f"sqlite:///{db_file}", "certmatch_", job_lease_seconds=2.0)
+    bot = start_bot(settings)
+    try:
+        file = standin.add_file("tomcat.csr", CSR)
+        standin.fail_download(str(file["id"]), "stall:1.0")  # the job is in hand meanwhile
+        payload = message_event(files=[file])
+        assert bot.send_event(payload).status == 200  # queued before the ack
+        standin.wait_for_calls("download")
+        moved = _take_database_away(db_file)
+        time.sleep(1.5)  # the check finishes while the database is away: nothing can be claimed
+        assert standin.posts() == []
+        _bring_database_back(db_file, moved)
+        standin.wait_for(lambda s: len(s.posts()) == 1, timeout=15)
+        wait_quiet(standin, bot)
+        assert replies_per_thread(standin) == {payload["event"]["ts"]: 1}
     finally:
         bot.stop()

@@ -11,7 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+
+from bot.store import Store
+from handlers.ports import ACTION_FORGET_CONFIRM, ACTION_SHOW_CA_NOTE, ACTION_SHOW_DETAIL
+from standin import BOT_TOKEN, SlackStandIn
+from tests.bot_e2e_support import (
     SIGNING_SECRET,
     RunningBot,
     block_action,
@@ -21,15 +25,13 @@ from bot_e2e_support import (
     modulus_md5,
     new_ts,
     post_text,
+    replies_per_thread,
     settings_for,
     start_bot,
     vector,
     view_submission,
+    wait_quiet,
 )
-from slack_standin import BOT_TOKEN, SlackStandIn
-
-from bot.store import Store
-from handlers.ports import ACTION_SHOW_CA_NOTE, ACTION_SHOW_DETAIL
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
@@ -37,13 +39,6 @@ CERT_PEM = vector("server.cert.pem")
 REGENERATED_CSR = vector("server-regenerated.csr.pem")
 PRIVATE_KEY = vector("server.key.pem")
 MD5 = modulus_md5(CERT_PEM)  # of the server key, as `openssl x509 -noout -modulus | openssl md5`
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -58,9 +53,10 @@ def bot(standin: SlackStandIn, db_url: str) -> Iterator[RunningBot]:
     running.stop()
 
 
-def _settle(standin: SlackStandIn, seconds: float = 0.5) -> None:
-    """Give background listeners time to (wrongly) post, before asserting that nothing came."""
-    time.sleep(seconds)
+def _settle(standin: SlackStandIn, *bots: RunningBot) -> None:
+    """Wait until every queued message is answered, before asserting that nothing more came."""
+    for bot in bots:
+        wait_quiet(standin, bot)
 
 
 # -- uploads and pasted text --------------------------------------------------------------------
@@ -100,9 +96,12 @@ def test_pasted_pem_with_slack_escaping_and_fences_is_checked(
 def test_messages_without_material_get_no_reply(bot: RunningBot, standin: SlackStandIn) -> None:
     bot.send_event(message_event(text="has anyone renewed the tomcat cert yet?"))
     bot.send_event(message_event(files=[standin.add_file("diagram.png", b"\x89PNG\r\n\x1a\n")]))
-    _settle(standin, 1.0)
+    _settle(standin, bot)
     assert standin.calls_to("chat.postMessage") == []
     assert standin.calls_to("download") == []
+    # Chatter costs no database write (issue 17): no job, no claim.
+    assert bot.store.count(bot.store.tables.jobs) == 0
+    assert bot.store.count(bot.store.tables.events) == 0
 
 
 def test_other_bots_messages_are_ignored(bot: RunningBot, standin: SlackStandIn) -> None:
@@ -111,7 +110,7 @@ def test_other_bots_messages_are_ignored(bot: RunningBot, standin: SlackStandIn)
     )
     payload["event"].pop("user")
     bot.send_event(payload)
-    _settle(standin, 1.0)
+    _settle(standin, bot)
     assert standin.calls_to("chat.postMessage") == []
 
 
@@ -196,7 +195,9 @@ def test_forget_deletes_the_channels_memory(bot: RunningBot, standin: SlackStand
     bot.send_event(parent)
     standin.wait_for(lambda s: len(s.posts()) == 1)
     response = bot.send_command(command_form("forget", standin))
-    assert "Forgot 1" in response.json()["text"]
+    assert "Forget everything" in response.json()["text"]  # asks first (test_privacy_e2e)
+    bot.send_interaction(block_action(ACTION_FORGET_CONFIRM, "C0PKI", standin))
+    assert "1 remembered" in standin.wait_for_calls("response_url", 2)[1].args["text"]
     bot.send_event(
         message_event(
             files=[standin.add_file("certnew.cer", CERT_DER)], thread_ts=parent["event"]["ts"]
@@ -225,7 +226,7 @@ def test_slack_retries_of_one_event_produce_one_reply(
     for retry in (1, 2, 3):
         assert bot.send_event(payload, retry_num=retry).status == 200
     standin.wait_for(lambda s: len(s.posts()) == 1)
-    _settle(standin, 1.0)
+    _settle(standin, bot)
     assert len(standin.calls_to("chat.postMessage")) == 1
 
 
@@ -255,7 +256,7 @@ def test_two_processes_on_one_database_reply_once_per_event(
             two.send_event(payload, retry_num=1)
             one.send_event(payload, retry_num=2)
         standin.wait_for(lambda s: len(s.posts()) == 3)
-        _settle(standin, 1.0)
+        _settle(standin, one, two)
         threads = sorted(p["thread_ts"] for p in standin.posts())
         assert threads == sorted(p["event"]["ts"] for p in payloads)
         assert len(standin.calls_to("chat.postMessage")) == 3
@@ -271,7 +272,7 @@ def test_forged_signature_is_refused_and_nothing_is_posted(
     assert bot.send_event(payload, secret="not-the-signing-secret").status == 401
     stale = int(time.time()) - 600
     assert bot.send_event(payload, timestamp=stale).status == 401
-    _settle(standin)
+    _settle(standin, bot)
     assert standin.calls_to("chat.postMessage") == []
 
 
@@ -316,25 +317,29 @@ def test_expired_trigger_for_the_form_is_answered_through_response_url(
     assert "Sorry, certmatch failed" in calls[0].args["text"]
 
 
-def test_database_outage_still_answers_with_a_note_and_recovers(
+def test_database_outage_refuses_with_503_and_slacks_retry_is_answered_once(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
+    # Issue 17: an event that cannot be queued is refused (Slack retries it), never
+    # acknowledged and then lost. (Before the durable queue it was answered with a note.)
     bot.store.drop_tables()  # as if the database went away
-    bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
-    standin.wait_for(lambda s: len(s.posts()) == 1)
-    first = post_text(standin.posts()[0])
-    assert f"MD5(stdin)= {MD5}" in first and "database is unavailable" in first
+    payload = message_event(files=[standin.add_file("tomcat.csr", CSR)])
+    assert bot.send_event(payload).status == 503
     bot.store.create_tables()  # the database is back; no restart
-    bot.send_event(message_event(files=[standin.add_file("tomcat.csr", CSR)]))
-    standin.wait_for(lambda s: len(s.posts()) == 2)
-    second = post_text(standin.posts()[1])
-    assert "database is unavailable" not in second and ACTION_SHOW_DETAIL in second
+    assert bot.send_event(payload, retry_num=1).status == 200  # Slack's retry
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    answer = post_text(standin.posts()[0])
+    assert f"MD5(stdin)= {MD5}" in answer and "database is unavailable" not in answer
+    assert ACTION_SHOW_DETAIL in answer
+    assert bot.send_event(payload, retry_num=2).status == 200  # a late retry: not again
+    wait_quiet(standin, bot)
+    assert replies_per_thread(standin) == {payload["event"]["ts"]: 1}
 
 
 def test_oversized_request_body_is_refused(bot: RunningBot, standin: SlackStandIn) -> None:
     payload = message_event(text="x" * (2 * 1024 * 1024))
     assert bot.send_event(payload).status == 413
-    _settle(standin)
+    _settle(standin, bot)
     assert standin.calls_to("chat.postMessage") == []
 
 

@@ -2,49 +2,40 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import SIGNING_SECRET, RunningBot, message_event, modulus_md5, vector
-from slack_standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
 
-from bot.app import open_store
 from bot.config import ConfigError, Settings
 from bot.store import Store
+from bot.wiring import open_store
+from standin import APP_TOKEN, BOT_TOKEN, SlackStandIn, WebSocketStandIn
+from tests.bot_e2e_support import (
+    SIGNING_SECRET,
+    RunningBot,
+    free_port,
+    message_event,
+    modulus_md5,
+    process_env,
+    vector,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CSR = vector("server.csr.pem")
 
 
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
-
-
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def _env(tmp_path: Path, **values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CERTMATCH_"))}
-    env.pop("DATABASE_URL", None)
-    env["PYTHONPATH"] = str(ROOT)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env.update(values)
-    return env
+    return process_env(**values)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 20) -> None:

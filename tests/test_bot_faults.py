@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+
+from standin import SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     message_event,
     modulus_md5,
@@ -15,8 +17,8 @@ from bot_e2e_support import (
     settings_for,
     start_bot,
     vector,
+    wait_quiet,
 )
-from slack_standin import SlackStandIn
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
@@ -25,13 +27,6 @@ MD5 = modulus_md5(CERT_PEM)
 DOWNLOAD_TIMEOUT = 2.0
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -47,7 +42,7 @@ def bot(standin: SlackStandIn, tmp_path: Path) -> Iterator[RunningBot]:
 def _one_post_then_healthy(bot: RunningBot, standin: SlackStandIn, thread_ts: str) -> str:
     """The single reply in `thread_ts` (asserting none is duplicated), then a normal check works."""
     standin.wait_for(lambda s: len(s.posts()) >= 1, timeout=20)
-    time.sleep(0.5)  # a duplicate would arrive now
+    wait_quiet(standin, bot)  # every job done: a duplicate would have been posted by now
     posts = standin.posts()
     assert len(posts) == 1, [p.get("text") for p in posts]
     assert posts[0]["thread_ts"] == thread_ts
@@ -116,7 +111,7 @@ def test_not_in_channel_is_explained_to_the_person_directly(
     payload = message_event(files=[csr], channel="C0LEFT", user="U0ALICE")
     bot.send_event(payload)
     standin.wait_for(lambda s: len(s.posts()) == 1, timeout=20)
-    time.sleep(0.5)
+    wait_quiet(standin, bot)
     (post,) = standin.posts()
     assert post["channel"] == "U0ALICE"  # a direct message: the channel refused the bot
     text = post_text(post)
@@ -183,7 +178,7 @@ def test_files_info_errors_for_a_slack_connect_stub_are_explained(
     standin.fail_next("files.info", status, body={"ok": False, "error": error}, times=times)
     payload = message_event(files=[SlackStandIn.stub(cert)])
     bot.send_event(payload)
-    reply = _one_post_then_healthy(bot, standin, payload["event"]["ts"])  # type: ignore[index]
+    reply = _one_post_then_healthy(bot, standin, payload["event"]["ts"])
     assert "files.info" in reply and error in reply and "share it again" in reply
 
 
@@ -195,5 +190,5 @@ def test_files_info_failing_once_is_retried_and_the_stub_checked(
     csr = standin.add_file("tomcat.csr", CSR)
     payload = message_event(files=[csr, SlackStandIn.stub(cert)])
     bot.send_event(payload)
-    reply = _one_post_then_healthy(bot, standin, payload["event"]["ts"])  # type: ignore[index]
+    reply = _one_post_then_healthy(bot, standin, payload["event"]["ts"])
     assert "Match" in reply

@@ -6,18 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 from slack_sdk import WebClient
-from slack_standin import BOT_TOKEN, RecordingServer, SlackStandIn
 
 from bot.files import FetchedFile, FileProblem, SlackFileFetcher
+from standin import BOT_TOKEN, RecordingServer, SlackStandIn
 
 PEM = b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

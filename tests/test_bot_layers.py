@@ -49,6 +49,7 @@ def test_the_port_is_domain_operations_returning_data_not_block_kit() -> None:
         "channel_profile",
         "set_channel_profile",
         "forget_channel",
+        "forget_workspace",
         "about",
         "detail",
     }

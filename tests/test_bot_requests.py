@@ -11,7 +11,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from bot_e2e_support import (
+
+from bot.web import MAX_BODY_BYTES
+from standin import SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     command_form,
     message_event,
@@ -21,21 +24,12 @@ from bot_e2e_support import (
     sign,
     start_bot,
     vector,
+    wait_quiet,
 )
-from slack_standin import SlackStandIn
-
-from bot.web import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.e2e
 
 CSR = vector("server.csr.pem")
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -81,7 +75,7 @@ def test_forged_unsigned_stale_and_future_requests_are_refused_on_every_surface(
     # A real signature, but of another body (a replayed header on altered content).
     other = sign(body + b" ")
     assert _raw_post(bot, body, {"Content-Type": content_type, **other}) == 401
-    time.sleep(0.5)
+    wait_quiet(standin, bot)
     assert [c.method for c in standin.calls if c.method != "auth.test"] == []
 
 
@@ -107,5 +101,5 @@ def test_a_body_over_the_bound_is_refused_before_verification_and_one_at_it_is_r
     assert len(over) == MAX_BODY_BYTES + 1
     assert bot.post(over, "application/json").status == 413
     assert bot.post(over, "application/json", secret="forged").status == 413
-    time.sleep(0.5)
+    wait_quiet(standin, bot)
     assert standin.posts() == []

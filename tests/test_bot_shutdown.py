@@ -10,13 +10,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import SIGNING_SECRET, message_event, sign, vector
-from slack_standin import BOT_TOKEN, SlackStandIn
-from test_bot_entrypoints import (
+
+from standin import BOT_TOKEN, SlackStandIn
+from tests.bot_e2e_support import SIGNING_SECRET, message_event, sign, vector
+from tests.test_bot_entrypoints import (
     ROOT,
     _env,
     _free_port,
@@ -28,13 +28,6 @@ from test_bot_entrypoints import (
 CSR = vector("server.csr.pem")
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 def _start(
@@ -84,7 +77,14 @@ def test_sigterm_lets_an_acknowledged_check_finish_and_reply_then_exits_cleanly(
         assert _send(url, payload) == 200
         standin.wait_for_calls("download")  # the check is under way
         process.send_signal(signal.SIGTERM)
-        time.sleep(0.8)  # serve_forever notices the shutdown within its 0.5 s poll
+        # serve_forever notices the shutdown within its 0.05 s poll: wait for the refusal.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=0.5).close()
+            except OSError:
+                break
+            time.sleep(0.02)
         with pytest.raises(OSError):  # no new work taken (refused or reset)
             urllib.request.urlopen(url + "/healthz", timeout=2)
         assert process.wait(timeout=15) == 0

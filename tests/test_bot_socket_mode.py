@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import message_event, settings_for, vector
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_standin import APP_TOKEN, SlackStandIn, WebSocketStandIn
 
-from bot.app import create_app
+from bot.store import Store
+from bot.wiring import build_bot
+from standin import APP_TOKEN, SlackStandIn, WebSocketStandIn
+from tests.bot_e2e_support import message_event, settings_for, vector, wait_jobs_done
 
 CSR = vector("server.csr.pem")
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -41,8 +34,8 @@ def test_socket_mode_acks_the_envelope_and_replies_once_in_the_thread(
         app_token=APP_TOKEN,
         signing_secret=None,
     )
-    app = create_app(settings)
-    handler = SocketModeHandler(app, APP_TOKEN)
+    bot = build_bot(settings, Store.open(settings.database_url, settings.table_prefix))
+    handler = SocketModeHandler(bot.app, APP_TOKEN)
     handler.connect()  # type: ignore[no-untyped-call]
     try:
         assert websocket.connected.wait(10)
@@ -58,7 +51,8 @@ def test_socket_mode_acks_the_envelope_and_replies_once_in_the_thread(
         # Slack redelivers the same event (same event_id) on another envelope: acked, not answered.
         again = websocket.send_envelope("events_api", payload, retry=1)
         websocket.wait_for_ack(again)
-        time.sleep(1.0)
+        wait_jobs_done(settings.database_url, settings.table_prefix)
         assert len(standin.calls_to("chat.postMessage")) == 1
     finally:
         handler.close()  # type: ignore[no-untyped-call]
+        bot.stop_workers(5.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from slack_standin import BOT_TOKEN, SlackStandIn, block_kit_problem, view_problem
+from standin import BOT_TOKEN, SlackStandIn, block_kit_problem, view_problem
 
 
 def _section(n: int) -> dict[str, object]:

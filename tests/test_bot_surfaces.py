@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_e2e_support import (
+
+from standin import SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     command_form,
     message_event,
@@ -17,19 +18,12 @@ from bot_e2e_support import (
     settings_for,
     start_bot,
     vector,
+    wait_quiet,
 )
-from slack_standin import SlackStandIn
 
 CSR = vector("server.csr.pem")
 CERT_PEM = vector("server.cert.pem")
 PRIVATE_KEY = vector("server.key.pem")
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -79,7 +73,7 @@ def test_a_mention_with_pem_is_checked_once_even_with_its_message_event(
     bot.send_event(mention)
     bot.send_event(message)
     standin.wait_for(lambda s: len(s.posts()) >= 1)
-    time.sleep(0.5)  # room for a (wrong) second answer to the other event
+    wait_quiet(standin, bot)  # a (wrong) second answer to the other event would be in by now
     posts = standin.posts()
     assert len(posts) == 1
     assert posts[0]["text"].startswith("certmatch: Match")

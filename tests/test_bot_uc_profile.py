@@ -7,18 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bot_e2e_support import (
+
+from certmatch.check import check
+from certmatch.load import Input
+from certmatch.model import Finding
+from standin import SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
     command_form,
     message_event,
     settings_for,
     start_bot,
 )
-from slack_standin import SlackStandIn
-
-from certmatch.check import check
-from certmatch.load import Input
-from certmatch.model import Finding
 from tests.vector_files import VECTORS
 
 UC = VECTORS / "uc"
@@ -26,15 +26,6 @@ CSR = (UC / "tomcat.csr").read_bytes()
 SAN_CHANGED = (UC / "tomcat-san-changed.pem").read_bytes()
 EC_CSR = (UC / "tomcat-ECDSA.csr").read_bytes()
 EC_CERT = (UC / "tomcat-ECDSA.pem").read_bytes()
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,13 @@ def _artefacts(*names: str) -> dict[str, Artefact]:
 
 def test_fingerprints_of_a_csr_and_its_certificate_share_the_key_and_the_name() -> None:
     arts = _artefacts("server.csr.pem", "server.cert.pem")
-    place = {"team": "T1", "channel": "C1", "thread_ts": "1.1", "message_ts": "1.1", "poster": "U1"}
+    place: dict[str, Any] = {
+        "team": "T1",
+        "channel": "C1",
+        "thread_ts": "1.1",
+        "message_ts": "1.1",
+        "poster": "U1",
+    }
     csr = fingerprint(arts["server.csr.pem"], posted_at=1.0, **place)
     cert = fingerprint(arts["server.cert.pem"], posted_at=2.0, **place)
     assert (csr.kind, cert.kind) == ("csr", "certificate")
@@ -79,7 +86,13 @@ def test_fingerprints_of_a_csr_and_its_certificate_share_the_key_and_the_name() 
 
 def test_regenerated_csr_fingerprint_has_the_same_name_and_another_key() -> None:
     arts = _artefacts("server.csr.pem", "server-regenerated.csr.pem")
-    place = {"team": "T1", "channel": "C1", "thread_ts": "1.1", "message_ts": "1.1", "poster": "U1"}
+    place: dict[str, Any] = {
+        "team": "T1",
+        "channel": "C1",
+        "thread_ts": "1.1",
+        "message_ts": "1.1",
+        "poster": "U1",
+    }
     old = fingerprint(arts["server.csr.pem"], posted_at=1.0, **place)
     new = fingerprint(arts["server-regenerated.csr.pem"], posted_at=2.0, **place)
     assert old.common_name == new.common_name

@@ -18,20 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot_e2e_support import (
+
+from bot.config import Settings
+from bot.store import Store
+from handlers.ports import ACTION_FORGET_CONFIRM
+from standin import TEAM_ID, SlackStandIn
+from tests.bot_e2e_support import (
     RunningBot,
+    block_action,
     command_form,
     message_event,
     post_text,
     settings_for,
+    start_bot,
     vector,
 )
-from slack_standin import TEAM_ID, SlackStandIn
-
-from bot.app import create_app
-from bot.config import Settings
-from bot.store import Store
-from bot.web import serve_in_thread, wsgi_app
 
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
@@ -58,13 +59,6 @@ class Clock:
         self.now += days * DAY
 
 
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(database URL, table prefix) on SQLite and on this machine's PostgreSQL."""
@@ -82,11 +76,7 @@ def clock() -> Clock:
 
 
 def _start(settings: Settings, clock: Clock) -> RunningBot:
-    store = Store.open(settings.database_url, settings.table_prefix)
-    app = create_app(settings, store, clock=clock)
-    server, stop = serve_in_thread(wsgi_app(app))
-    host, port = server.server_address[:2]
-    return RunningBot(f"http://{host}:{port}", settings, store, stop)
+    return start_bot(settings, clock=clock)
 
 
 @pytest.fixture
@@ -178,14 +168,16 @@ def test_posted_private_key_is_indexed_by_its_public_fingerprint_only(
 def test_certificate_pasted_into_the_slash_command_is_matched_but_not_indexed(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
+    # A command's payload does not say whether its channel is shared with another
+    # organisation, so it is matched within its own channel only (tests/test_privacy_e2e.py).
     _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
     pem = vector("server.cert.pem").decode()
-    assert bot.send_command(command_form(pem, standin, channel="C0VOICE")).status == 200
+    assert bot.send_command(command_form(pem, standin, channel="C0PKIREQ")).status == 200
     answer = standin.wait_for_calls("response_url")[0].args
     text = json.dumps(answer)
-    assert "matches the CSR posted in <#C0PKIREQ>" in text
+    assert "matches the CSR posted in another thread of <#C0PKIREQ>" in text
     assert "database is unavailable" not in text
-    assert bot.store.channel_fingerprints(TEAM_ID, "C0VOICE") == []
+    assert len(bot.store.channel_fingerprints(TEAM_ID, "C0PKIREQ")) == 1
 
 
 def test_same_channel_other_thread_is_named_as_such(bot: RunningBot, standin: SlackStandIn) -> None:
@@ -372,8 +364,11 @@ def test_forget_removes_the_channel_from_the_workspace_memory(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
     _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
-    response = bot.send_command(command_form("forget", standin, channel="C0PKIREQ"))
-    assert "Forgot 1" in response.json()["text"]
+    bot.send_command(command_form("forget", standin, channel="C0PKIREQ"))
+    confirm = block_action(ACTION_FORGET_CONFIRM, "C0PKIREQ", standin)
+    confirm["channel"]["id"] = "C0PKIREQ"
+    bot.send_interaction(confirm)
+    assert "1 remembered" in standin.wait_for_calls("response_url", 2)[1].args["text"]
     assert bot.store.channel_fingerprints(TEAM_ID, "C0PKIREQ") == []
     _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
     assert ":link:" not in post_text(reply) and "C0PKIREQ" not in post_text(reply)

@@ -7,15 +7,8 @@ at the same moment, exactly as two dynos starting together would.
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +17,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from bot_e2e_support import SIGNING_SECRET, message_event, post_text, sign, vector
-from slack_standin import BOT_TOKEN, SlackStandIn
+
+from bot.store import schema
+from standin import SlackStandIn
+from tests.bot_e2e_support import BotProcess, message_event, post_text, vector, wait_jobs_done
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -38,13 +33,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 
 
 @pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def fresh_database() -> Iterator[str]:
     name = f"certmatch_mp_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
@@ -53,77 +41,6 @@ def fresh_database() -> Iterator[str]:
     yield urlunsplit(parts._replace(path="/" + name))
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class BotProcess:
-    """`python -m bot` in HTTP mode, its stderr in a file for the failure message."""
-
-    def __init__(self, tmp_path: Path, name: str, database_url: str, api_url: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        workdir = tmp_path / name
-        workdir.mkdir()
-        self.log = workdir / "stderr.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CERTMATCH_"))}
-        env.update(
-            PYTHONPATH=str(ROOT),
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=api_url,
-            DATABASE_URL=database_url,
-            PORT=str(self.port),
-        )
-        self._log_file = self.log.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log_file,
-        )
-
-    def wait_healthy(self, timeout: float = 30.0) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"bot exited: {self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"bot never became healthy: {self.log.read_text()}")
-
-    def send_event(self, payload: dict[str, Any], retry_num: int | None = None) -> int:
-        body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json", **sign(body)}
-        if retry_num is not None:
-            headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "timeout"})
-        request = urllib.request.Request(
-            self.url + "/slack/events", data=body, headers=headers, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return int(exc.code)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log_file.close()
 
 
 @pytest.fixture
@@ -170,7 +87,7 @@ def test_two_processes_receiving_the_same_events_and_retries_reply_once_per_even
     for payload in payloads:
         _deliver_everywhere(two_bots, payload)
     standin.wait_for(lambda s: len(s.posts()) >= len(payloads), timeout=30)
-    time.sleep(1.5)  # let a late duplicate (if any) arrive before counting
+    wait_jobs_done(two_bots[0].database_url)  # a duplicate would have been posted by now
     posts = standin.calls_to("chat.postMessage")
     assert len(posts) == len(payloads)
     replied = sorted((p.args["channel"], p.args["thread_ts"]) for p in posts)
@@ -208,13 +125,9 @@ def test_processes_starting_together_on_an_empty_database_all_come_up(
                     "SELECT tablename FROM pg_tables WHERE tablename LIKE 'certmatch_%'"
                 )
             }
-        assert tables == {
-            "certmatch_events",
-            "certmatch_thread_artefacts",
-            "certmatch_fingerprints",
-            "certmatch_channel_profiles",
-            "certmatch_details",
-        }
+        # Every table the code defines (bot/store/schema.py), and the migrations' version table.
+        defined = {t.name for t in schema.tables("certmatch_").metadata.sorted_tables}
+        assert tables == defined | {"certmatch_alembic_version"}
     finally:
         for bot in bots:
             bot.stop()

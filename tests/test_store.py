@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,12 +26,6 @@ def _url(backend: str, tmp_path: Path) -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _url(str(request.param), tmp_path)
-
-
-@pytest.fixture
-def prefix() -> str:
-    # A unique table prefix per test keeps parallel runs on one PostgreSQL apart.
-    return f"t{uuid.uuid4().hex[:12]}_"
 
 
 @pytest.fixture
@@ -221,12 +214,14 @@ def test_a_kept_connection_the_server_ended_is_replaced_without_an_error(prefix:
     opened = Store.open(POSTGRES_URL, prefix)
     try:
         assert opened.claim("Ev-before") is True  # leaves one connection in the pool
+        # The pooled connection's server process (its last statement is COMMIT, not the claim).
+        kept = opened.engine.raw_connection()
+        pid = kept.driver_connection.info.backend_pid  # type: ignore[union-attr]
+        kept.close()  # back to the pool
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             ended = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE pid <> pg_backend_pid() AND datname = current_database() "
-                "AND query LIKE %s",
-                (f"%{prefix}events%",),
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid = %s",
+                (pid,),
             ).fetchone()
         assert ended is not None and ended[0] >= 1  # a restart or failover, as the store sees it
         assert opened.claim("Ev-after") is True
@@ -252,3 +247,43 @@ def test_threads_share_the_store_and_each_claim_is_won_once(store: Store) -> Non
     for t in threads:
         t.join()
     assert len(results) == 400 and results.count(True) == 50
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_defines(store: Store) -> None:
+    from sqlalchemy import inspect
+
+    inspector = inspect(store.engine)
+    for table in store.tables.metadata.sorted_tables:
+        migrated = {c["name"] for c in inspector.get_columns(table.name)}
+        assert migrated == {c.name for c in table.columns}, table.name
+        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        assert {i.name for i in table.indexes} <= indexes, table.name
+
+
+def test_a_database_the_hand_written_store_created_is_taken_over(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "CREATE TABLE certmatch_events (event_key TEXT PRIMARY KEY, seen_at REAL NOT NULL)"
+    )
+    conn.execute(
+        "CREATE TABLE certmatch_details (detail_key TEXT PRIMARY KEY, detail TEXT NOT NULL, "
+        "ca_note TEXT, created_at REAL NOT NULL)"
+    )
+    conn.execute("INSERT INTO certmatch_events VALUES ('event:Ev-old', 1.0)")
+    conn.commit()
+    conn.close()
+    store = Store.open(f"sqlite:///{db}")
+    assert store.claim("event:Ev-old") is False  # what it claimed before stays claimed
+    store.save_detail("k", "detail", None, team="T1", channel="C1")  # the added columns
+    assert store.forget_channel("T1", "C1") == 0
+    assert _forgotten(store, "k")
+    store.close()
+
+
+def _forgotten(store: Store, key: str) -> bool:
+    """`/certmatch forget` empties a reply's details and marks the row (issue 13)."""
+    detail = store.detail(key)
+    return detail is not None and detail.detail == "" and detail.forgotten_at is not None

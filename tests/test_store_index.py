@@ -155,7 +155,7 @@ def test_forget_deletes_index_rows_and_details_of_that_channel_only(store: Store
     assert store.forget_channel("T1", "C1") == 2
     assert store.channel_fingerprints("T1", "C1") == []
     assert len(store.channel_fingerprints("T1", "C2")) == 1
-    assert store.detail("d1") is None
+    assert _forgotten(store, "d1")
     assert store.detail("d2") is not None
 
 
@@ -171,7 +171,7 @@ def test_details_table_from_before_the_index_gets_its_new_columns(tmp_path: Path
     store = Store.open(f"sqlite:///{path}")
     store.save_detail("new", "x", None, team="T1", channel="C1")
     assert store.detail("old") is not None and store.forget_channel("T1", "C1") == 0
-    assert store.detail("new") is None
+    assert _forgotten(store, "new")
     Store.open(f"sqlite:///{path}")  # opening again migrates nothing twice
 
 
@@ -200,7 +200,7 @@ def test_old_postgres_details_table_is_migrated_by_several_processes_at_once(pre
         assert errors == []
         store.save_detail("d", "x", None, team="T1", channel="C1")
         store.add_fingerprints([_row()])
-        assert store.forget_channel("T1", "C1") == 1 and store.detail("d") is None
+        assert store.forget_channel("T1", "C1") == 1 and _forgotten(store, "d")
     finally:
         store.drop_tables()
 
@@ -222,3 +222,28 @@ def test_sqlite_tables_are_created_by_several_processes_starting_at_once(tmp_pat
         t.join()
     assert errors == []
     assert Store(url).add_fingerprints([_row()]) == 1
+
+
+def _forgotten(store: Store, key: str) -> bool:
+    """`/certmatch forget` empties a reply's details and marks the row (issue 13)."""
+    detail = store.detail(key)
+    return detail is not None and detail.detail == "" and detail.forgotten_at is not None
+
+
+def test_rows_the_privacy_rule_hides_take_no_place_under_the_lookup_limit(store: Store) -> None:
+    # Issue 13: hundreds of newer rows from DMs must not push a public channel's row out.
+    public = replace(
+        _row(channel="C0PUBLIC", at=1.0), conversation_kind="channel", ext_shared=False
+    )
+    dms = [
+        replace(_row(channel=f"D{i:04d}", ts=f"{i}.1", at=10.0 + i), conversation_kind="im")
+        for i in range(250)
+    ]
+    old = _row(channel="C0OLD", at=5.0)  # stored before kinds were recorded: NULL, private
+    store.add_fingerprints([public, old, *dms])
+    probe = replace(_row("certificate", channel="C0HERE", at=999.0), conversation_kind="channel")
+    found = store.related_fingerprints(probe, public_elsewhere=True)
+    assert [r.channel for r in found] == ["C0PUBLIC"]
+    assert (found[0].conversation_kind, found[0].ext_shared) == ("channel", False)
+    everything = store.related_fingerprints(probe)
+    assert len(everything) == 200 and "C0PUBLIC" not in {r.channel for r in everything}

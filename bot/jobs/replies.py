@@ -1,0 +1,117 @@
+"""Exactly one reply per job: claim the reply key, post with message metadata naming the job, store the posted ts.
+
+A process can die between posting and storing the ts. The job is then taken again with its
+key claimed and no ts, and before posting it looks in the thread (`conversations.replies`,
+covered by the history scopes the app already has) for a message whose metadata names the
+job: found, the ts is stored and nothing is posted; not found, the reply is posted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import select, update
+
+from bot.store import Store
+from handlers.blocks import Reply
+
+logger = logging.getLogger("certmatch.bot")
+
+METADATA_EVENT_TYPE = "certmatch_reply"
+# How far back in a thread a lost reply is looked for (pages of 200 messages).
+_MAX_PAGES = 5
+
+
+class ReplyLedger:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._replies = store.tables.replies
+
+    def post_once(
+        self,
+        client: WebClient,
+        key: str,
+        *,
+        channel: str,
+        thread_ts: str | None,
+        reply: Reply,
+        post: Callable[[Mapping[str, Any]], Any] | None = None,
+    ) -> str | None:
+        """Post `reply` unless the job's reply already went out; return the reply's ts.
+
+        `post` sends the message (default: chat.postMessage into the thread); it receives the
+        metadata to attach and returns Slack's answer. Raises what Slack or the database
+        raise: a claimed key without a ts is then resolved by the next attempt.
+        """
+        metadata = {"event_type": METADATA_EVENT_TYPE, "event_payload": {"job": key}}
+        if not self._claim(key, channel, thread_ts):
+            posted = self._posted_ts(key)
+            if posted:
+                return posted
+            found = find_in_thread(client, channel, thread_ts, key)
+            if found:
+                logger.info("reply for %s found in the thread; not posted again", key)
+                self._store_ts(key, found)
+                return found
+        if post is None:
+            answer = client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=reply.text,
+                blocks=reply.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=metadata,
+            )
+        else:
+            answer = post(metadata)
+        ts = str(answer.get("ts") or "") if answer is not None else ""
+        self._store_ts(key, ts or "-")
+        return ts or None
+
+    def _claim(self, key: str, channel: str, thread_ts: str | None) -> bool:
+        row = {
+            "reply_key": key,
+            "channel": channel,
+            "thread_ts": thread_ts,
+            "ts": None,
+            "claimed_at": time.time(),
+        }
+        stmt = self.store.insert(self._replies).values(row).on_conflict_do_nothing()
+        with self.store.engine.begin() as conn:
+            return bool(conn.execute(stmt).rowcount == 1)
+
+    def _posted_ts(self, key: str) -> str | None:
+        r = self._replies
+        with self.store.engine.connect() as conn:
+            found = conn.execute(select(r.c.ts).where(r.c.reply_key == key)).scalar_one_or_none()
+        return str(found) if found else None
+
+    def _store_ts(self, key: str, ts: str) -> None:
+        r = self._replies
+        with self.store.engine.begin() as conn:
+            conn.execute(update(r).where(r.c.reply_key == key).values(ts=ts))
+
+
+def find_in_thread(client: WebClient, channel: str, thread_ts: str | None, key: str) -> str | None:
+    """The ts of the bot's message in the thread whose metadata names job `key`, else None."""
+    if not thread_ts:
+        return None
+    cursor: str | None = None
+    for _ in range(_MAX_PAGES):
+        answer = client.conversations_replies(
+            channel=channel, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
+        )
+        for message in answer.get("messages") or []:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == METADATA_EVENT_TYPE and payload.get("job") == key:
+                return str(message.get("ts"))
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return None
+    return None

@@ -1,0 +1,138 @@
+"""What a worker does with one job: open the payload, check the message, reply exactly once, or apologise once.
+
+A failure after the job was taken is told to the person as the job's one reply (the same
+reply key), as the app's error handler does for listeners: Slack's refusal named when Slack
+refused, a direct message when the channel will not take the bot's message. A database
+failure on the reply claim gives the job back instead (nothing was posted): it is answered
+when the database returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.eventlog import log_event
+from bot.faults import CHANNEL_REFUSED, failure_reply, slack_error
+from bot.jobs.queue import Job, JobQueue
+from bot.jobs.replies import ReplyLedger
+from bot.jobs.sealing import Sealer, UnsealError
+from bot.service import Service
+from handlers.blocks import Reply, build_reply
+from handlers.messages import message_from_event
+from handlers.ports import SlackMessage
+
+logger = logging.getLogger("certmatch.bot")
+
+# A job whose process died this many times is not tried again (a message that kills the
+# process, e.g. out of memory, must not take every instance down in turn).
+MAX_ATTEMPTS = 5
+# Seconds before a job given back after a database failure is tried again.
+RETRY_AFTER_SECONDS = 2.0
+
+
+class JobRunner:
+    def __init__(
+        self, service: Service, queue: JobQueue, ledger: ReplyLedger, sealer: Sealer
+    ) -> None:
+        self.service = service
+        self.queue = queue
+        self.ledger = ledger
+        self.sealer = sealer
+
+    def run(self, client: WebClient, job: Job) -> None:
+        """Answer `job` (or give it back); never raises."""
+        try:
+            self._run(client, job)
+        except SQLAlchemyError:
+            logger.exception("database failed during job %s; it is tried again", job.key)
+            self._give_back(job)
+        except Exception:
+            logger.exception("job %s failed", job.key)
+            self._finish(job)
+
+    def _run(self, client: WebClient, job: Job) -> None:
+        if job.attempts > MAX_ATTEMPTS:
+            logger.error("job %s dropped after %d attempts", job.key, job.attempts - 1)
+            self._finish(job)
+            return
+        try:
+            payload = self.sealer.open(job.payload or "", job.key)
+        except UnsealError:
+            logger.error("job %s: payload sealed under another bot token; dropped", job.key)
+            self._finish(job)
+            return
+        event: dict[str, Any] = payload["event"]
+        message = message_from_event(
+            event,
+            team=str(payload.get("team") or ""),
+            event_id=payload.get("event_id"),
+            ext_shared_flag=payload.get("ext_shared"),
+        )
+        try:
+            outcome = self.service.check(client, message, quiet=bool(payload.get("quiet", True)))
+            if outcome is not None:
+                self.ledger.post_once(
+                    client,
+                    job.key,
+                    channel=message.channel,
+                    thread_ts=message.thread_ts,
+                    reply=build_reply(outcome),
+                )
+        except SQLAlchemyError:
+            raise
+        except Exception as error:
+            self._apologise(client, job, error, message, event)
+        self._finish(job)
+
+    def _apologise(
+        self,
+        client: WebClient,
+        job: Job,
+        error: Exception,
+        message: SlackMessage,
+        event: dict[str, Any],
+    ) -> None:
+        channel, thread_ts = message.channel, message.thread_ts
+        # The traceback goes to the log (never the payload: it may hold a private key).
+        logger.error("job failed: %s", type(error).__name__, exc_info=error)
+        reply: Reply = failure_reply(error, self.service.failure_reply(error))
+        code = slack_error(error)
+        try:
+            if code in CHANNEL_REFUSED and event.get("user"):
+                # A channel that refused the bot would refuse the apology too.
+                client.chat_postMessage(
+                    channel=str(event["user"]), text=reply.text, blocks=reply.blocks
+                )
+            else:
+                self.ledger.post_once(
+                    client, job.key, channel=channel, thread_ts=thread_ts, reply=reply
+                )
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            logger.exception("could not tell the user about the failure")
+        log_event(
+            logging.WARNING,
+            id=message.event_id,
+            team=message.team,
+            channel=channel,
+            verdict="failed",
+            error=code or type(error).__name__,
+        )
+
+    def _finish(self, job: Job) -> None:
+        try:
+            self.queue.finish(job)
+        except SQLAlchemyError:
+            # The reply (if any) is recorded; the job is taken again after its lease and finds it.
+            logger.exception("could not mark job %s done", job.key)
+
+    def _give_back(self, job: Job) -> None:
+        try:
+            self.queue.release(job, delay=RETRY_AFTER_SECONDS)
+        except SQLAlchemyError:
+            logger.warning("could not give job %s back; its lease expires instead", job.key)

@@ -1,0 +1,127 @@
+"""Worker threads that take jobs from the queue: woken at once for this process's own events, polling for the rest.
+
+The rest are jobs other processes queued, and jobs a dead process left behind (taken once
+their lease has passed). `stop(seconds)` is the SIGTERM path: take no new job, let the jobs
+in hand finish for up to `seconds`, and give back those that did not, so the next process
+answers them at once instead of after their lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.jobs.queue import Job, JobQueue
+
+logger = logging.getLogger("certmatch.bot")
+
+# How often an idle worker looks at the table (jobs of other processes, expired leases).
+POLL_SECONDS = 0.5
+# After the database failed to hand out a job, wait this long before asking again.
+_DB_DOWN_PAUSE = 1.0
+
+
+class Workers:
+    def __init__(
+        self,
+        queue: JobQueue,
+        client: WebClient,
+        run: Callable[[WebClient, Job], None],
+        count: int,
+    ) -> None:
+        self.queue = queue
+        self.client = client
+        self._run = run
+        self._count = count
+        self._wake = threading.Condition()
+        self._signals = 0
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._in_hand: dict[int, Job] = {}
+        self._lock = threading.Lock()
+        self._queue_down = False  # logged once per outage, not once per worker per second
+
+    def start(self) -> Workers:
+        for n in range(self._count):
+            thread = threading.Thread(target=self._loop, name=f"certmatch-job-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def notify(self) -> None:
+        """A job was queued by this process: wake one idle worker."""
+        with self._wake:
+            self._signals += 1
+            self._wake.notify()
+
+    def stop(self, seconds: float) -> int:
+        """Stop taking jobs; wait up to `seconds`; give back what is still running; return that count."""
+        self._stopping.set()
+        with self._wake:
+            self._wake.notify_all()
+        deadline = time.monotonic() + seconds
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            left = list(self._in_hand.values())
+        for job in left:
+            try:
+                self.queue.release(job)
+            except SQLAlchemyError:
+                logger.warning("could not give job %s back; its lease expires instead", job.key)
+        return len(left)
+
+    @property
+    def busy(self) -> int:
+        with self._lock:
+            return len(self._in_hand)
+
+    def _loop(self) -> None:
+        ident = threading.get_ident()
+        while not self._stopping.is_set():
+            try:
+                job = self.queue.take()
+            except SQLAlchemyError as exc:
+                self._note_outage(exc)
+                self._stopping.wait(_DB_DOWN_PAUSE)
+                continue
+            except Exception:
+                logger.exception("job queue failed")
+                self._stopping.wait(_DB_DOWN_PAUSE)
+                continue
+            if self._queue_down:
+                with self._lock:
+                    if self._queue_down:
+                        self._queue_down = False
+                        logger.warning("job queue available again")
+            if job is None:
+                self._idle()
+                continue
+            with self._lock:
+                self._in_hand[ident] = job
+            try:
+                self._run(self.client, job)
+            finally:
+                with self._lock:
+                    self._in_hand.pop(ident, None)
+
+    def _note_outage(self, exc: Exception) -> None:
+        with self._lock:
+            first, self._queue_down = not self._queue_down, True
+        if first:
+            logger.warning(
+                "job queue unavailable (%s); workers retry every %.0f s",
+                type(exc).__name__,
+                _DB_DOWN_PAUSE,
+            )
+
+    def _idle(self) -> None:
+        with self._wake:
+            if self._signals == 0 and not self._stopping.is_set():
+                self._wake.wait(POLL_SECONDS)
+            self._signals = max(0, self._signals - 1)

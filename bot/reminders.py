@@ -1,0 +1,368 @@
+"""Expiry reminders (issue 16): watch the server certificates posted, remind their thread before notAfter, once.
+
+`Reminders.watch()` runs after a posted message is checked: each server certificate is recorded
+for its conversation with one reminder per window (`CERTMATCH_REMINDER_DAYS`); a window it is
+already inside goes into the first reply instead; a newer certificate for the same names cancels
+an older one's remaining reminders. `Reminders.run_due()` posts what is due, each reminder
+claimed in the database first so several processes post it once; `ReminderPoller` calls it
+every `CERTMATCH_REMINDER_POLL_SECONDS`. A reminder goes only to the thread where its
+certificate was posted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from itertools import groupby
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import memory
+from bot.config import Settings
+from bot.eventlog import log_event
+from bot.memory import Fingerprint
+from bot.recall import Recall
+from bot.store import Store
+from bot.store import reminders as rows
+from bot.store.reminders import DueReminder, ReminderStore, WatchedCertificate
+from certmatch import Report
+from handlers.ports import SlackMessage
+from handlers.reminder_blocks import (
+    CertificateFacts,
+    build_reminder_blocks,
+    build_renewed_blocks,
+    reminder_text,
+    renewed_text,
+    slack_date,
+    window_sentence,
+)
+
+logger = logging.getLogger("certmatch.bot")
+
+DAY = 86400.0
+# A watched certificate (its names, its index row, its reminders) is kept this long after notAfter.
+KEEP_DAYS_AFTER_EXPIRY = 1.0
+# A claimed reminder whose process died before posting is taken again after this long.
+LEASE_SECONDS = 600.0
+# Tries before a reminder Slack keeps refusing is given up.
+GIVE_UP_AFTER = 5
+# Slack errors that no retry can fix: the bot is out of the channel, or it is gone.
+_PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "channel_is_archived",
+        "thread_not_found",
+    }
+)
+_MAX_LISTED = 25
+
+
+class Reminders:
+    """One per process; implements handlers.reminder_commands.ReminderPort."""
+
+    def __init__(
+        self, store: Store, settings: Settings, recall: Recall, clock: Callable[[], float]
+    ) -> None:
+        self.rows = ReminderStore(store)
+        self.windows = settings.reminder_days
+        self.poll_seconds = settings.reminder_poll_seconds
+        self.scope = settings.memory_scope
+        self.recall = recall
+        self.clock = clock
+        # Who holds a claim: enough to tell processes (and restarts of one) apart in the table.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    # -- at check time --------------------------------------------------------------------------
+
+    def watch(
+        self,
+        client: WebClient,
+        message: SlackMessage,
+        report: Report,
+        current: Sequence[int],
+        probes: Sequence[Fingerprint],
+    ) -> list[str]:
+        """Schedule the reminders of a posted message's server certificates; sentences for its reply.
+
+        `current` are the indexes in `report.artifacts` of the message's own artefacts, in the
+        order of `probes`. Slash commands and the form (no message) schedule nothing.
+        """
+        if message.message_ts is None or message.thread_ts is None:
+            return []
+        now = self.clock()
+        paired = {p.right: p.left for p in report.pairs if p.match}
+        sentences = []
+        for index, probe in zip(current, probes, strict=True):
+            artefact = report.artifacts[index]
+            if not probe.is_leaf or artefact.not_after is None:
+                continue
+            not_after = artefact.not_after.timestamp()
+            if not_after <= now:
+                continue  # expired: the check's own finding says so, loudly
+            csr_where, partner = self._csr_partner(probe, index in paired)
+            cert = WatchedCertificate(
+                cert_key=rows.cert_key(
+                    message.team, message.channel, probe.key_id, artefact.serial, not_after
+                ),
+                team=message.team,
+                channel=message.channel,
+                thread_ts=message.thread_ts,
+                message_ts=message.message_ts,
+                key_id=probe.key_id,
+                subject=artefact.subject,
+                common_name=probe.common_name,
+                san_set=probe.san_set,
+                serial=artefact.serial,
+                not_after=not_after,
+                csr_where=csr_where,
+                posted_at=now,
+                csr_channel=partner.channel if partner else None,
+                csr_message_ts=partner.message_ts if partner else None,
+            )
+            superseded = False
+            if self.rows.watch(cert, self.windows, now=now, keep_days=KEEP_DAYS_AFTER_EXPIRY):
+                superseded = self._renewals(client, cert, now)
+            sentence = self._window_sentence(cert, now, superseded)
+            if sentence:
+                sentences.append(sentence)
+        return sentences
+
+    def _csr_partner(
+        self, probe: Fingerprint, paired_here: bool
+    ) -> tuple[str | None, Fingerprint | None]:
+        """What its reminders say about its CSR (what matched it and where, as the reply said)."""
+        partner = self.recall.partner(probe, same_thread=paired_here)
+        if partner is None:
+            return ("the CSR posted with it" if paired_here else None), None
+        # No permalink yet: it is asked for when a reminder is posted (the reply asked already).
+        return f"{memory.kind_words(partner)} posted {memory.where(partner, probe, None)}", partner
+
+    def _window_sentence(
+        self, cert: WatchedCertificate, now: float, superseded: bool
+    ) -> str | None:
+        entered = [d for d in self.windows if cert.not_after - d * DAY <= now]
+        if not entered:
+            return None
+        later = [d for d in self.windows if cert.not_after - d * DAY > now]
+        if superseded or not self.rows.channel_enabled(cert.team, cert.channel):
+            later = []  # no reminder will follow: say none
+        return window_sentence(_facts(cert), min(entered), later, now=now)
+
+    def _renewals(self, client: WebClient, cert: WatchedCertificate, now: float) -> bool:
+        """A newer certificate for the same names (CN or SAN set) cancels an older one's reminders.
+
+        Returns whether `cert` itself is the older one (a newer one was posted here before it).
+        """
+        superseded = False
+        for other in self.rows.same_names(cert.team, cert.common_name, cert.san_set):
+            if other.cert_key == cert.cert_key or not self._may_link(other, cert):
+                continue
+            if other.not_after < cert.not_after and other.renewed_not_after is None:
+                where = self._renewal_where(client, other, cert)
+                self.rows.mark_renewed(other, cert.not_after, where, now=now)
+            elif other.not_after > cert.not_after and not superseded:
+                where = self._renewal_where(client, cert, other)
+                self.rows.mark_renewed(cert, other.not_after, where, now=now)
+                superseded = True
+        return superseded
+
+    def _may_link(self, a: WatchedCertificate, b: WatchedCertificate) -> bool:
+        """Whether one certificate's renewal may act on (and be named in) the other's thread.
+
+        Only within one conversation (and one thread under the `thread` scope). Across
+        conversations the DESIGN's privacy rule would need both conversations' kinds, which
+        the watched rows do not know: unknown counts as private, so a renewal posted elsewhere
+        leaves the old certificate's reminders alone (they still name it correctly).
+        """
+        if (a.team, a.channel) != (b.team, b.channel):
+            return False
+        return self.scope != "thread" or a.thread_ts == b.thread_ts
+
+    @staticmethod
+    def _renewal_where(client: WebClient, old: WatchedCertificate, new: WatchedCertificate) -> str:
+        """Where the renewal was posted (the same conversation), with a link to it."""
+        place = "in this thread" if old.thread_ts == new.thread_ts else f"in <#{new.channel}>"
+        link = _permalink(client, new.channel, new.message_ts)
+        return f"{place} on {slack_date(new.posted_at)}" + (f" (<{link}|message>)" if link else "")
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def run_due(self, client: WebClient) -> int:
+        """Post every reminder that is due and not yet taken; return how many this process posted."""
+        now = self.clock()
+        due = self.rows.due(now, LEASE_SECONDS)
+        posted = 0
+        ordered = sorted(due, key=lambda d: d.certificate.cert_key)
+        for _, group in groupby(ordered, key=lambda d: d.certificate.cert_key):
+            items = list(group)
+            for note in (i for i in items if i.window_days is None):
+                posted += self._post(client, note, now)
+            windows = [i for i in items if i.window_days is not None]
+            if not windows:
+                continue
+            if windows[0].certificate.renewed_not_after is not None:
+                self.rows.settle([w.reminder_key for w in windows], rows.CANCELLED, now=now)
+                continue
+            # Several windows due at once (certmatch was down): only the most urgent is posted.
+            target = min(windows, key=lambda w: w.window_days or 0.0)
+            if not self.rows.claim(
+                target.reminder_key, self.owner, now=now, lease_seconds=LEASE_SECONDS
+            ):
+                continue  # another process has it
+            rest = [w.reminder_key for w in windows if w is not target]
+            if rest:
+                self.rows.settle(rest, rows.SKIPPED, now=now)
+            posted += self._post(client, target, now, claimed=True)
+        return posted
+
+    def _post(self, client: WebClient, due: DueReminder, now: float, claimed: bool = False) -> int:
+        cert = due.certificate
+        if not claimed and not self.rows.claim(
+            due.reminder_key, self.owner, now=now, lease_seconds=LEASE_SECONDS
+        ):
+            return 0
+        window = "renewed" if due.window_days is None else rows.window_label(due.window_days)
+        if not self.rows.channel_enabled(cert.team, cert.channel):
+            self.rows.settle([due.reminder_key], rows.MUTED, now=now, owner=self.owner)
+            _log(cert, window, "muted")
+            return 0
+        facts = _facts(cert)
+        if cert.csr_where and cert.csr_channel and cert.csr_message_ts:
+            link = _permalink(client, cert.csr_channel, cert.csr_message_ts)
+            if link:
+                facts = replace(facts, csr_where=f"{cert.csr_where} (<{link}|message>)")
+        if due.window_days is None:
+            text, blocks = renewed_text(facts), build_renewed_blocks(facts)
+        else:
+            late = now - due.due_at > max(2 * self.poll_seconds, 600.0)
+            text = reminder_text(facts, due.window_days, now)
+            blocks = build_reminder_blocks(
+                facts, due.window_days, now=now, late_since=due.due_at if late else None
+            )
+        try:
+            client.chat_postMessage(
+                channel=cert.channel,
+                thread_ts=cert.thread_ts,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "")
+            if error in _PERMANENT:
+                self.rows.settle([due.reminder_key], rows.FAILED, now=now, owner=self.owner)
+            else:
+                self.rows.release(due.reminder_key, self.owner, give_up_after=GIVE_UP_AFTER)
+            _log(cert, window, "failed", error)
+            return 0
+        except Exception as exc:
+            # Network trouble: the next poll tries again (the claim is given back).
+            self.rows.release(due.reminder_key, self.owner, give_up_after=GIVE_UP_AFTER)
+            _log(cert, window, "failed", type(exc).__name__)
+            return 0
+        self.rows.settle([due.reminder_key], rows.SENT, now=now, owner=self.owner)
+        _log(cert, window, "sent")
+        return 1
+
+    # -- the commands (handlers.reminder_commands.ReminderPort) ---------------------------------
+
+    def expiring(
+        self, client: WebClient, team: str, channel: str, days: float
+    ) -> tuple[list[CertificateFacts], bool, float]:
+        now = self.clock()
+        found = self.rows.expiring(
+            team, channel, until=now + days * DAY, since=now - DAY, limit=_MAX_LISTED + 1
+        )
+        listed = [
+            _facts(c, link=_permalink(client, c.channel, c.message_ts)) for c in found[:_MAX_LISTED]
+        ]
+        return listed, len(found) > _MAX_LISTED, now
+
+    def reminders_enabled(self, team: str, channel: str) -> bool:
+        return self.rows.channel_enabled(team, channel)
+
+    def set_reminders_enabled(
+        self, team: str, channel: str, enabled: bool, user: str | None
+    ) -> None:
+        self.rows.set_channel_enabled(team, channel, enabled, user=user, now=self.clock())
+
+
+class ReminderPoller:
+    """A daemon thread calling `Reminders.run_due` at start and then every poll interval."""
+
+    def __init__(self, reminders: Reminders, client: WebClient) -> None:
+        self.reminders = reminders
+        self.client = client
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="certmatch-reminders", daemon=True)
+
+    def start(self) -> ReminderPoller:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.reminders.run_due(self.client)
+            except Exception:
+                # The database is away, most likely: the next poll tries again.
+                logger.exception("reminder poll failed")
+            if self._stop.wait(self.reminders.poll_seconds):
+                return
+
+
+def _facts(cert: WatchedCertificate, link: str | None = None) -> CertificateFacts:
+    return CertificateFacts(
+        subject=cert.subject,
+        sans=tuple(_display_san(s) for s in cert.san_set),
+        serial=cert.serial,
+        not_after=cert.not_after,
+        csr_where=cert.csr_where,
+        renewed_not_after=cert.renewed_not_after,
+        renewed_where=cert.renewed_where or None,
+        link=link,
+    )
+
+
+def _permalink(client: WebClient, channel: str, message_ts: str) -> str | None:
+    try:
+        link = client.chat_getPermalink(channel=channel, message_ts=message_ts).get("permalink")
+    except Exception:
+        logger.warning("no permalink for a watched certificate in channel=%s", channel)
+        return None
+    return str(link) if link else None
+
+
+def _log(cert: WatchedCertificate, window: str, outcome: str, error: str = "") -> None:
+    log_event(
+        logging.INFO if outcome in ("sent", "muted") else logging.WARNING,
+        id="reminder",
+        team=cert.team,
+        channel=cert.channel,
+        thread=cert.thread_ts,
+        window=window,
+        verdict=outcome,
+        error=error,
+    )
+
+
+_SAN_TYPES = {"dns": "DNS", "ip": "IP", "email": "email", "uri": "URI"}
+
+
+def _display_san(san: str) -> str:
+    """The index keeps SANs lowercased for matching ("dns:a.example"); show the type as openssl does."""
+    kind, sep, value = san.partition(":")
+    return f"{_SAN_TYPES.get(kind, kind)}{sep}{value}"

@@ -1,0 +1,131 @@
+"""Database URLs to SQLAlchemy engines: SQLite (WAL, a busy timeout) or PostgreSQL through psycopg, pooled.
+
+One engine per store. The pool keeps connections between statements (opening one cost more
+than the statements: a claim 1.3 ms against 0.02 ms) and checks a kept connection before use
+(`pool_pre_ping`), so a connection the server ended (a restart, a failover, an idle timeout) is
+replaced instead of failing the statement, and the store recovers by itself when the
+database comes back.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import make_url
+
+# Open PostgreSQL connections per process at most. Kept small: a hobby-tier database allows
+# 20 connections in all, and gunicorn runs two workers (plus any other instance).
+PG_POOL_SIZE = 5
+# How long a statement waits for a free connection before failing.
+POOL_WAIT_SECONDS = 30.0
+
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """DATABASE_URL as SQLAlchemy names it: postgres:// (Heroku's form) and postgresql:// use psycopg 3."""
+    scheme, sep, rest = database_url.partition(":")
+    if scheme.lower() in ("postgres", "postgresql", "postgresql+psycopg") and sep:
+        return "postgresql+psycopg:" + rest
+    if database_url.startswith("sqlite:///") and len(database_url) > len("sqlite:///"):
+        return database_url
+    raise ValueError("database URL must be sqlite:///path or postgresql://...")
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of a SQLite URL, None for PostgreSQL."""
+    url = make_url(sqlalchemy_url(database_url))
+    return Path(url.database or "") if url.get_backend_name() == "sqlite" else None
+
+
+def open_engine(database_url: str) -> Engine:
+    url = sqlalchemy_url(database_url)
+    # hide_parameters: an error's message (which reaches the log) names the statement, never
+    # the values (message ids are harmless, but a rule beats remembering which are).
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            # timeout = busy_timeout: a writer waits up to 30 s for another process's lock
+            # instead of failing.
+            connect_args={"timeout": POOL_WAIT_SECONDS},
+            hide_parameters=True,
+            pool_pre_ping=True,
+            pool_size=PG_POOL_SIZE,
+            max_overflow=10,
+            # "Was this row new?" is the claim: keep the driver's rowcount for every statement.
+            execution_options={"preserve_rowcount": True},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        path = sqlite_path(database_url)
+        assert path is not None
+        event.listen(engine, "connect", _remember_file(path))
+        event.listen(engine, "checkout", _same_file(path))
+    else:
+        engine = create_engine(
+            url,
+            pool_size=PG_POOL_SIZE,
+            max_overflow=0,
+            pool_timeout=POOL_WAIT_SECONDS,
+            pool_pre_ping=True,
+            # No server-side prepared statements: a transaction pooler (pgbouncer) would break
+            # them, and dropped/recreated tables could invalidate them.
+            connect_args={"prepare_threshold": None},
+            hide_parameters=True,
+            execution_options={"preserve_rowcount": True},
+        )
+    _ENGINES.add(engine)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets several processes read while one writes. synchronous=NORMAL is safe with WAL:
+        # a power cut can lose the last few commits but never corrupts the file (SQLite's
+        # documentation); FULL made every commit an fsync (1.3 ms each).
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the database file, None when it is missing."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _remember_file(path: Path) -> Any:
+    def remember(dbapi_connection: Any, record: Any) -> None:
+        record.info["file_id"] = _file_id(path)
+
+    return remember
+
+
+def _same_file(path: Path) -> Any:
+    def check(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        # A kept connection stays on the file it opened; if the path now names another file
+        # (restored from a backup, moved away) the pool must open a new one, as a connection
+        # per statement would have.
+        if record.info.get("file_id") != _file_id(path):
+            raise exc.DisconnectionError("the database file was replaced")
+
+    return check
+
+
+def _forget_inherited_connections() -> None:
+    # A forked child (gunicorn without --preload still forks after imports) must not use the
+    # parent's connections: they are the parent's sessions. dispose(close=False) drops them
+    # from this process's pool without closing them under the parent.
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)

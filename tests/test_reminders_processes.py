@@ -1,0 +1,206 @@
+"""Expiry reminders from real `python -m bot` processes in real time: the poller thread, and two processes on PostgreSQL.
+
+`CERTMATCH_REMINDER_DAYS` is set to fractions of a day (seconds) and the certificate, made
+for the test, expires seconds after it is posted, so a reminder arrives without a moved clock
+(`CERTMATCH_REMINDER_POLL_SECONDS=1`). Each test waits for the reminders it expects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from standin import BOT_TOKEN, SlackStandIn
+from tests.bot_e2e_support import SIGNING_SECRET, message_event, post_text, sign
+from tests.factory import make_cert, name, new_key
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get(
+    "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+DAY = 86400.0
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    server = SlackStandIn().start()
+    yield server
+    server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class BotProcess:
+    """`python -m bot` in HTTP mode with the given reminder settings; stderr kept in a file."""
+
+    def __init__(self, workdir: Path, database_url: str, api_url: str, reminder_days: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        workdir.mkdir()
+        self.log = workdir / "stderr.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CERTMATCH_"))}
+        env.update(
+            PYTHONPATH=str(ROOT),
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=api_url,
+            DATABASE_URL=database_url,
+            PORT=str(self.port),
+            CERTMATCH_REMINDER_DAYS=reminder_days,
+            CERTMATCH_REMINDER_POLL_SECONDS="1",
+        )
+        self._log_file = self.log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log_file,
+        )
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"bot exited: {self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"bot never became healthy: {self.log.read_text()}")
+
+    def send_event(self, payload: dict[str, Any]) -> int:
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", **sign(body)}
+        request = urllib.request.Request(
+            self.url + "/slack/events", data=body, headers=headers, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+
+    def sent_reminders(self) -> int:
+        """Reminders this process logged as posted (one `event id=reminder ... verdict=sent` each)."""
+        lines = self.log.read_text().splitlines()
+        return sum(1 for line in lines if "id=reminder" in line and "verdict=sent" in line)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log_file.close()
+
+
+def certificate_expiring_in(seconds: float) -> tuple[bytes, float]:
+    """A server certificate (self-issued, not a CA) whose notAfter is `seconds` from now."""
+    key = new_key("ec256")
+    not_after = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=seconds)
+    cert = make_cert(
+        key.public_key(),
+        name(CN="expe01.example.test", O="Example"),
+        None,
+        key,
+        sans=("DNS:expe01.example.test",),
+        not_before=not_after - dt.timedelta(days=1),
+        not_after=not_after,
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), not_after.timestamp()
+
+
+def reminders(standin: SlackStandIn) -> list[dict[str, Any]]:
+    return [p for p in standin.posts() if ":alarm_clock:" in post_text(p)]
+
+
+def test_python_m_bot_posts_a_reminder_when_a_fraction_of_a_day_window_opens(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    window = 8.0  # seconds before notAfter
+    bot = BotProcess(
+        tmp_path / "one",
+        f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        standin.api_url,
+        reminder_days=f"{window / DAY:.8f}",
+    )
+    try:
+        bot.wait_healthy()
+        pem, not_after = certificate_expiring_in(window + 4)
+        payload = message_event(files=[standin.add_file("expe01.pem", pem)], channel="C0EXPE")
+        assert bot.send_event(payload) == 200
+        standin.wait_for(lambda s: len(s.posts()) == 1, timeout=20)
+        assert "within" not in post_text(standin.posts()[0])  # posted before the window opened
+        standin.wait_for(lambda s: len(reminders(s)) == 1, timeout=20)
+        (reminder,) = reminders(standin)
+        assert time.time() >= not_after - window
+        assert (reminder["channel"], reminder["thread_ts"]) == ("C0EXPE", payload["event"]["ts"])
+        assert "expe01.example.test" in post_text(reminder)
+    finally:
+        bot.stop()
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    database = f"certmatch_rem_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path="/" + database))
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+@pytest.mark.postgres
+def test_two_processes_on_postgresql_post_each_reminder_once(
+    tmp_path: Path, standin: SlackStandIn, fresh_database: str
+) -> None:
+    windows = (9.0, 5.0)  # seconds before notAfter
+    days = ",".join(f"{w / DAY:.8f}" for w in windows)
+    bots = [
+        BotProcess(tmp_path / name_, fresh_database, standin.api_url, days)
+        for name_ in ("one", "two")
+    ]
+    try:
+        for bot in bots:
+            bot.wait_healthy()
+        pem, not_after = certificate_expiring_in(windows[0] + 4)
+        payload = message_event(files=[standin.add_file("expe01.pem", pem)], channel="C0EXPE")
+        assert bots[0].send_event(payload) == 200
+        standin.wait_for(lambda s: len(s.posts()) == 1, timeout=20)
+        standin.wait_for(lambda s: len(reminders(s)) >= 2, timeout=30)
+        # The second window opened four seconds (four polls of each process) after the first:
+        # a duplicate of the first would have come by now.
+        texts = [post_text(r) for r in reminders(standin)]
+        assert len(texts) == 2
+        assert all(r["thread_ts"] == payload["event"]["ts"] for r in reminders(standin))
+        # Each process logs a reminder after Slack took it: wait for the line, not a fixed time.
+        deadline = time.monotonic() + 10
+        while sum(bot.sent_reminders() for bot in bots) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sum(bot.sent_reminders() for bot in bots) == 2
+        assert time.time() < not_after + 30
+    finally:
+        for bot in bots:
+            bot.stop()
