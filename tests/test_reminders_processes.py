@@ -8,13 +8,8 @@ for the test, expires seconds after it is posted, so a reminder arrives without 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,11 +20,10 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from standin import BOT_TOKEN, SlackStandIn
-from tests.bot_e2e_support import SIGNING_SECRET, message_event, post_text, sign
+from standin import SlackStandIn
+from tests.bot_e2e_support import BotProcess, message_event, post_text
 from tests.factory import make_cert, name, new_key
 
-ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -38,82 +32,15 @@ DAY = 86400.0
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
+def reminder_env(reminder_days: str) -> dict[str, str]:
+    """The reminder settings these tests run `python -m bot` with (a poll every second)."""
+    return {"CERTMATCH_REMINDER_DAYS": reminder_days, "CERTMATCH_REMINDER_POLL_SECONDS": "1"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class BotProcess:
-    """`python -m bot` in HTTP mode with the given reminder settings; stderr kept in a file."""
-
-    def __init__(self, workdir: Path, database_url: str, api_url: str, reminder_days: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        workdir.mkdir()
-        self.log = workdir / "stderr.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CERTMATCH_"))}
-        env.update(
-            PYTHONPATH=str(ROOT),
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=api_url,
-            DATABASE_URL=database_url,
-            PORT=str(self.port),
-            CERTMATCH_REMINDER_DAYS=reminder_days,
-            CERTMATCH_REMINDER_POLL_SECONDS="1",
-        )
-        self._log_file = self.log.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log_file,
-        )
-
-    def wait_healthy(self, timeout: float = 30.0) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"bot exited: {self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"bot never became healthy: {self.log.read_text()}")
-
-    def send_event(self, payload: dict[str, Any]) -> int:
-        body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json", **sign(body)}
-        request = urllib.request.Request(
-            self.url + "/slack/events", data=body, headers=headers, method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-
-    def sent_reminders(self) -> int:
-        """Reminders this process logged as posted (one `event id=reminder ... verdict=sent` each)."""
-        lines = self.log.read_text().splitlines()
-        return sum(1 for line in lines if "id=reminder" in line and "verdict=sent" in line)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log_file.close()
+def sent_reminders(bot: BotProcess) -> int:
+    """Reminders `bot` logged as posted (one `event id=reminder ... verdict=sent` each)."""
+    lines = bot.log.read_text().splitlines()
+    return sum(1 for line in lines if "id=reminder" in line and "verdict=sent" in line)
 
 
 def certificate_expiring_in(seconds: float) -> tuple[bytes, float]:
@@ -141,10 +68,11 @@ def test_python_m_bot_posts_a_reminder_when_a_fraction_of_a_day_window_opens(
 ) -> None:
     window = 8.0  # seconds before notAfter
     bot = BotProcess(
-        tmp_path / "one",
+        tmp_path,
+        "one",
         f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         standin.api_url,
-        reminder_days=f"{window / DAY:.8f}",
+        **reminder_env(f"{window / DAY:.8f}"),
     )
     try:
         bot.wait_healthy()
@@ -179,7 +107,7 @@ def test_two_processes_on_postgresql_post_each_reminder_once(
     windows = (9.0, 5.0)  # seconds before notAfter
     days = ",".join(f"{w / DAY:.8f}" for w in windows)
     bots = [
-        BotProcess(tmp_path / name_, fresh_database, standin.api_url, days)
+        BotProcess(tmp_path, name_, fresh_database, standin.api_url, **reminder_env(days))
         for name_ in ("one", "two")
     ]
     try:
@@ -197,9 +125,9 @@ def test_two_processes_on_postgresql_post_each_reminder_once(
         assert all(r["thread_ts"] == payload["event"]["ts"] for r in reminders(standin))
         # Each process logs a reminder after Slack took it: wait for the line, not a fixed time.
         deadline = time.monotonic() + 10
-        while sum(bot.sent_reminders() for bot in bots) < 2 and time.monotonic() < deadline:
+        while sum(sent_reminders(bot) for bot in bots) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert sum(bot.sent_reminders() for bot in bots) == 2
+        assert sum(sent_reminders(bot) for bot in bots) == 2
         assert time.time() < not_after + 30
     finally:
         for bot in bots:
