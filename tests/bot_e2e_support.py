@@ -38,6 +38,22 @@ VECTORS = Path(__file__).resolve().parent / "vectors"
 _ids = itertools.count(1)
 
 
+DAY = 86400.0
+
+
+@dataclass
+class Clock:
+    """The bot's notion of now, handed to the app; tests move it forward by days."""
+
+    now: float
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, days: float) -> None:
+        self.now += days * DAY
+
+
 def vector(name: str) -> bytes:
     return (VECTORS / name).read_bytes()
 

@@ -1,10 +1,12 @@
-"""Shared pytest fixtures: the Slack stand-in, the test PostgreSQL URL and per-test table prefixes."""
+"""Shared pytest fixtures: the Slack stand-in, the test PostgreSQL URL, per-test table prefixes and
+the bot database on both dialects."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +29,16 @@ def standin() -> Iterator[SlackStandIn]:
 def prefix() -> str:
     """A unique table prefix: parallel runs (other engineers') on one PostgreSQL stay apart."""
     return f"t{uuid.uuid4().hex[:12]}_"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(database URL, table prefix) on SQLite and on this machine's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bot.sqlite3'}", "certmatch_"
+        return
+    from bot.store import Store  # only the bot's tests pay for SQLAlchemy
+
+    table_prefix = f"d{uuid.uuid4().hex[:12]}_"
+    yield POSTGRES_URL, table_prefix
+    Store(POSTGRES_URL, table_prefix).drop_tables()

@@ -9,21 +9,18 @@ settings hold.
 from __future__ import annotations
 
 import json
-import os
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.config import Settings
-from bot.store import Store
 from handlers.ports import ACTION_FORGET_CONFIRM
 from standin import TEAM_ID, SlackStandIn
 from tests.bot_e2e_support import (
+    Clock,
     RunningBot,
     block_action,
     command_form,
@@ -38,36 +35,8 @@ CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
 REGENERATED_CSR = vector("server-regenerated.csr.pem")
 PRIVATE_KEY = vector("server.key.pem")
-DAY = 86400.0
-POSTGRES_URL = os.environ.get(
-    "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 pytestmark = pytest.mark.e2e
-
-
-@dataclass
-class Clock:
-    """The bot's notion of now; tests move it forward by days."""
-
-    now: float
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, days: float) -> None:
-        self.now += days * DAY
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """(database URL, table prefix) on SQLite and on this machine's PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'memory.sqlite3'}", "certmatch_"
-        return
-    prefix = f"m{uuid.uuid4().hex[:12]}_"
-    yield POSTGRES_URL, prefix
-    Store(POSTGRES_URL, prefix).drop_tables()
 
 
 @pytest.fixture

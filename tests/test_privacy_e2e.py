@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +25,8 @@ from certmatch import Input, check
 from handlers.ports import ACTION_FORGET_CANCEL, ACTION_FORGET_CONFIRM, ACTION_SHOW_DETAIL
 from standin import TEAM_ID, SlackStandIn
 from tests.bot_e2e_support import (
+    DAY,
+    Clock,
     RunningBot,
     block_action,
     command_form,
@@ -42,23 +41,8 @@ from tests.bot_e2e_support import (
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
 REGENERATED_CSR = vector("server-regenerated.csr.pem")
-DAY = 86400.0
-POSTGRES_URL = os.environ.get(
-    "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 pytestmark = pytest.mark.e2e
-
-
-@dataclass
-class Clock:
-    now: float
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, days: float) -> None:
-        self.now += days * DAY
 
 
 @dataclass(frozen=True)
@@ -77,16 +61,6 @@ PRIVATE_OTHER = Place("C0HRPRIV", "group")
 DM = Place("D0ALICEDM", "im")
 GROUP_DM = Place("C0MPDMABC", "mpim")
 CONNECT = Place("C0SHARED", "channel", shared=True)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'privacy.sqlite3'}", "certmatch_"
-        return
-    prefix = f"p{uuid.uuid4().hex[:12]}_"
-    yield POSTGRES_URL, prefix
-    Store(POSTGRES_URL, prefix).drop_tables()
 
 
 @pytest.fixture

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,11 +24,11 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.recall import Recall
 from bot.reminders import Reminders
-from bot.store import Store
 from bot.store.reminders import ReminderStore
 from handlers.ports import ACTION_FORGET_CONFIRM
 from standin import BOT_TOKEN, TEAM_ID, SlackStandIn
 from tests.bot_e2e_support import (
+    DAY,
     RunningBot,
     block_action,
     command_form,
@@ -41,25 +38,18 @@ from tests.bot_e2e_support import (
     start_bot,
     vector,
 )
+from tests.bot_e2e_support import Clock as BaseClock
 from tests.factory import make_cert, name, new_key
 
 CSR = vector("server.csr.pem")
 CERT = vector("server.cert.pem")
 NOT_AFTER = x509.load_pem_x509_certificate(CERT).not_valid_after_utc.timestamp()
-DAY = 86400.0
-POSTGRES_URL = os.environ.get(
-    "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 pytestmark = pytest.mark.e2e
 
 
-@dataclass
-class Clock:
-    now: float
-
-    def __call__(self) -> float:
-        return self.now
+class Clock(BaseClock):
+    """The shared clock, set relative to the test certificate's notAfter."""
 
     def set_days_before_expiry(self, days: float, not_after: float = NOT_AFTER) -> None:
         """Just past the moment `days` before notAfter (a poll a minute after the window opened)."""
@@ -79,23 +69,6 @@ class Instance:
 
     def stop(self) -> None:
         self.bot.stop()
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    server = SlackStandIn().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'reminders.sqlite3'}", "certmatch_"
-        return
-    prefix = f"r{uuid.uuid4().hex[:12]}_"
-    yield POSTGRES_URL, prefix
-    Store(POSTGRES_URL, prefix).drop_tables()
 
 
 @pytest.fixture
