@@ -8,7 +8,6 @@ callers (tests, the bot's memory) that already hold artefacts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -27,6 +26,7 @@ from certmatch.model import (
     Severity,
     Verdict,
 )
+from certmatch.record import replace
 from certmatch.report.commands import commands_for
 from certmatch.rules.generic import ca_note_for, generic_findings, sort_findings, with_profile
 from certmatch.rules.inputs import non_modulus_reason, problem_finding

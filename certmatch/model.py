@@ -1,24 +1,36 @@
 """The data every layer shares: artefacts, findings, diff entries and the Report (the JSON contract).
 
-Everything here is a frozen dataclass or an enum. The engine produces these; renderers
-(plain text, JSON, Slack Block Kit) only read them. `Report.to_dict()` is the JSON contract
-in DESIGN.md: keys and value types there are relied on by users' scripts.
+Everything here is an immutable record (certmatch/record.py: compared by value, slotted,
+`replace()` for a changed copy) or an enum; the artefact side lives in certmatch/artefact.py
+and is offered here too. The engine produces these; renderers (plain text, JSON, Slack Block
+Kit) only read them. `Report.to_dict()` is the JSON contract in DESIGN.md: keys and value
+types there are relied on by users' scripts.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from certmatch.artefact import Artefact, ArtefactKind, KeyInfo
+from certmatch.record import Record, replace
 
-class ArtefactKind(enum.Enum):
-    CSR = "csr"
-    CERTIFICATE = "certificate"
-    PRIVATE_KEY = "private_key"
-    PUBLIC_KEY = "public_key"
-    HASH = "hash"
+__all__ = [
+    "Artefact",
+    "ArtefactKind",
+    "DiffEntry",
+    "Endpoint",
+    "Finding",
+    "InputProblem",
+    "JSONValue",
+    "KeyInfo",
+    "Pair",
+    "Record",
+    "Report",
+    "Severity",
+    "Verdict",
+    "replace",
+]
 
 
 class Severity(enum.Enum):
@@ -34,108 +46,16 @@ class Verdict(enum.Enum):
     ERROR = "error"
 
 
-@dataclass(frozen=True, slots=True)
-class KeyInfo:
-    """A public key's identity. Never holds private material.
-
-    `match_id` is what "same key" compares: for RSA the modulus and exponent (so an RSA-PSS
-    certificate matches an rsaEncryption CSR for the same key), for other types the SHA-256
-    of the canonical SPKI. A pasted hash line has no SPKI and matches on `modulus_md5` only.
-    """
-
-    algorithm: str  # "RSA", "RSA-PSS", "EC", "Ed25519", "Ed448", "DSA"
-    size: int | None  # bits; None for a pasted md5 line
-    curve: str | None  # "secp256r1", ... for EC
-    modulus_md5: str | None  # RSA only, exactly as `openssl ... -modulus | openssl md5`
-    spki_sha256: str | None  # SHA-256 of the artefact's own SubjectPublicKeyInfo DER
-    match_id: str | None  # see class docstring; None for a hash line
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "algorithm": self.algorithm,
-            "size": self.size,
-            "curve": self.curve,
-            "modulus_md5": self.modulus_md5,
-            "spki_sha256": self.spki_sha256,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Artefact:
-    """One thing a person handed us: a CSR, a certificate, a key (public half only) or a hash line.
-
-    `source` names where it came from ("tomcat.csr", "bundle.p7b [2/3]", "pasted text [1]").
-    Text-level fields are None/empty where they do not apply to the kind.
-    `native` holds the parsed cryptography object for CSRs and certificates (needed to verify
-    chain signatures); it is never a private key and is not part of equality or output.
-    """
-
-    source: str
-    kind: ArtefactKind
-    key: KeyInfo
-    container: str  # "pem", "der", "pkcs7", "pkcs12", "base64", "text" (hash line)
-    subject: str | None = None  # RFC 4514, as openssl -nameopt RFC2253 prints it
-    subject_rdns: tuple[tuple[str, str], ...] = ()  # (short name, value) in DN order
-    issuer: str | None = None
-    sans: tuple[str, ...] = ()  # "DNS:a.example", "IP:10.0.0.1", "email:x@y", "URI:https://..."
-    key_usage: tuple[str, ...] = ()  # "digitalSignature", "keyEncipherment", ...
-    key_usage_critical: bool = False
-    extended_key_usage: tuple[str, ...] = ()  # "serverAuth", "clientAuth", or a dotted OID
-    basic_constraints_ca: bool | None = None  # None when the extension is absent
-    basic_constraints_path_length: int | None = None
-    signature_algorithm: str | None = None  # openssl's name: "sha256WithRSAEncryption"
-    signature_valid: bool | None = None  # CSR self-signature; None where not checked
-    serial: str | None = None  # certificate serial, uppercase hex as `openssl x509 -serial`
-    not_before: datetime | None = None  # timezone-aware UTC
-    not_after: datetime | None = None
-    encrypted: bool = False  # private key that was encrypted (read with a password)
-    repairs: tuple[str, ...] = ()  # what was fixed in chat-mangled text, for the user
-    # DER/RFC 5280 rules the file breaks, read anyway as openssl does (finding not-strict-der)
-    der_violations: tuple[str, ...] = ()
-    public_pem: str = ""  # public material only: CSR/cert PEM, PUBLIC KEY PEM, or the hash line
-    native: object = field(default=None, compare=False, repr=False)
-
-    @property
-    def is_ca(self) -> bool:
-        return bool(self.basic_constraints_ca)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "kind": self.kind.value,
-            "container": self.container,
-            "key": self.key.to_dict(),
-            "subject": self.subject,
-            "subject_rdns": [list(rdn) for rdn in self.subject_rdns],
-            "issuer": self.issuer,
-            "sans": list(self.sans),
-            "key_usage": list(self.key_usage),
-            "extended_key_usage": list(self.extended_key_usage),
-            "basic_constraints": (
-                None
-                if self.basic_constraints_ca is None
-                else {
-                    "ca": self.basic_constraints_ca,
-                    "path_length": self.basic_constraints_path_length,
-                }
-            ),
-            "signature_algorithm": self.signature_algorithm,
-            "signature_valid": self.signature_valid,
-            "serial": self.serial,
-            "not_before": _iso(self.not_before),
-            "not_after": _iso(self.not_after),
-            "encrypted": self.encrypted,
-            "repairs": list(self.repairs),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Pair:
+class Pair(Record):
     """A CSR/key/hash (left) compared with a certificate (right), by artefact index."""
 
+    __slots__ = ("left", "match", "right")
     left: int
     right: int
     match: bool
+
+    def __init__(self, left: int, right: int, match: bool) -> None:
+        self._set(left, right, match)
 
     def to_dict(self) -> dict[str, Any]:
         return {"left": self.left, "right": self.right, "match": self.match}
@@ -144,19 +64,29 @@ class Pair:
 JSONValue = str | int | bool | None | list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class DiffEntry:
+class DiffEntry(Record):
     """One field where the certificate differs from what the CSR requested.
 
     `field` is stable: "subject.CN", "subject.OU", ..., "san.added", "san.removed", "key_usage",
     "extended_key_usage", "basic_constraints", "key", "signature_algorithm".
     """
 
+    __slots__ = ("certificate", "csr", "field", "issued", "requested")
     field: str
     requested: JSONValue
     issued: JSONValue
-    csr: int | None = None  # Report.artifacts index of the CSR (set by the orchestrator)
-    certificate: int | None = None  # and of the certificate it is compared with
+    csr: int | None  # Report.artifacts index of the CSR (set by the orchestrator)
+    certificate: int | None  # and of the certificate it is compared with
+
+    def __init__(
+        self,
+        field: str,
+        requested: JSONValue,
+        issued: JSONValue,
+        csr: int | None = None,
+        certificate: int | None = None,
+    ) -> None:
+        self._set(field, requested, issued, csr, certificate)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -168,16 +98,27 @@ class DiffEntry:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Record):
     """A diagnosis with a stable `code` (part of the JSON contract), a severity and a hint."""
 
+    __slots__ = ("artifacts", "code", "hint", "message", "reference", "severity")
     code: str
     severity: Severity
     message: str
     hint: str
-    artifacts: tuple[int, ...] = ()  # indexes into Report.artifacts this is about
-    reference: str | None = None  # vendor document or RFC the rule rests on
+    artifacts: tuple[int, ...]  # indexes into Report.artifacts this is about
+    reference: str | None  # vendor document or RFC the rule rests on
+
+    def __init__(
+        self,
+        code: str,
+        severity: Severity,
+        message: str,
+        hint: str,
+        artifacts: tuple[int, ...] = (),
+        reference: str | None = None,
+    ) -> None:
+        self._set(code, severity, message, hint, artifacts, reference)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -190,8 +131,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class InputProblem:
+class InputProblem(Record):
     """An input that could not be used at all, with the reason.
 
     `code` is the finding code the problem maps to: "unreadable-input", "key-encrypted"
@@ -199,33 +139,71 @@ class InputProblem:
     of one of openssl's error strings instead of a modulus).
     """
 
+    __slots__ = ("code", "message", "source")
     source: str
     message: str
-    code: str = "unreadable-input"
+    code: str
+
+    def __init__(self, source: str, message: str, code: str = "unreadable-input") -> None:
+        self._set(source, message, code)
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "message": self.message, "code": self.code}
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint:
+class Endpoint(Record):
     """The TLS endpoint a `connect` check looked at (the JSON `endpoint` object).
 
     `served_order` lists the artefact indexes of the certificates the server sent, in the
     order it sent them; `address` is None when no connection was made.
     """
 
+    __slots__ = (
+        "address",
+        "cipher",
+        "handshake_error",
+        "host",
+        "port",
+        "served_order",
+        "servername",
+        "starttls",
+        "tls_version",
+    )
     host: str
     port: int
     servername: str | None  # the SNI sent (None for an IP address without --servername)
     address: str | None  # the IP address connected to
     tls_version: str | None  # "TLSv1.3", ...
     cipher: str | None  # OpenSSL's name of the negotiated cipher suite
-    served_order: tuple[int, ...] = ()
-    starttls: str | None = None  # "xmpp", "xmpp-server", "smtp"
+    served_order: tuple[int, ...]
+    starttls: str | None  # "xmpp", "xmpp-server", "smtp"
     # The server ended the handshake after sending its certificates (it wants a client
     # certificate): OpenSSL's reason. None when the handshake completed (or never started).
-    handshake_error: str | None = None
+    handshake_error: str | None
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        servername: str | None,
+        address: str | None,
+        tls_version: str | None,
+        cipher: str | None,
+        served_order: tuple[int, ...] = (),
+        starttls: str | None = None,
+        handshake_error: str | None = None,
+    ) -> None:
+        self._set(
+            host,
+            port,
+            servername,
+            address,
+            tls_version,
+            cipher,
+            served_order,
+            starttls,
+            handshake_error,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -241,25 +219,77 @@ class Endpoint:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(Record):
     """The whole answer for one check. `to_dict()` is the `--json` document."""
 
+    __slots__ = (
+        "artifacts",
+        "ca_note",
+        "chain",
+        "commands",
+        "diff",
+        "endpoint",
+        "findings",
+        "leaf",
+        "pairs",
+        "problems",
+        "profile",
+        "purpose",
+        "purpose_assumed",
+        "summary",
+        "verdict",
+    )
     verdict: Verdict
     artifacts: tuple[Artefact, ...]
-    pairs: tuple[Pair, ...] = ()
-    diff: tuple[DiffEntry, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    leaf: int | None = None  # index of the server certificate, when one was identified
-    chain: tuple[int, ...] = ()  # leaf first, then issuers in signature order
-    problems: tuple[InputProblem, ...] = ()
-    commands: tuple[str, ...] = ()  # openssl commands a person can run to confirm
-    profile: str = "generic"
-    purpose: str | None = None  # service purpose a profile assumed or was told (cisco-uc)
-    purpose_assumed: bool = False  # True when inferred rather than given with --purpose
-    ca_note: str | None = None  # ready-to-send re-issue request, when the CA must re-issue
-    summary: str = ""  # one line, verdict first, for a person
-    endpoint: Endpoint | None = None  # set by `connect`: the server the chain was fetched from
+    pairs: tuple[Pair, ...]
+    diff: tuple[DiffEntry, ...]
+    findings: tuple[Finding, ...]
+    leaf: int | None  # index of the server certificate, when one was identified
+    chain: tuple[int, ...]  # leaf first, then issuers in signature order
+    problems: tuple[InputProblem, ...]
+    commands: tuple[str, ...]  # openssl commands a person can run to confirm
+    profile: str
+    purpose: str | None  # service purpose a profile assumed or was told (cisco-uc)
+    purpose_assumed: bool  # True when inferred rather than given with --purpose
+    ca_note: str | None  # ready-to-send re-issue request, when the CA must re-issue
+    summary: str  # one line, verdict first, for a person
+    endpoint: Endpoint | None  # set by `connect`: the server the chain was fetched from
+
+    def __init__(
+        self,
+        verdict: Verdict,
+        artifacts: tuple[Artefact, ...],
+        pairs: tuple[Pair, ...] = (),
+        diff: tuple[DiffEntry, ...] = (),
+        findings: tuple[Finding, ...] = (),
+        leaf: int | None = None,
+        chain: tuple[int, ...] = (),
+        problems: tuple[InputProblem, ...] = (),
+        commands: tuple[str, ...] = (),
+        profile: str = "generic",
+        purpose: str | None = None,
+        purpose_assumed: bool = False,
+        ca_note: str | None = None,
+        summary: str = "",
+        endpoint: Endpoint | None = None,
+    ) -> None:
+        self._set(
+            verdict,
+            artifacts,
+            pairs,
+            diff,
+            findings,
+            leaf,
+            chain,
+            problems,
+            commands,
+            profile,
+            purpose,
+            purpose_assumed,
+            ca_note,
+            summary,
+            endpoint,
+        )
 
     @property
     def blocking(self) -> tuple[int, ...]:
@@ -308,7 +338,3 @@ class Report:
         if self.endpoint is not None:
             document["endpoint"] = self.endpoint.to_dict()
         return document
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import replace
 
 import pytest
 from cryptography import x509
@@ -13,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from certmatch.check import evaluate
 from certmatch.load.artefacts import from_csr, from_hash_line
 from certmatch.model import Artefact, InputProblem, Report, Severity, Verdict
+from certmatch.record import replace
 from certmatch.rules.generic import GENERIC
 from certmatch.rules.registry import get_profile
 from tests.factory import (

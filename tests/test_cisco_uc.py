@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from typing import TypedDict
 
 import pytest
 
+from certmatch import record
 from certmatch.check import check
 from certmatch.cli import main
 from certmatch.load import Input
@@ -371,8 +371,8 @@ def test_purpose_is_inferred_from_content_when_the_file_name_says_nothing(
     file: str, purpose: str
 ) -> None:
     ctx = context(file)
-    renamed = dataclasses.replace(ctx.artifacts[0], source="request.txt")
-    ctx = dataclasses.replace(ctx, artifacts=(renamed,))
+    renamed = record.replace(ctx.artifacts[0], source="request.txt")
+    ctx = record.replace(ctx, artifacts=(renamed,))
     assert PROFILE.infer_purpose is not None
     assert PROFILE.infer_purpose(ctx) == purpose
 

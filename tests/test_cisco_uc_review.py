@@ -7,10 +7,9 @@ are in test_cisco_uc.py.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
+from certmatch import record
 from certmatch.check import check
 from certmatch.load import Input
 from certmatch.model import Severity
@@ -154,8 +153,8 @@ def test_a_4096_bit_ca_certificate_is_a_mixed_mode_warning() -> None:
 def test_expressway_refuses_8192_bit_keys_only() -> None:
     assert "uc-key-size" not in codes("rsa4608.csr", "rsa4608.pem", product="expressway-e")
     ctx = context("rsa4608.csr", "rsa4608.pem", product="expressway-e")
-    big = [dataclasses.replace(a, key=dataclasses.replace(a.key, size=8192)) for a in ctx.artifacts]
-    findings = PROFILE.rules(dataclasses.replace(ctx, artifacts=tuple(big)))
+    big = [record.replace(a, key=record.replace(a.key, size=8192)) for a in ctx.artifacts]
+    findings = PROFILE.rules(record.replace(ctx, artifacts=tuple(big)))
     finding = next(f for f in findings if f.code == "uc-key-size")
     assert finding.severity is Severity.ERROR and "SIP TLS zones" in finding.message
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from certmatch.analysis.match import MatchResult
 from certmatch.model import Artefact, DiffEntry, Finding, Pair
+from certmatch.record import Record
 
 
-@dataclass(frozen=True, slots=True)
-class CheckContext:
+class CheckContext(Record):
     """Everything the rules of a profile may look at. Indexes point into `artifacts`.
 
     `match` is the pairing computed once by the caller (`check.evaluate` runs `match()`, the
@@ -19,13 +18,26 @@ class CheckContext:
     `match()` again.
     """
 
+    __slots__ = ("artifacts", "bundles", "diff", "match", "now", "product", "purpose")
     artifacts: tuple[Artefact, ...]
     match: MatchResult
     diff: tuple[DiffEntry, ...]  # requested (CSR) vs issued (leaf)
     bundles: tuple[tuple[int, ...], ...]  # artefacts that arrived together in one multi-cert file
     now: datetime  # timezone-aware; injected so tests can move the clock
     purpose: str | None  # service purpose named by the user, if any
-    product: str | None = None  # product named by the user (cisco-uc: cucm, uccx, ...), if any
+    product: str | None  # product named by the user (cisco-uc: cucm, uccx, ...), if any
+
+    def __init__(
+        self,
+        artifacts: tuple[Artefact, ...],
+        match: MatchResult,
+        diff: tuple[DiffEntry, ...],
+        bundles: tuple[tuple[int, ...], ...],
+        now: datetime,
+        purpose: str | None,
+        product: str | None = None,
+    ) -> None:
+        self._set(artifacts, match, diff, bundles, now, purpose, product)
 
     # The four facts rules ask most, read from the one match result (never copied).
     @property
@@ -52,8 +64,7 @@ class CheckContext:
 Rule = Callable[[CheckContext], list[Finding]]
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
+class Profile(Record):
     """A named set of rules on top of (or replacing parts of) the generic rules.
 
     `supersedes` lists generic finding codes this profile reports in its own words (the
@@ -62,14 +73,39 @@ class Profile:
     `ca_note` writes the re-issue request to the CA.
     """
 
+    __slots__ = (
+        "ca_note",
+        "infer_purpose",
+        "name",
+        "parse_product",
+        "parse_purpose",
+        "products",
+        "rules",
+        "supersedes",
+    )
     name: str
     rules: Rule
-    supersedes: frozenset[str] = frozenset()
-    infer_purpose: Callable[[CheckContext], str | None] | None = None
+    supersedes: frozenset[str]
+    infer_purpose: Callable[[CheckContext], str | None] | None
     # The profile's spelling of a purpose a person named; ValueError naming the choices.
-    parse_purpose: Callable[[str], str] | None = None
+    parse_purpose: Callable[[str], str] | None
     # The products a profile tells apart (the one list of their names), the default first,
     # and the check of a product a person named; ValueError naming the choices.
-    products: tuple[str, ...] = ()
-    parse_product: Callable[[str], str] | None = None
-    ca_note: Callable[[CheckContext, Sequence[Finding]], str | None] | None = None
+    products: tuple[str, ...]
+    parse_product: Callable[[str], str] | None
+    ca_note: Callable[[CheckContext, Sequence[Finding]], str | None] | None
+
+    def __init__(
+        self,
+        name: str,
+        rules: Rule,
+        supersedes: frozenset[str] = frozenset(),
+        infer_purpose: Callable[[CheckContext], str | None] | None = None,
+        parse_purpose: Callable[[str], str] | None = None,
+        products: tuple[str, ...] = (),
+        parse_product: Callable[[str], str] | None = None,
+        ca_note: Callable[[CheckContext, Sequence[Finding]], str | None] | None = None,
+    ) -> None:
+        self._set(
+            name, rules, supersedes, infer_purpose, parse_purpose, products, parse_product, ca_note
+        )

@@ -11,10 +11,10 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from certmatch.keys import same_key
 from certmatch.model import Artefact, ArtefactKind, Pair
+from certmatch.record import Record
 
 # Kinds that stand for "the key the certificate should carry".
 REQUESTER_KINDS = frozenset(
@@ -30,10 +30,21 @@ _MAX_CANDIDATES = 8
 _MAX_ISSUER_TRIES = 8
 
 
-@dataclass(frozen=True, slots=True)
-class MatchResult:
+class MatchResult(Record):
     """What pairing and chain building found. Indexes point into the artefact tuple."""
 
+    __slots__ = (
+        "ca_as_leaf",
+        "chain",
+        "issuers",
+        "leaf",
+        "leaf_by_key",
+        "missing_issuer",
+        "pairs",
+        "requested",
+        "unmatched_requesters",
+        "unmatched_servers",
+    )
     pairs: tuple[Pair, ...]
     leaf: int | None  # the server certificate
     leaf_by_key: bool  # True when the leaf shares a key with a CSR/key/hash
@@ -44,6 +55,32 @@ class MatchResult:
     unmatched_servers: tuple[int, ...]  # end-entity certificates no CSR/key/hash belongs to
     ca_as_leaf: tuple[int, ...]  # CA certificates given where a server certificate was expected
     issuers: frozenset[int]  # certificates that signed another given certificate
+
+    def __init__(
+        self,
+        pairs: tuple[Pair, ...],
+        leaf: int | None,
+        leaf_by_key: bool,
+        chain: tuple[int, ...],
+        missing_issuer: str | None,
+        requested: int | None,
+        unmatched_requesters: tuple[int, ...],
+        unmatched_servers: tuple[int, ...],
+        ca_as_leaf: tuple[int, ...],
+        issuers: frozenset[int],
+    ) -> None:
+        self._set(
+            pairs,
+            leaf,
+            leaf_by_key,
+            chain,
+            missing_issuer,
+            requested,
+            unmatched_requesters,
+            unmatched_servers,
+            ca_as_leaf,
+            issuers,
+        )
 
 
 def is_requester(artefact: Artefact) -> bool:

@@ -6,12 +6,12 @@ certmatch.load.lenient imported (and with it asn1crypto), to read what openssl w
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from certmatch import record
 from certmatch.errors import UnsupportedInputError, UnusableInputError
 from certmatch.load.artefacts import encoded, from_certificate, from_csr
 from certmatch.load.parsing import CRYPTO_ERRORS, named, noted, parse_quietly
@@ -43,7 +43,7 @@ def csr(der: bytes, source: str, container: str) -> Artefact:
             artefact = from_csr(request, source, container, der)
             if artefact.signature_valid is False:
                 legacy = legacy_csr_signature(request)
-                return dataclasses.replace(
+                return record.replace(
                     artefact, signature_valid=legacy, repairs=artefact.repairs + notes
                 )
             return noted(artefact, notes)

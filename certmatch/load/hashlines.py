@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 
 from certmatch import lazyre
 from certmatch.keys import modulus_md5
+from certmatch.record import Record
 
 # Chat markup around a hash (`code`, *bold*, _italic_, quote markers) is tolerated.
 _MARKUP = r"[`*_> \t]*"
@@ -80,21 +80,31 @@ _ERROR_MODULUS_TEXT = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class HashLine:
+class HashLine(Record):
     """A usable modulus md5 pasted as text."""
 
+    __slots__ = ("file_hint", "from_text_dump", "line", "md5")
     md5: str  # lowercase hex
     line: str  # the line as pasted (public: a hash)
     file_hint: str | None  # the file named by `-in` in the command line just above, if any
-    from_text_dump: bool = False  # read from a `-text` / decoder dump ("Modulus:" + hex pairs)
+    from_text_dump: bool  # read from a `-text` / decoder dump ("Modulus:" + hex pairs)
+
+    def __init__(
+        self, md5: str, line: str, file_hint: str | None, from_text_dump: bool = False
+    ) -> None:
+        self._set(md5, line, file_hint, from_text_dump)
 
 
-@dataclass(frozen=True, slots=True)
-class HashScan:
+class HashScan(Record):
+    __slots__ = ("lines", "not_a_modulus", "other")
     lines: tuple[HashLine, ...]
     not_a_modulus: tuple[str, ...]  # messages for error-string md5s / `Modulus=<error>` lines
     other: tuple[str, ...]  # messages for lines that look like hashes but cannot be used
+
+    def __init__(
+        self, lines: tuple[HashLine, ...], not_a_modulus: tuple[str, ...], other: tuple[str, ...]
+    ) -> None:
+        self._set(lines, not_a_modulus, other)
 
 
 def scan(text: str) -> HashScan:

@@ -7,25 +7,55 @@ so a rejected input costs milliseconds. The defaults are documented in docs/inpu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from certmatch.errors import InputTooLargeError
+from certmatch.record import Record
 
 MIB = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(Record):
     """Upper bounds for one input. A real chain, CSR or key is far below every default."""
 
-    max_input_bytes: int = 4 * MIB  # whole file or pasted text, checked before anything else
-    max_pem_blocks: int = 100  # armour blocks in one text
-    max_certificates: int = 100  # certificates in one PKCS#7 or PKCS#12 container
-    max_hash_lines: int = 20  # `MD5(stdin)= ...` lines in one text
-    max_der_depth: int = 32  # ASN.1 nesting; certificates need about 10
-    max_der_elements: int = 100_000  # TLVs walked in one DER structure
-    max_kdf_iterations: int = 1_000_000  # PKCS#12 / encrypted key; openssl writes 2048
-    max_kdf_memory: int = 64 * MIB  # scrypt-encrypted keys; openssl's default needs 16 MiB
+    __slots__ = (
+        "max_certificates",
+        "max_der_depth",
+        "max_der_elements",
+        "max_hash_lines",
+        "max_input_bytes",
+        "max_kdf_iterations",
+        "max_kdf_memory",
+        "max_pem_blocks",
+    )
+    max_input_bytes: int  # whole file or pasted text, checked before anything else
+    max_pem_blocks: int  # armour blocks in one text
+    max_certificates: int  # certificates in one PKCS#7 or PKCS#12 container
+    max_hash_lines: int  # `MD5(stdin)= ...` lines in one text
+    max_der_depth: int  # ASN.1 nesting; certificates need about 10
+    max_der_elements: int  # TLVs walked in one DER structure
+    max_kdf_iterations: int  # PKCS#12 / encrypted key; openssl writes 2048
+    max_kdf_memory: int  # scrypt-encrypted keys; openssl's default needs 16 MiB
+
+    def __init__(
+        self,
+        max_input_bytes: int = 4 * MIB,
+        max_pem_blocks: int = 100,
+        max_certificates: int = 100,
+        max_hash_lines: int = 20,
+        max_der_depth: int = 32,
+        max_der_elements: int = 100_000,
+        max_kdf_iterations: int = 1_000_000,
+        max_kdf_memory: int = 64 * MIB,
+    ) -> None:
+        self._set(
+            max_input_bytes,
+            max_pem_blocks,
+            max_certificates,
+            max_hash_lines,
+            max_der_depth,
+            max_der_elements,
+            max_kdf_iterations,
+            max_kdf_memory,
+        )
 
 
 DEFAULT_LIMITS = Limits()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 
 from certmatch import lazyre
 from certmatch.errors import (
@@ -34,6 +33,7 @@ from certmatch.load.limits import (
 )
 from certmatch.load.textrepair import decode_text, repair
 from certmatch.model import Artefact, ArtefactKind, InputProblem
+from certmatch.record import Record, replace
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -45,21 +45,30 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Input:
+class Input(Record):
     """One thing handed to certmatch: a file's bytes or pasted text (UTF-8), and its name."""
 
+    __slots__ = ("data", "name", "password")
+    _unshown = ("password",)
     name: str  # file name, or "pasted text"
     data: bytes
-    password: bytes | None = field(default=None, repr=False)  # for encrypted keys / PKCS#12
+    password: bytes | None  # for encrypted keys / PKCS#12
+
+    def __init__(self, name: str, data: bytes, password: bytes | None = None) -> None:
+        self._set(name, data, password)
 
 
-@dataclass(frozen=True, slots=True)
-class LoadResult:
+class LoadResult(Record):
     """What one input held. `problems` are parts that could not be used (others could)."""
 
+    __slots__ = ("artefacts", "problems")
     artefacts: tuple[Artefact, ...]
-    problems: tuple[InputProblem, ...] = ()
+    problems: tuple[InputProblem, ...]
+
+    def __init__(
+        self, artefacts: tuple[Artefact, ...], problems: tuple[InputProblem, ...] = ()
+    ) -> None:
+        self._set(artefacts, problems)
 
 
 # PEM label -> what its block should hold (a block holding something else is read as that).

@@ -12,9 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 
 from certmatch import lazyre
+from certmatch.record import Record
 
 # Leading dashes: any run; trailing: at most five, so "-----END X----------BEGIN Y-----"
 # (blocks glued on one line) still yields both armour lines.
@@ -41,23 +41,38 @@ _WHITESPACE = lazyre.Pattern(r"\s+")
 _CLEAN_BODY = lazyre.Pattern(r"\n?(?:[A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n?")
 
 
-@dataclass(frozen=True, slots=True)
-class PemBlock:
+class PemBlock(Record):
     """One armoured block: its label, its DER (None when it could not be decoded) and notes."""
 
+    __slots__ = ("dek_info", "der", "error", "index", "label", "missing", "repairs")
     index: int  # 1-based position among the blocks of the text
     label: str  # "CERTIFICATE", "RSA PRIVATE KEY", ... (spaces normalised)
     der: bytes | None
     dek_info: str | None  # "AES-256-CBC,<iv>" for a legacy `Proc-Type: 4,ENCRYPTED` key
     repairs: tuple[str, ...]
     error: str | None  # why the body could not be decoded; None when `der` is set
-    missing: str | None = None  # "BEGIN" or "END" when that armour line was absent
+    missing: str | None  # "BEGIN" or "END" when that armour line was absent
+
+    def __init__(
+        self,
+        index: int,
+        label: str,
+        der: bytes | None,
+        dek_info: str | None,
+        repairs: tuple[str, ...],
+        error: str | None,
+        missing: str | None = None,
+    ) -> None:
+        self._set(index, label, der, dek_info, repairs, error, missing)
 
 
-@dataclass(frozen=True, slots=True)
-class ArmourScan:
+class ArmourScan(Record):
+    __slots__ = ("blocks", "outside")
     blocks: tuple[PemBlock, ...]
     outside: str  # the text outside every block (prose, hash lines)
+
+    def __init__(self, blocks: tuple[PemBlock, ...], outside: str) -> None:
+        self._set(blocks, outside)
 
 
 def count_begin_lines(text: str) -> int:

@@ -7,8 +7,7 @@ so a wrong password and a cipher certmatch cannot do get different messages.
 
 from __future__ import annotations
 
-import dataclasses
-
+from certmatch import record
 from certmatch.errors import EncryptedKeyError, UnsupportedInputError, UnusableInputError
 from certmatch.keys import key_info
 from certmatch.load.artefacts import (
@@ -99,7 +98,7 @@ def _from_der(
         if public is None:
             raise _unreadable_key(source, "private", exc, None) from exc
         artefact = from_public_key(public, source, container, private_key_spki(der))
-        return dataclasses.replace(artefact, kind=ArtefactKind.PRIVATE_KEY, encrypted=was_encrypted)
+        return record.replace(artefact, kind=ArtefactKind.PRIVATE_KEY, encrypted=was_encrypted)
     artefact = from_private_key(key, source, container, encrypted=was_encrypted)
     del key  # only the public half is kept
     return with_spki(artefact, private_key_spki(der) if password is None else None)
@@ -112,7 +111,7 @@ def with_spki(artefact: Artefact, spki: bytes | None) -> Artefact:
     if spki is None:
         return artefact
     public = serialization.load_pem_public_key(artefact.public_pem.encode("ascii"))
-    return dataclasses.replace(artefact, key=key_info(public, spki))
+    return record.replace(artefact, key=key_info(public, spki))
 
 
 def _unreadable_key(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
 
 from certmatch import lazyre
+from certmatch.record import Record
 
 # Characters that are text but not printable, other than tab/newline/carriage return: a file
 # with many of these is binary (DER, PKCS#12, random bytes), not text.
@@ -32,12 +32,15 @@ _QUOTE_MARKER = lazyre.Pattern(r"^[ \t]*>[> \t]*", re.MULTILINE)
 _FENCE = lazyre.Pattern(r"```(?:[A-Za-z][\w+-]*(?=[ \t]*\n))?")
 
 
-@dataclass(frozen=True, slots=True)
-class RepairedText:
+class RepairedText(Record):
     """Text ready for armour scanning, and the sentences saying what was changed to get it."""
 
+    __slots__ = ("repairs", "text")
     text: str
     repairs: tuple[str, ...]
+
+    def __init__(self, text: str, repairs: tuple[str, ...]) -> None:
+        self._set(text, repairs)
 
 
 def decode_text(data: bytes) -> RepairedText | None:

@@ -10,9 +10,9 @@ listed again below it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from certmatch.model import Artefact, ArtefactKind, DiffEntry, Finding, Report, Severity, Verdict
+from certmatch.record import Record
 
 MATCH = "Match"
 BLOCKED = "Same key, but it will not work"
@@ -36,13 +36,16 @@ _RESTATED_BY = {
 _SAID_ELSEWHERE = frozenset({"private-key-present"})
 
 
-@dataclass(frozen=True, slots=True)
-class Headline:
+class Headline(Record):
     """The first line: a label a UC engineer uses, one sentence, and the finding it states."""
 
+    __slots__ = ("finding", "label", "sentence")
     label: str
     sentence: str  # no final full stop
-    finding: int | None = None  # index into Report.findings; not repeated below the headline
+    finding: int | None  # index into Report.findings; not repeated below the headline
+
+    def __init__(self, label: str, sentence: str, finding: int | None = None) -> None:
+        self._set(label, sentence, finding)
 
     @property
     def usable(self) -> bool:
@@ -52,13 +55,16 @@ class Headline:
         return f"{self.label}: {self.sentence}" if self.sentence else self.label
 
 
-@dataclass(frozen=True, slots=True)
-class HashRow:
+class HashRow(Record):
     """One line of the hash block: the artefact, its hash as openssl prints it, and a mark."""
 
+    __slots__ = ("hash", "mark", "source")
     source: str
     hash: str  # "MD5(stdin)= <hex>" (RSA, a pasted md5) or "SPKI SHA-256 <hex>" (other keys)
     mark: str  # "same key", "DIFFERENT KEY" or "" (the line the others are compared with)
+
+    def __init__(self, source: str, hash: str, mark: str) -> None:
+        self._set(source, hash, mark)
 
 
 def headline(report: Report) -> Headline:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from certmatch.model import Artefact, ArtefactKind, InputProblem, Pair
+from certmatch.record import replace
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ chat warning private-key-present is not raised here (rules.generic.INVENTORY_RUL
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from certmatch.model import (
     Severity,
     Verdict,
 )
+from certmatch.record import replace
 from certmatch.rules.inputs import problem_finding
 from certmatch.rules.pairing import key_mismatch
 from certmatch.rules.registry import get_profile

@@ -10,13 +10,13 @@ cost is a few tuples per certificate, nothing per file.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from certmatch.analysis.context import CheckContext, Profile
 from certmatch.analysis.diff import diff
 from certmatch.analysis.match import MatchResult
 from certmatch.model import ArtefactKind, Finding, Pair
+from certmatch.record import replace
 from certmatch.rules.generic import inventory_findings, with_profile
 from certmatch.scan.index import Index, KeySet, chain_of, common_name
 
