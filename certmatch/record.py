@@ -23,8 +23,6 @@ from typing import Any, ClassVar, TypeVar
 
 R = TypeVar("R", bound="Record")
 
-_set_field = object.__setattr__
-
 
 class FrozenRecordError(AttributeError):
     """An assignment to (or deletion of) a record's field: records are immutable."""
@@ -42,6 +40,9 @@ class Record:
     _values: ClassVar[Callable[[Any], tuple[Any, ...]]]
     _key: ClassVar[Callable[[Any], tuple[Any, ...]]]
     _shown: ClassVar[tuple[str, ...]] = ()
+    # Each field's slot setter: it writes the slot without going through __setattr__ (which
+    # refuses), and costs less than object.__setattr__ by name (a record per file in a scan).
+    _setters: ClassVar[tuple[Callable[[Any, Any], None], ...]] = ()
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
@@ -56,19 +57,21 @@ class Record:
         cls._values = _tuple_getter(cls._fields)
         cls._key = _tuple_getter(compared)
         cls._shown = tuple(name for name in cls._fields if name not in cls._unshown)
+        cls._setters = tuple(getattr(cls, name).__set__ for name in cls._fields)
 
     def _set(self, *values: object) -> None:
         """Store every field, in `__init__` parameter order: the one way a record gets its values."""
-        for name, value in zip(self._fields, values, strict=True):
-            _set_field(self, name, value)
+        for setter, value in zip(self._setters, values, strict=True):
+            setter(self, value)
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return type(self)._key(self) == type(self)._key(other)
+        cls = self.__class__
+        if other.__class__ is cls:
+            return cls._key(self) == cls._key(other)
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(type(self)._key(self))
+        return hash(self.__class__._key(self))
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._shown)
