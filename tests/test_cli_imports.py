@@ -8,6 +8,7 @@ change pulls a module the check does not need back into the start-up path.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -115,3 +116,50 @@ def test_the_guard_sees_the_modules_a_profile_and_a_scan_import() -> None:
     assert "certmatch.rules.cisco_uc.profile" in profiled
     scanned = _imported("-m", "certmatch", "scan", "--json", str(VECTORS / "server.csr.pem"))
     assert any(m.startswith("certmatch.scan") for m in scanned)
+
+
+# `python -m certmatch` leaves a file check with os._exit (certmatch/__main__.py): the output
+# must still arrive whole, with the right status, and a reader that leaves early is no error.
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    return subprocess.run(
+        [sys.executable, "-m", "certmatch", *args], cwd=ROOT, env=env, capture_output=True
+    )
+
+
+def test_the_fast_exit_delivers_output_larger_than_a_pipe_and_the_status() -> None:
+    files = sorted(str(p) for p in VECTORS.glob("*.pem"))
+    result = _cli("--json", *files)
+    document = json.loads(result.stdout)  # the whole document, well over a 64 KiB pipe
+    assert len(result.stdout) > 64 * 1024
+    verdict = document["verdict"]
+    expected = (
+        (0 if document["usable"] else 3) if verdict == "match" else 1 + (verdict != "mismatch")
+    )
+    assert result.returncode == expected
+    assert result.stderr == b""
+
+
+def test_the_fast_exit_keeps_every_status() -> None:
+    assert _cli(CSR, CERT).returncode == 0
+    assert _cli(str(VECTORS / "server-regenerated.csr.pem"), CERT).returncode == 1
+    assert _cli(CSR).returncode == 2
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
+    files = sorted(str(p) for p in VECTORS.glob("*.pem"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    with subprocess.Popen(
+        [sys.executable, "-m", "certmatch", "--verbose", *files, *files],  # > 64 KiB
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(10)
+        proc.stdout.close()
+        error = proc.stderr.read()
+    assert b"Traceback" not in error and b"Exception ignored" not in error
