@@ -21,8 +21,6 @@ from functools import partial
 from operator import attrgetter
 from typing import Any, ClassVar, TypeVar
 
-R = TypeVar("R", bound="Record")
-
 
 class FrozenRecordError(AttributeError):
     """An assignment to (or deletion of) a record's field: records are immutable."""
@@ -85,6 +83,10 @@ class Record:
 
     def __reduce__(self) -> tuple[type[Record], tuple[Any, ...]]:
         return type(self), type(self)._values(self)
+
+
+# Bound to the class itself, not its name: typing compiles a string bound (ForwardRef).
+R = TypeVar("R", bound=Record)
 
 
 def _tuple_getter(names: tuple[str, ...] | list[str]) -> Callable[[Any], tuple[Any, ...]]:
