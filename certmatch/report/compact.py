@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from certmatch.model import Artefact, ArtefactKind, DiffEntry, Finding, Report, Severity, Verdict
 from certmatch.record import Record
+from certmatch.wrap import wrap
 
 MATCH = "Match"
 BLOCKED = "Same key, but it will not work"
@@ -273,13 +274,4 @@ def _value(value: object) -> str:
 
 
 def _wrap(text: str, first: str, rest: str, width: int = 100) -> list[str]:
-    import textwrap  # on first use: it compiles its patterns at import (issue 18)
-
-    return textwrap.wrap(
-        text,
-        width=width,
-        initial_indent=first,
-        subsequent_indent=rest,
-        break_on_hyphens=False,
-        break_long_words=False,
-    ) or [first.rstrip()]
+    return wrap(text, width, first, rest) or [first.rstrip()]

@@ -10,6 +10,7 @@ from datetime import datetime
 from certmatch.model import Artefact, ArtefactKind, DiffEntry, JSONValue, Report
 from certmatch.report.commands import file_of
 from certmatch.report.compact import headline
+from certmatch.wrap import wrap
 
 _WIDTH = 100
 _KIND = {
@@ -172,13 +173,4 @@ def _day(moment: datetime) -> str:
 
 
 def _wrap(text: str, first: str, rest: str) -> list[str]:
-    import textwrap  # on first use: it compiles its patterns at import (issue 18)
-
-    return textwrap.wrap(
-        text,
-        width=_WIDTH,
-        initial_indent=first,
-        subsequent_indent=rest,
-        break_on_hyphens=False,
-        break_long_words=False,
-    ) or [first.rstrip()]
+    return wrap(text, _WIDTH, first, rest) or [first.rstrip()]

@@ -15,6 +15,7 @@ from certmatch.analysis.diff import san_key
 from certmatch.analysis.match import common_name
 from certmatch.keys import same_key
 from certmatch.model import Artefact, ArtefactKind, Finding, Severity
+from certmatch.wrap import wrap
 
 # Findings that mean the CA must issue again (key-mismatch: issue for the right CSR).
 _REISSUE_CODES = frozenset(
@@ -277,15 +278,7 @@ def _wrap(line: str) -> list[str]:
     body = line.lstrip(" ")
     indent = " " * (len(line) - len(body))
     hang = indent + ("  " if body.startswith("- ") else "")
-    import textwrap  # on first use: it compiles its patterns at import (issue 18)
-
-    return textwrap.wrap(
-        line,
-        _WIDTH,
-        subsequent_indent=hang,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    return wrap(line, _WIDTH, subsequent_indent=hang)
 
 
 def _base(source: str) -> str:

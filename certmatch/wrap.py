@@ -1,0 +1,42 @@
+"""Word wrapping for the engine's texts (findings, the CA note): textwrap.wrap's lines, without textwrap.
+
+Why not textwrap itself: importing it compiles its hyphen-aware word-splitting pattern (a large
+verbose regex), about 1 ms of a check's start-up, though certmatch never breaks at hyphens or
+inside words (issue 18). This is textwrap.wrap with `break_long_words=False` and
+`break_on_hyphens=False` (its other options at their defaults), line for line:
+tests/test_wrap.py compares the two.
+"""
+
+from __future__ import annotations
+
+import re
+
+# textwrap's whitespace: ASCII only (a no-break space is part of a word), each one a space.
+_WHITESPACE = "\t\n\x0b\x0c\r "
+_TO_SPACE = dict.fromkeys(map(ord, _WHITESPACE), ord(" "))
+
+
+def wrap(text: str, width: int, initial_indent: str = "", subsequent_indent: str = "") -> list[str]:
+    """Lines of at most `width` characters (a word longer than that gets a line of its own)."""
+    if width <= 0:
+        raise ValueError(f"invalid width {width!r} (must be > 0)")
+    chunks = [c for c in re.split("( +)", text.expandtabs().translate(_TO_SPACE)) if c]
+    chunks.reverse()  # a stack: the next chunk is at the end
+    lines: list[str] = []
+    while chunks:
+        indent = subsequent_indent if lines else initial_indent
+        room = width - len(indent)
+        if lines and chunks[-1].strip() == "":
+            del chunks[-1]  # no line but the first starts with whitespace
+        line: list[str] = []
+        length = 0
+        while chunks and length + len(chunks[-1]) <= room:
+            length += len(chunks[-1])
+            line.append(chunks.pop())
+        if chunks and not line and len(chunks[-1]) > room:
+            line.append(chunks.pop())  # too long for any line: on its own, unbroken
+        if line and line[-1].strip() == "":
+            del line[-1]
+        if line:
+            lines.append(indent + "".join(line))
+    return lines
