@@ -109,6 +109,10 @@ class HashScan(Record):
 
 def scan(text: str) -> HashScan:
     """Every hash line in `text` (prose and PEM blocks already removed by the caller)."""
+    if not text.strip():
+        # Nothing outside the PEM blocks (a clean file): every pattern needs a hex digit or a
+        # word, so none can match, and none is compiled (issue 18).
+        return HashScan((), (), ())
     found: list[tuple[int, HashLine]] = []
     not_a_modulus: list[str] = []
     other: list[str] = []
@@ -165,6 +169,8 @@ def has_hash(text: str) -> bool:
 
 
 def count(text: str) -> int:
+    if not text.strip():
+        return 0  # as in scan()
     return (
         len(_MD5_LINE.findall(text))
         + len(_BARE_MD5.findall(text))
