@@ -301,9 +301,12 @@ def _emit(report: Report, *, as_json: bool, ca_note: bool, verbose: bool) -> Non
         text = render_text(report, ca_note=ca_note)
     else:
         from certmatch.report.compact import render_compact
-        from certmatch.report.text import render_ca_note
 
-        text = render_compact(report) + (render_ca_note(report) if ca_note else "")
+        text = render_compact(report)
+        if ca_note:
+            from certmatch.report.text import render_ca_note  # only then (issue 18)
+
+            text += render_ca_note(report)
     if report.endpoint is not None and not as_json:
         from certmatch.report.endpoint import render_endpoint
 

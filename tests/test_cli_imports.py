@@ -21,6 +21,8 @@ from tests.vector_files import VECTORS
 ROOT = Path(__file__).resolve().parent.parent
 CSR = str(VECTORS / "server.csr.pem")
 CERT = str(VECTORS / "server.cert.pem")
+# A regenerated CSR: a mismatch whose answer carries a CA note and wrapped findings.
+REGENERATED = str(VECTORS / "server-regenerated.csr.pem")
 
 # Beyond what `import cryptography.x509` loads itself: the standard library the CLI uses
 # (argparse, json, shlex for the openssl commands, runpy for -m) and their own imports.
@@ -45,12 +47,10 @@ ALLOWED_BEYOND_FLOOR = frozenset(
 NEVER = (
     "certmatch.scan",  # the folder scan
     "certmatch.connect",  # a live TLS endpoint
-    "certmatch.report.text",  # the verbose text renderer, under --json
-    "certmatch.report.compact",  # the compact text answer, under --json
     "cryptography.hazmat.primitives.serialization",  # keys and bundles only (SSH, ciphers)
     "ssl",
     "threading",
-    "textwrap",  # only to wrap a CA note or text
+    "textwrap",  # lines are wrapped by certmatch.wrap
     "pathlib",
     "html",
     "shutil",
@@ -60,6 +60,8 @@ NEVER = (
     "inspect",
     "ast",
 )
+# What the default text answer needs beyond the JSON one: its renderer, and no other module.
+TEXT_RENDERER = frozenset({"certmatch.report.compact"})
 
 
 def _imported(*args: str) -> set[str]:
@@ -82,9 +84,23 @@ def _imported(*args: str) -> set[str]:
     return names
 
 
+# The JSON answer for a match, and the default text answer for a match and for a mismatch
+# with a CA note: what `python -m certmatch CSR CERT` is timed on (bench/run.py).
+CHECKS = {
+    "json-match": ("--json", CSR, CERT),
+    "text-match": (CSR, CERT),
+    "text-mismatch-with-ca-note": (REGENERATED, CERT),
+}
+
+
 @pytest.fixture(scope="module")
-def check_modules() -> set[str]:
-    return _imported("-m", "certmatch", "--json", CSR, CERT)
+def imported() -> dict[str, set[str]]:
+    return {name: _imported("-m", "certmatch", *args) for name, args in CHECKS.items()}
+
+
+@pytest.fixture(scope="module")
+def check_modules(imported: dict[str, set[str]]) -> set[str]:
+    return imported["json-match"]
 
 
 @pytest.fixture(scope="module")
@@ -92,21 +108,44 @@ def floor_modules() -> set[str]:
     return _imported("-c", "import cryptography.x509")
 
 
+@pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize("module", NEVER)
-def test_a_generic_csr_and_certificate_do_not_import(module: str, check_modules: set[str]) -> None:
-    assert not {m for m in check_modules if m == module or m.startswith(module + ".")}
+def test_a_generic_csr_and_certificate_do_not_import(
+    module: str, check: str, imported: dict[str, set[str]]
+) -> None:
+    assert not {m for m in imported[check] if m == module or m.startswith(module + ".")}
 
 
-def test_a_generic_check_imports_no_profile_module(check_modules: set[str]) -> None:
+def test_a_json_answer_imports_no_renderer(check_modules: set[str]) -> None:
+    assert not {m for m in check_modules if m.startswith("certmatch.report.")} - {
+        "certmatch.report.commands"  # the openssl commands are part of the document
+    }
+
+
+def test_the_text_answer_imports_only_its_renderer_beyond_the_json_one(
+    imported: dict[str, set[str]],
+) -> None:
+    json_only = {"json", "_json", "json.decoder", "json.encoder", "json.scanner"}
+    for check in ("text-match", "text-mismatch-with-ca-note"):
+        assert imported[check] - imported["json-match"] <= TEXT_RENDERER, check
+        assert imported["json-match"] - imported[check] <= json_only, check
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_generic_check_imports_no_profile_module(
+    check: str, imported: dict[str, set[str]]
+) -> None:
     # The package and its product list (names the CLI offers, no rules) may be loaded.
     names_only = {"certmatch.rules.cisco_uc", "certmatch.rules.cisco_uc.products"}
-    assert not {m for m in check_modules if m.startswith("certmatch.rules.cisco_uc")} - names_only
+    found = {m for m in imported[check] if m.startswith("certmatch.rules.cisco_uc")}
+    assert not found - names_only
 
 
+@pytest.mark.parametrize("check", CHECKS)
 def test_a_check_imports_nothing_beyond_cryptography_x509_and_the_cli_stdlib(
-    check_modules: set[str], floor_modules: set[str]
+    check: str, imported: dict[str, set[str]], floor_modules: set[str]
 ) -> None:
-    extra = {m for m in check_modules - floor_modules if not m.startswith("certmatch")}
+    extra = {m for m in imported[check] - floor_modules if not m.startswith("certmatch")}
     assert extra <= ALLOWED_BEYOND_FLOOR, sorted(extra - ALLOWED_BEYOND_FLOOR)
 
 
