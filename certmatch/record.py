@@ -44,7 +44,9 @@ class Record:
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
-        code = cls.__init__.__code__
+        code = getattr(cls.__init__, "__code__", None)
+        if code is None:
+            raise TypeError(f"{cls.__name__} must define __init__, taking its __slots__")
         cls._fields = code.co_varnames[1 : code.co_argcount]
         slots = {name for klass in cls.__mro__ for name in klass.__dict__.get("__slots__", ())}
         if set(cls._fields) != slots or code.co_kwonlyargcount:

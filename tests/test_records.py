@@ -63,6 +63,13 @@ def test_a_record_whose_init_does_not_take_its_slots_is_refused() -> None:
                 self._set(a, 0)
 
 
+def test_a_record_without_init_is_refused() -> None:
+    with pytest.raises(TypeError, match="__init__"):
+
+        class Bare(Record):
+            __slots__ = ("a",)
+
+
 KEY = KeyInfo("RSA", 2048, None, "ab" * 16, "cd" * 32, "id")
 
 
