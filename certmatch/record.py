@@ -11,7 +11,9 @@ them all, in parameter order, to `self._set(...)`. The parameter order is the fi
 (read from the function's code object, not from `inspect`); tests/test_records.py checks every
 record against these rules. The rest is here and behaves as a frozen dataclass does: `==`
 and `hash()` over the fields (same class only), a `repr` naming them, assignment refused,
-pickling and copying through the constructor, and `replace()`.
+pickling and copying through the constructor, and `replace()`. What it does not offer:
+`dataclasses.fields()`/`asdict()` (records are not dataclasses; `to_dict()` is the JSON) and
+positional `case` patterns (`__match_args__`); keyword patterns work.
 """
 
 from __future__ import annotations
