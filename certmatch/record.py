@@ -12,8 +12,9 @@ them all, in parameter order, to `self._set(...)`. The parameter order is the fi
 record against these rules. The rest is here and behaves as a frozen dataclass does: `==`
 and `hash()` over the fields (same class only), a `repr` naming them, assignment refused,
 pickling and copying through the constructor, and `replace()`. What it does not offer:
-`dataclasses.fields()`/`asdict()` (records are not dataclasses; `to_dict()` is the JSON) and
-positional `case` patterns (`__match_args__`); keyword patterns work.
+`dataclasses.fields()`/`asdict()` (records are not dataclasses: `field_names()` gives the
+names in constructor order, `to_dict()` the JSON) and positional `case` patterns
+(`__match_args__`); keyword patterns work.
 """
 
 from __future__ import annotations
@@ -103,6 +104,11 @@ def _tuple_getter(names: tuple[str, ...] | list[str]) -> Callable[[Any], tuple[A
 
 def _values_of(names: tuple[str, ...], record: object) -> tuple[Any, ...]:
     return tuple(getattr(record, name) for name in names)
+
+
+def field_names(record: Record | type[Record]) -> tuple[str, ...]:
+    """A record's fields in constructor order (what `dataclasses.fields()` named, as names)."""
+    return record._fields
 
 
 def replace(record: R, /, **changes: Any) -> R:

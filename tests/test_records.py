@@ -12,7 +12,7 @@ import pytest
 
 import certmatch
 from certmatch.model import Artefact, ArtefactKind, Finding, KeyInfo, Pair, Severity
-from certmatch.record import FrozenRecordError, Record, replace
+from certmatch.record import FrozenRecordError, Record, field_names, replace
 
 
 def _all_records() -> list[type[Record]]:
@@ -107,6 +107,14 @@ def test_replace_changes_only_the_named_fields_and_refuses_unknown_ones() -> Non
     assert replace(changed, repairs=()) == _artefact()
     with pytest.raises(TypeError):
         replace(_artefact(), colour="red")
+
+
+def test_field_names_are_the_constructor_order() -> None:
+    assert field_names(Pair) == ("left", "right", "match") == field_names(Pair(0, 1, True))
+    artefact = _artefact(native="parsed")
+    names = field_names(Artefact)
+    assert names[:2] == ("source", "kind") and names[-1] == "native"
+    assert Artefact(*(getattr(artefact, n) for n in names)) == artefact
 
 
 def test_records_survive_pickling_and_copying() -> None:
