@@ -4,8 +4,8 @@
 for its conversation with one reminder per window (`CERTMATCH_REMINDER_DAYS`); a window it is
 already inside goes into the first reply instead; a newer certificate for the same names cancels
 an older one's remaining reminders. `Reminders.run_due()` posts what is due, each reminder
-claimed in the database first so several processes post it once; `ReminderPoller` calls it
-every `CERTMATCH_REMINDER_POLL_SECONDS`. A reminder goes only to the thread where its
+claimed in the database first so several processes post it once; `bot.reminder_poller` calls
+it every `CERTMATCH_REMINDER_POLL_SECONDS`. A reminder goes only to the thread where its
 certificate was posted.
 """
 
@@ -79,6 +79,8 @@ class Reminders:
         self.clock = clock
         # Who holds a claim: enough to tell processes (and restarts of one) apart in the table.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lock = threading.Lock()
+        self._in_hand: set[str] = set()  # claimed by this process, being posted
 
     # -- at check time --------------------------------------------------------------------------
 
@@ -195,13 +197,19 @@ class Reminders:
 
     # -- sending --------------------------------------------------------------------------------
 
-    def run_due(self, client: WebClient) -> int:
-        """Post every reminder that is due and not yet taken; return how many this process posted."""
+    def run_due(self, client: WebClient, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Post every reminder that is due and not yet taken; return how many this process posted.
+
+        `stopping` is asked before each certificate's reminders are taken: on SIGTERM the
+        poller takes no more (the rest stay pending for the next process).
+        """
         now = self.clock()
         due = self.rows.due(now, LEASE_SECONDS)
         posted = 0
         ordered = sorted(due, key=lambda d: d.certificate.cert_key)
         for _, group in groupby(ordered, key=lambda d: d.certificate.cert_key):
+            if stopping():
+                break
             items = list(group)
             for note in (i for i in items if i.window_days is None):
                 posted += self._post(client, note, now)
@@ -224,11 +232,32 @@ class Reminders:
         return posted
 
     def _post(self, client: WebClient, due: DueReminder, now: float, claimed: bool = False) -> int:
-        cert = due.certificate
         if not claimed and not self.rows.claim(
             due.reminder_key, self.owner, now=now, lease_seconds=LEASE_SECONDS
         ):
             return 0
+        with self._lock:
+            self._in_hand.add(due.reminder_key)
+        try:
+            return self._post_claimed(client, due, now)
+        finally:
+            with self._lock:
+                self._in_hand.discard(due.reminder_key)
+
+    def release_in_hand(self) -> int:
+        """Give back the reminders claimed and not yet settled (a post cut off by the shutdown
+        bound): pending again at once, for the next process, instead of after the claim's lease."""
+        with self._lock:
+            keys = list(self._in_hand)
+        for key in keys:
+            try:
+                self.rows.release(key, self.owner, give_up_after=GIVE_UP_AFTER)
+            except Exception:
+                logger.warning("could not give reminder back; its claim expires instead")
+        return len(keys)
+
+    def _post_claimed(self, client: WebClient, due: DueReminder, now: float) -> int:
+        cert = due.certificate
         window = "renewed" if due.window_days is None else rows.window_label(due.window_days)
         if not self.rows.channel_enabled(cert.team, cert.channel):
             self.rows.settle([due.reminder_key], rows.MUTED, now=now, owner=self.owner)
@@ -294,34 +323,6 @@ class Reminders:
         self, team: str, channel: str, enabled: bool, user: str | None
     ) -> None:
         self.rows.set_channel_enabled(team, channel, enabled, user=user, now=self.clock())
-
-
-class ReminderPoller:
-    """A daemon thread calling `Reminders.run_due` at start and then every poll interval."""
-
-    def __init__(self, reminders: Reminders, client: WebClient) -> None:
-        self.reminders = reminders
-        self.client = client
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="certmatch-reminders", daemon=True)
-
-    def start(self) -> ReminderPoller:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.reminders.run_due(self.client)
-            except Exception:
-                # The database is away, most likely: the next poll tries again.
-                logger.exception("reminder poll failed")
-            if self._stop.wait(self.reminders.poll_seconds):
-                return
 
 
 def _facts(cert: WatchedCertificate, link: str | None = None) -> CertificateFacts:

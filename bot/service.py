@@ -14,7 +14,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -109,6 +110,8 @@ class Service:
         self._purge_lock = threading.Lock()
         self._last_purge = 0.0
         self.endpoints = EndpointChecker(settings.connect_allow)
+        # Set by bot.wiring once the job queue exists (bot.jobs.intake.request_intake).
+        self.request_intake: Callable[[str, Mapping[str, Any]], bool] | None = None
 
     # -- CertmatchService -------------------------------------------------------------------------
 
@@ -119,6 +122,12 @@ class Service:
             # Without the database a duplicate reply is possible, a lost answer certain: answer.
             logger.exception("event store unavailable; answering %s without de-duplication", key)
             return True
+
+    def enqueue(self, surface: str, payload: Mapping[str, Any]) -> bool:
+        if self.request_intake is None:
+            logger.error("no job queue attached: %s refused", surface)
+            return False
+        return self.request_intake(surface, payload)
 
     def forget_channel(self, team: str, channel: str) -> int:
         return self.store.forget_channel(team, channel, now=self.clock())
@@ -289,14 +298,18 @@ class Service:
     def check_endpoint(
         self, client: WebClient, message: SlackMessage, text: str
     ) -> CheckOutcome | str:
-        """`check HOST[:PORT]`: what the server serves, against this thread's memory."""
+        """`check HOST[:PORT]`: what the server serves, against this thread's memory and the
+        post's own material (a CSR pasted under the request, or attached)."""
         try:
             memory = [remembered for remembered, _pem in self._memory_inputs(message)]
         except Exception:
             logger.exception("thread memory unavailable")
             memory = []
+        own, notes = self._own_inputs(client, message)
         outcome = self.endpoints.run(
-            text, memory=memory, profile=self.channel_profile(message.team, message.channel)
+            text,
+            memory=memory + own,
+            profile=self.channel_profile(message.team, message.channel),
         )
         if isinstance(outcome, str):
             return outcome
@@ -309,7 +322,19 @@ class Service:
             recalled = self.recall.notes(client, outcome, served, probes)
         except Exception:
             logger.exception("workspace memory lookup failed")
-        return CheckOutcome(outcome, recalled=recalled)
+        return CheckOutcome(outcome, notes=notes, recalled=recalled)
+
+    def _own_inputs(
+        self, client: WebClient, message: SlackMessage
+    ) -> tuple[list[Input], list[str]]:
+        """A check request's own material: its pasted text (when it holds any) and its files."""
+        fetched, problems = self.fetcher.fetch_all(
+            client, [f for f in message.files if worth_fetching(f)]
+        )
+        inputs = [Input(f.name, f.data) for f in fetched]
+        if message.text and contains_material(message.text):
+            inputs.insert(0, Input("pasted text", message.text.encode("utf-8")))
+        return inputs, [p.message for p in problems]
 
     # -- internals ------------------------------------------------------------------------------
 

@@ -16,14 +16,15 @@ from slack_bolt import App
 from bot.app import build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.files import SlackFileFetcher
-from bot.jobs.intake import message_intake
+from bot.jobs.intake import message_intake, request_intake
 from bot.jobs.queue import JobQueue
 from bot.jobs.replies import ReplyLedger
 from bot.jobs.runner import JobRunner
 from bot.jobs.sealing import Sealer
+from bot.jobs.surfaces import SurfaceJobs
 from bot.jobs.workers import Workers
 from bot.logs import configure_logging
-from bot.reminders import ReminderPoller
+from bot.reminder_poller import ReminderPoller
 from bot.service import Service
 from bot.store import Store
 
@@ -40,10 +41,19 @@ class Bot:
     queue: JobQueue
     workers: Workers
     app: App
+    reminder_poller: ReminderPoller | None = None
 
     def stop_workers(self, seconds: float) -> int:
-        """Stop taking jobs, let those in hand finish for up to `seconds`; return how many were given back."""
-        return self.workers.stop(seconds)
+        """Stop taking jobs and reminders, let those in hand finish for up to `seconds`; return
+        how many were given back (jobs to the queue, reminders to the reminder table)."""
+        deadline = time.monotonic() + seconds
+        poller = self.reminder_poller
+        if poller is not None:
+            poller.stop_taking()  # at once, not after the jobs: both drain within one bound
+        given_back = self.workers.stop(seconds)
+        if poller is not None:
+            given_back += poller.stop(max(0.0, deadline - time.monotonic()))
+        return given_back
 
 
 def build_bot(
@@ -69,17 +79,23 @@ def build_bot(
         store, lease_seconds=settings.job_lease_seconds, max_waiting=settings.max_queued_jobs
     )
     sealer = Sealer(settings.bot_token)
-    runner = JobRunner(service, queue, ReplyLedger(store), sealer)
+    ledger = ReplyLedger(store)
+    # Commands, the form, the shortcut and `@certmatch check HOST` are jobs of their own kinds.
+    runner = JobRunner(service, queue, ledger, sealer, SurfaceJobs(service, ledger).kinds())
     # The workers' client is the app's: one Web API client with SLACK_API_URL and the retries.
     holder: list[Workers] = []
-    app = build_app(settings, service, message_intake(queue, sealer, lambda: holder[0].notify()))
+
+    def notify() -> None:
+        holder[0].notify()
+
+    service.request_intake = request_intake(queue, sealer, notify)
+    app = build_app(settings, service, message_intake(queue, sealer, notify))
     workers = Workers(queue, app.client, runner.run, settings.job_workers)
     holder.append(workers)
     if start_workers:
         workers.start()
-    if remind:
-        ReminderPoller(service.reminders, app.client).start()
-    return Bot(settings, store, service, queue, workers, app)
+    poller = ReminderPoller(service.reminders, app.client).start() if remind else None
+    return Bot(settings, store, service, queue, workers, app, poller)
 
 
 def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) -> Store:

@@ -1,7 +1,8 @@
-"""`/certmatch`: help, per-channel profile, a check of pasted text, or (bare) a form for files.
+"""`/certmatch`: help, per-channel profile, a check of pasted text or `check HOST`, or (bare) a form for files.
 
 Only text that holds PEM, base64 or an md5 line is checked; any other word (`/certmatch halp`)
-gets the help, ephemerally, instead of a "found nothing" posted to the whole channel.
+gets the help, ephemerally, instead of a "found nothing" posted to the whole channel. Help,
+profile, forget and the form answer in the ack; a check is queued (handlers.queued).
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from certmatch import contains_material
-from handlers import admin, conversation
-from handlers.blocks import build_reply, escape
-from handlers.connect import build_endpoint_reply, command_request
-from handlers.ports import COMMAND, CertmatchService, SlackMessage
+from handlers import admin, queued
+from handlers.blocks import escape
+from handlers.connect import command_request
+from handlers.ports import COMMAND, CertmatchService
 from handlers.views import build_check_modal, build_help_blocks
 
 
@@ -26,7 +27,6 @@ def register(app: App, service: CertmatchService) -> None:
         ack: Ack,
         command: dict[str, Any],
         client: WebClient,
-        respond: Respond,
         logger: logging.Logger,
     ) -> None:
         text = str(command.get("text") or "").strip()
@@ -58,16 +58,7 @@ def register(app: App, service: CertmatchService) -> None:
             )
             ack(text=answer, response_type="in_channel" if public else "ephemeral")
             return
-        request = command_request(text)
-        if request is not None:
-            ack()
-            found = service.check_endpoint(
-                client, SlackMessage(team=team, channel=channel), request
-            )
-            reply = build_endpoint_reply(found, posted=False)
-            respond(text=reply.text, blocks=reply.blocks, response_type="in_channel")
-            return
-        if not contains_material(text):
+        if command_request(text) is None and not contains_material(text):
             unknown = f"I do not know `/certmatch {escape(word)}`, and found no PEM, base64 or md5 line in it."
             ack(
                 text=f"certmatch: {unknown}",
@@ -75,21 +66,12 @@ def register(app: App, service: CertmatchService) -> None:
                 response_type="ephemeral",
             )
             return
-        ack()
-        kind, ext_shared = conversation.from_channel_name(channel, command.get("channel_name"))
-        message = SlackMessage(
-            team=team, channel=channel, text=text, conversation_kind=kind, ext_shared=ext_shared
-        )
-        outcome = service.check(client, message, quiet=False)
-        assert outcome is not None  # quiet=False always answers
-        reply = build_reply(outcome, posted=False)  # nothing reached the channel
-        # A private key must not be shown to the channel: answer only the person who sent it.
-        respond(
-            text=reply.text,
-            blocks=reply.blocks,
-            response_type="ephemeral" if reply.private_key else "in_channel",
-            replace_original=False,
-        )
+        # `check HOST` or pasted material: real work, queued before the ack so that a process
+        # killed after it still answers (bot.jobs); the answer comes through response_url.
+        if service.enqueue(queued.COMMAND, queued.command_payload(command)):
+            ack()
+        else:
+            ack(text=queued.QUEUE_DOWN, response_type="ephemeral")
 
 
 def _profile_command(

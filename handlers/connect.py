@@ -14,13 +14,18 @@ _WORD = "check"
 
 
 def command_request(text: str) -> str | None:
-    """The part after `check` of a `/certmatch check HOST` command text, else None."""
-    word, _, rest = text.strip().partition(" ")
+    """The part after `check` on the first line of a `/certmatch check HOST` command text, else None.
+
+    Only the first line: what follows (a pasted CSR or certificate) is the post's material,
+    checked against what the server serves (docs/bot.md, "check HOST").
+    """
+    first = text.strip().split("\n", 1)[0]
+    word, _, rest = first.partition(" ")
     return rest.strip() if word.lower() == _WORD else None
 
 
 def mention_request(text: str, bot_user_id: str | None) -> str | None:
-    """The part after `check` of a message that starts by mentioning the bot, else None."""
+    """The part after `check` (first line) of a message that starts by mentioning the bot, else None."""
     if not bot_user_id:
         return None
     found = re.match(rf"\s*<@{re.escape(bot_user_id)}(?:\|[^>]*)?>\s*(.*)$", text, re.DOTALL)

@@ -92,6 +92,15 @@ class CertmatchService(Protocol):
         (mrkdwn) says why nothing was checked (the feature is off, the host is not allowed)."""
         ...
 
+    def enqueue(self, surface: str, payload: Mapping[str, Any]) -> bool:
+        """Write a command's, form's or shortcut's work to the durable job queue before the ack.
+
+        `surface` is one of handlers.queued.SURFACES and `payload` what its answer needs
+        (handlers.queued builds both). False when the queue cannot take it (the database
+        is down, or the queue is over its bound): the listener tells the person at once.
+        """
+        ...
+
     def channel_profile(self, team: str, channel: str) -> str: ...
 
     def set_channel_profile(self, team: str, channel: str, profile: str) -> str | None:

@@ -46,6 +46,7 @@ def test_the_port_is_domain_operations_returning_data_not_block_kit() -> None:
         "claim",
         "check",
         "check_endpoint",  # issue 15: a CheckOutcome, or the refusal as text
+        "enqueue",  # issue 17: commands, the form and the shortcut go through the job queue
         "channel_profile",
         "set_channel_profile",
         "forget_channel",

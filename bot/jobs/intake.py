@@ -5,19 +5,21 @@ status of its own. The order is the contract: the job is committed to the databa
 the 200 goes back to Slack, so an acknowledged message is never lost (a process that dies
 afterwards leaves the job to the next one). When the job cannot be written (the database is
 down) or the queue is over its bound, the answer is 503 and Slack retries the delivery
-(after about 1 s, 1 min and 5 min).
+(after about 1 s, 1 min and 5 min). Commands, the form and the shortcut are queued by their
+listeners through `request_intake` (Slack does not retry those: the listener says so instead).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltContext, BoltResponse
 
 from bot.jobs.queue import JobQueue, QueueFull
-from bot.jobs.relevance import is_relevant_mention, is_relevant_message
+from bot.jobs.relevance import is_check_request, is_relevant_mention, is_relevant_message
 from bot.jobs.sealing import Sealer
 
 logger = logging.getLogger("certmatch.bot")
@@ -47,41 +49,73 @@ def job_key(event: dict[str, Any]) -> str:
 def message_intake(
     queue: JobQueue, sealer: Sealer, notify: Callable[[], None]
 ) -> Callable[..., BoltResponse | None]:
-    def queue_messages(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+    def queue_messages(
+        body: dict[str, Any], context: BoltContext, next: Callable[[], None]
+    ) -> BoltResponse | None:
         event = body.get("event") if body.get("type") == "event_callback" else None
         kind = event.get("type") if isinstance(event, dict) else None
         if not isinstance(event, dict) or kind not in ("message", "app_mention"):
             next()  # commands, actions, app_home_opened: Bolt's listeners
             return None
-        if kind == "app_mention":
+        bot_user = context.bot_user_id
+        # One post, one job, one reply (docs/bot.md): `@certmatch check HOST` is a connect
+        # job whether or not the post also carries material, decided from the text so its
+        # message and app_mention events agree.
+        job_kind = "connect" if is_check_request(event, bot_user) else "message"
+        if job_kind == "message" and kind == "app_mention":
             # A mention with material is the same post as its message event: one job under the
             # message's key, whichever arrives first; a mention without material gets the
             # listener's short help.
             if not is_relevant_mention(event):
                 next()
                 return None
-        elif not is_relevant_message(event):
+        elif job_kind == "message" and not is_relevant_message(event):
             return BoltResponse(status=200, body="")  # chatter: no write, no queue
         key = job_key(event)
         payload = {
             # A mention asked certmatch directly: it is answered even when it holds nothing.
-            "quiet": kind == "message",
+            "quiet": kind == "message" and job_kind == "message",
             "event": {k: event[k] for k in _EVENT_FIELDS if k in event},
             "team": body.get("team_id") or event.get("team"),
             "event_id": body.get("event_id"),
             # As delivered: anything but a bool is unknown (handlers.conversation).
             "ext_shared": body.get("is_ext_shared_channel"),
+            "bot_user": bot_user,
         }
-        try:
-            added = queue.enqueue(key, "message", sealer.seal(payload, key))
-        except QueueFull as full:
-            logger.warning("queue full (%s): event refused with 503", full)
-            return BoltResponse(status=503, body="busy, retry later")
-        except Exception:
-            logger.exception("could not queue %s: refused with 503 for Slack to retry", key)
-            return BoltResponse(status=503, body="database unavailable, retry later")
-        if added:
-            notify()
+        status = _enqueue(queue, key, job_kind, sealer.seal(payload, key), notify)
+        if status == 503:
+            return BoltResponse(status=503, body="busy or database unavailable, retry later")
         return BoltResponse(status=200, body="")
 
     return queue_messages
+
+
+def request_intake(
+    queue: JobQueue, sealer: Sealer, notify: Callable[[], None]
+) -> Callable[[str, Mapping[str, Any]], bool]:
+    """What `Service.enqueue` runs for a command, the form or the shortcut: True once queued.
+
+    Slack does not retry these (the person is waiting), so each is its own job under a new
+    key; the listener acknowledges only after the job is committed.
+    """
+
+    def enqueue(surface: str, payload: Mapping[str, Any]) -> bool:
+        key = f"{surface}:{payload.get('channel') or '-'}:{uuid.uuid4().hex}"
+        return _enqueue(queue, key, surface, sealer.seal(dict(payload), key), notify) == 200
+
+    return enqueue
+
+
+def _enqueue(queue: JobQueue, key: str, kind: str, sealed: str, notify: Callable[[], None]) -> int:
+    """200 once the job is committed (or was already), 503 when the queue cannot take it."""
+    try:
+        added = queue.enqueue(key, kind, sealed)
+    except QueueFull as full:
+        logger.warning("queue full (%s): %s refused", full, kind)
+        return 503
+    except Exception:
+        logger.exception("could not queue %s: refused", key)
+        return 503
+    if added:
+        notify()
+    return 200

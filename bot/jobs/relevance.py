@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from certmatch import contains_material
+from handlers.connect import mention_request
 
 # Extensions people give certificates, CSRs, bundles and keys; problems with these files are
 # always reported, while a failed .png or .pdf in a busy channel gets silence.
@@ -75,3 +76,19 @@ def is_relevant_message(event: Mapping[str, Any]) -> bool:
         return True
     text = event.get("text")
     return isinstance(text, str) and bool(text) and contains_material(text)
+
+
+def is_check_request(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
+    """A post a person wrote that starts by mentioning the bot and asking `check HOST`.
+
+    Decided from the text, so the post's `message` and `app_mention` events agree: both are
+    the one connect job of that post (bot.jobs.intake), whichever arrives first.
+    """
+    text = event.get("text")
+    if not bot_user_id or not isinstance(text, str) or "<@" not in text[:64]:
+        return False  # the cheap test first: chatter never reaches the regular expression
+    if event.get("type") == "message" and not is_person_message(event):
+        return False
+    if event.get("type") not in ("message", "app_mention") or event.get("bot_id"):
+        return False
+    return mention_request(text, bot_user_id) is not None

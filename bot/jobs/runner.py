@@ -10,6 +10,7 @@ when the database returns.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
@@ -34,14 +35,25 @@ MAX_ATTEMPTS = 5
 RETRY_AFTER_SECONDS = 2.0
 
 
+# Answers a job of another kind than "message" (bot.jobs.surfaces): it tells the person about
+# its own failures; a database error it raises gives the job back, as for messages.
+KindHandler = Callable[[WebClient, Job, dict[str, Any]], None]
+
+
 class JobRunner:
     def __init__(
-        self, service: Service, queue: JobQueue, ledger: ReplyLedger, sealer: Sealer
+        self,
+        service: Service,
+        queue: JobQueue,
+        ledger: ReplyLedger,
+        sealer: Sealer,
+        kinds: Mapping[str, KindHandler] | None = None,
     ) -> None:
         self.service = service
         self.queue = queue
         self.ledger = ledger
         self.sealer = sealer
+        self.kinds = dict(kinds or {})
 
     def run(self, client: WebClient, job: Job) -> None:
         """Answer `job` (or give it back); never raises."""
@@ -63,6 +75,11 @@ class JobRunner:
             payload = self.sealer.open(job.payload or "", job.key)
         except UnsealError:
             logger.error("job %s: payload sealed under another bot token; dropped", job.key)
+            self._finish(job)
+            return
+        handle = self.kinds.get(job.kind)
+        if handle is not None:
+            handle(client, job, payload)
             self._finish(job)
             return
         event: dict[str, Any] = payload["event"]
