@@ -206,7 +206,7 @@ def server(tmp_path: Path) -> Iterator[tuple[int, bytes]]:
 
 def _as_mention(payload: dict[str, Any]) -> dict[str, Any]:
     """The app_mention Slack sends for the same post as `payload`'s message event."""
-    mention = json.loads(json.dumps(payload))
+    mention: dict[str, Any] = json.loads(json.dumps(payload))
     mention["event"]["type"] = "app_mention"
     mention["event"].pop("subtype", None)
     mention["event_id"] = payload["event_id"] + "m"
