@@ -115,7 +115,7 @@ def test_requests_acknowledged_before_a_sigkill_are_answered_once_by_the_next_pr
     try:
         second.wait_healthy()
         standin.wait_for(
-            lambda s: answers_at(s, "/7/form") and answers_at(s, "/8/pasted") and s.posts(),
+            lambda s: bool(answers_at(s, "/7/form") and answers_at(s, "/8/pasted") and s.posts()),
             timeout=30,
         )
         wait_jobs_done(database_url)  # a duplicate, were there one, would have come by now
