@@ -50,14 +50,14 @@ def message_intake(
     queue: JobQueue, sealer: Sealer, notify: Callable[[], None]
 ) -> Callable[..., BoltResponse | None]:
     def queue_messages(
-        body: dict[str, Any], context: BoltContext, next: Callable[[], None]
+        body: dict[str, Any], next: Callable[[], None], context: BoltContext | None = None
     ) -> BoltResponse | None:
         event = body.get("event") if body.get("type") == "event_callback" else None
         kind = event.get("type") if isinstance(event, dict) else None
         if not isinstance(event, dict) or kind not in ("message", "app_mention"):
             next()  # commands, actions, app_home_opened: Bolt's listeners
             return None
-        bot_user = context.bot_user_id
+        bot_user = context.bot_user_id if context is not None else None
         # One post, one job, one reply (docs/bot.md): `@certmatch check HOST` is a connect
         # job whether or not the post also carries material, decided from the text so its
         # message and app_mention events agree.
