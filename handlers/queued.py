@@ -147,7 +147,7 @@ def _answer_shortcut(
     )
 
 
-def failure_answer(surface: str, payload: Mapping[str, Any], reply: Reply) -> Answer:
+def failure_answer(payload: Mapping[str, Any], reply: Reply) -> Answer:
     """Where the apology for a failed request goes: privately, as the listener's error handler does."""
     url = payload.get("response_url")
     channel = str(payload.get("channel") or "")

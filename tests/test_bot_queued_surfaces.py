@@ -159,6 +159,18 @@ def test_a_form_without_a_response_url_is_posted_once_in_its_channel_naming_the_
     assert_done_and_forgotten(bot, "form", "BEGIN CERTIFICATE")
 
 
+def test_a_form_answer_slack_refuses_is_followed_by_one_apology_in_its_place(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    standin.fail_next("chat.postMessage", 200, body={"ok": False, "error": "invalid_blocks"})
+    bot.send_interaction(view_submission(channel="C0FORM", response_url=None, files=[], text=PAIR))
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    wait_quiet(standin, bot)
+    (post,) = standin.posts()
+    assert post["channel"] == "C0FORM" and "Sorry, certmatch failed" in post["text"]
+    assert "invalid_blocks" in post["text"] and "Traceback" not in post_text(post)
+
+
 # -- the message shortcut -------------------------------------------------------------------------
 
 
@@ -187,6 +199,20 @@ def test_a_shortcut_where_the_bot_is_not_a_member_answers_once_privately(
     wait_quiet(standin, bot)
     (call,) = standin.calls_to("response_url")
     assert call.args["response_type"] == "ephemeral" and "MD5(stdin)=" in json.dumps(call.args)
+    assert standin.posts() == []
+
+
+def test_a_shortcut_reply_slack_refuses_in_the_thread_goes_once_to_the_person_instead(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    standin.fail_next("chat.postMessage", 200, body={"ok": False, "error": "invalid_blocks"})
+    message = {"type": "message", "user": "U0ALICE", "ts": new_ts(), "text": PAIR}
+    bot.send_interaction(message_shortcut(message, standin))
+    standin.wait_for(lambda s: len(s.calls_to("response_url")) >= 1)
+    wait_quiet(standin, bot)
+    (call,) = standin.calls_to("response_url")
+    assert call.args["response_type"] == "ephemeral"
+    assert call.args["text"].startswith("certmatch: Match")
     assert standin.posts() == []
 
 

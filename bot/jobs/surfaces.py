@@ -52,7 +52,8 @@ class SurfaceJobs:
             client,
             job,
             lambda: queued.answer_request(self.service, client, job.kind, payload),
-            lambda reply, _code: queued.failure_answer(job.kind, payload, reply),
+            lambda reply, _code: queued.failure_answer(payload, reply),
+            channel=str(payload.get("channel") or ""),
         )
 
     def answer_connect(self, client: WebClient, job: Job, payload: dict[str, Any]) -> None:
@@ -76,7 +77,9 @@ class SurfaceJobs:
                 return Answer(reply, message.poster)  # a direct message: the channel refused
             return Answer(reply, message.channel, message.thread_ts)
 
-        self._answer_once(client, job, answer, on_failure, event_id=message.event_id)
+        self._answer_once(
+            client, job, answer, on_failure, channel=message.channel, event_id=message.event_id
+        )
 
     def _answer_once(
         self,
@@ -84,8 +87,12 @@ class SurfaceJobs:
         job: Job,
         answer: Callable[[], Answer],
         on_failure: Callable[[Reply, str | None], Answer],
+        *,
+        channel: str,
         event_id: str | None = None,
     ) -> None:
+        """Deliver `answer()` once; on a failure (not the database's), `on_failure(apology,
+        Slack's error code)` says where the one apology goes."""
         try:
             self._deliver(client, job.key, answer())
         except SQLAlchemyError:
@@ -104,7 +111,7 @@ class SurfaceJobs:
             log_event(
                 logging.WARNING,
                 id=event_id or job.kind,
-                channel=job.key.split(":")[1] if ":" in job.key else None,
+                channel=channel,
                 verdict="failed",
                 error=code or type(error).__name__,
             )
