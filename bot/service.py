@@ -8,8 +8,6 @@ logging (one line per check: ids, kinds and verdict, never text or key material)
 
 from __future__ import annotations
 
-import collections
-import enum
 import logging
 import threading
 import time
@@ -25,6 +23,7 @@ from bot.eventlog import log_event, ms
 from bot.files import SlackFileFetcher
 from bot.jobs.relevance import is_cert_named, worth_fetching
 from bot.memory import Fingerprint
+from bot.origins import REMEMBERED_SUFFIX, Origin, artefact_origins, own_indexes
 from bot.recall import Recall
 from bot.reminders import Reminders
 from bot.store import Store, storable
@@ -42,46 +41,12 @@ from handlers.ports import About, CheckOutcome, Detail, SlackMessage
 
 logger = logging.getLogger("certmatch.bot")
 
-# Appended to the display names of inputs re-read from the thread's memory, for the reader.
-# What the code goes by is the origin (`Origin`), never this text: a file a person names
-# "x (earlier in this thread).pem" is still this message's.
-REMEMBERED_SUFFIX = " (earlier in this thread)"
-
-
-class Origin(enum.Enum):
-    """Where an artefact in a report came from."""
-
-    MESSAGE = "message"  # the message being checked: remembered and indexed
-    THREAD_MEMORY = "thread-memory"  # re-read from the thread's memory: not stored again
-
-
 _PURGE_EVERY_SECONDS = 3600.0
 MEMORY_DOWN_NOTE = (
     "certmatch's database is unavailable right now: this reply covers only this message, it "
     "will not be remembered for the thread, and the detail buttons are missing. Nothing to do on "
     "your side; it recovers by itself."
 )
-
-
-def artefact_origins(artefacts: Sequence[Artefact], remembered: Sequence[str]) -> list[Origin]:
-    """The origin of each artefact of a check run on the thread's memory followed by the message.
-
-    The engine keeps input order, and each remembered input is one stored public PEM that
-    loads as that one artefact: the leading artefacts whose PEM is a remembered one (each
-    remembered PEM used once) are the memory, the rest are this message's.
-    """
-    left = collections.Counter(remembered)
-    out: list[Origin] = []
-    in_memory = True
-    for artefact in artefacts:
-        pem = artefact.public_pem or ""
-        if in_memory and left[pem] > 0:
-            left[pem] -= 1
-            out.append(Origin.THREAD_MEMORY)
-        else:
-            in_memory = False
-            out.append(Origin.MESSAGE)
-    return out
 
 
 class Service:
@@ -299,16 +264,17 @@ class Service:
         self, client: WebClient, message: SlackMessage, text: str
     ) -> CheckOutcome | str:
         """`check HOST[:PORT]`: what the server serves, against this thread's memory and the
-        post's own material (a CSR pasted under the request, or attached)."""
+        post's own material (a CSR pasted under the request, or attached), which is remembered
+        for the thread as a plain post's would be."""
         try:
-            memory = [remembered for remembered, _pem in self._memory_inputs(message)]
+            memory = self._memory_inputs(message)
         except Exception:
             logger.exception("thread memory unavailable")
             memory = []
         own, notes = self._own_inputs(client, message)
         outcome = self.endpoints.run(
             text,
-            memory=memory + own,
+            memory=[m for m, _ in memory] + own,
             profile=self.channel_profile(message.team, message.channel),
         )
         if isinstance(outcome, str):
@@ -322,6 +288,12 @@ class Service:
             recalled = self.recall.notes(client, outcome, served, probes)
         except Exception:
             logger.exception("workspace memory lookup failed")
+        posted = own_indexes(outcome.artifacts, [pem for _, pem in memory], served)
+        current = [outcome.artifacts[i] for i in posted]
+        try:
+            self._remember(message, current, self.recall.probes(message, current))
+        except Exception:
+            logger.exception("could not remember the request's own material")
         return CheckOutcome(outcome, notes=notes, recalled=recalled)
 
     def _own_inputs(

@@ -220,14 +220,15 @@ def test_a_shortcut_reply_slack_refuses_in_the_thread_goes_once_to_the_person_in
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[int, bytes]]:
-    """A local TLS server for cucm1.example.com; yields its port and the CSR's PEM."""
+def server(tmp_path: Path) -> Iterator[tuple[int, bytes, bytes]]:
+    """A local TLS server for cucm1.example.com; yields its port, the CSR's PEM and the leaf's."""
     pki, key = make_pki("ec256"), new_key("ec256")
     csr = make_csr(key)
     leaf = issue(csr, pki, sans=["DNS:cucm1.example.com", "IP:127.0.0.1"])
     chain, key_file = write_chain(tmp_path, "cucm", [leaf, pki.intermediate], key)
     with tls_server(chain, key_file) as port:
-        yield port, csr.public_bytes(serialization.Encoding.PEM)
+        pem = serialization.Encoding.PEM
+        yield port, csr.public_bytes(pem), leaf.public_bytes(pem)
 
 
 def _as_mention(payload: dict[str, Any]) -> dict[str, Any]:
@@ -241,9 +242,9 @@ def _as_mention(payload: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("mention_first", [False, True], ids=["message-first", "mention-first"])
 def test_a_check_request_with_a_pasted_csr_gets_one_reply_comparing_the_server_with_it(
-    bot: RunningBot, standin: SlackStandIn, server: tuple[int, bytes], mention_first: bool
+    bot: RunningBot, standin: SlackStandIn, server: tuple[int, bytes, bytes], mention_first: bool
 ) -> None:
-    port, csr_pem = server
+    port, csr_pem, _ = server
     text = f"<@{BOT_USER_ID}> check 127.0.0.1:{port}\n{csr_pem.decode()}"
     message = message_event(text=text, channel="C0ASK")
     events = [message, _as_mention(message)]
@@ -260,11 +261,28 @@ def test_a_check_request_with_a_pasted_csr_gets_one_reply_comparing_the_server_w
     assert {row["kind"] for row in jobs(bot)} == {"connect"}
 
 
+def test_the_csr_pasted_with_a_check_request_is_remembered_for_the_thread(
+    bot: RunningBot, standin: SlackStandIn, server: tuple[int, bytes, bytes]
+) -> None:
+    port, csr_pem, leaf_pem = server
+    ask = message_event(text=f"<@{BOT_USER_ID}> check 127.0.0.1:{port}\n{csr_pem.decode()}")
+    bot.send_event(ask)
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    later = message_event(
+        files=[standin.add_file("certnew.cer", leaf_pem)], thread_ts=ask["event"]["ts"]
+    )
+    bot.send_event(later)
+    standin.wait_for(lambda s: len(s.posts()) == 2)
+    reply = standin.posts()[1]
+    assert reply["text"].startswith("certmatch: Match"), reply["text"]
+    assert "earlier in this thread" in post_text(reply)
+
+
 @pytest.mark.parametrize("with_mention", [False, True], ids=["message-only", "both-events"])
 def test_a_check_request_with_an_attached_csr_gets_one_reply_comparing_the_server_with_it(
-    bot: RunningBot, standin: SlackStandIn, server: tuple[int, bytes], with_mention: bool
+    bot: RunningBot, standin: SlackStandIn, server: tuple[int, bytes, bytes], with_mention: bool
 ) -> None:
-    port, csr_pem = server
+    port, csr_pem, _ = server
     message = message_event(
         text=f"<@{BOT_USER_ID}> check 127.0.0.1:{port}",
         files=[standin.add_file("cucm.csr", csr_pem)],
@@ -283,9 +301,9 @@ def test_a_check_request_with_an_attached_csr_gets_one_reply_comparing_the_serve
 
 
 def test_a_slash_check_is_queued_and_its_pasted_csr_compared_with_the_server(
-    bot: RunningBot, standin: SlackStandIn, server: tuple[int, bytes]
+    bot: RunningBot, standin: SlackStandIn, server: tuple[int, bytes, bytes]
 ) -> None:
-    port, csr_pem = server
+    port, csr_pem, _ = server
     bot.send_command(command_form(f"check 127.0.0.1:{port}\n{csr_pem.decode()}", standin))
     standin.wait_for(lambda s: len(s.calls_to("response_url")) == 1)
     wait_quiet(standin, bot)
