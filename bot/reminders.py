@@ -6,7 +6,9 @@ already inside goes into the first reply instead; a newer certificate for the sa
 an older one's remaining reminders. `Reminders.run_due()` posts what is due, each reminder
 claimed in the database first so several processes post it once; `bot.reminder_poller` calls
 it every `CERTMATCH_REMINDER_POLL_SECONDS`. A reminder goes only to the thread where its
-certificate was posted.
+certificate was posted, with message metadata naming it, and the thread is read for it first,
+so a reminder posted by a process that died (or was cut off at shutdown) before recording it
+is not posted again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from slack_sdk.errors import SlackApiError
 from bot import memory
 from bot.config import Settings
 from bot.eventlog import log_event
+from bot.jobs.replies import METADATA_EVENT_TYPE, find_in_thread
 from bot.memory import Fingerprint
 from bot.recall import Recall
 from bot.store import Store
@@ -276,6 +279,12 @@ class Reminders:
             blocks = build_reminder_blocks(
                 facts, due.window_days, now=now, late_since=due.due_at if late else None
             )
+        marker = f"reminder:{due.reminder_key}"
+        if _already_posted(client, cert, marker):
+            # Posted by a process that died (or was cut off at shutdown) before recording it.
+            self.rows.settle([due.reminder_key], rows.SENT, now=now, owner=self.owner)
+            _log(cert, window, "found-in-thread")
+            return 0
         try:
             client.chat_postMessage(
                 channel=cert.channel,
@@ -284,6 +293,7 @@ class Reminders:
                 blocks=blocks,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"job": marker}},
             )
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "")
@@ -347,9 +357,19 @@ def _permalink(client: WebClient, channel: str, message_ts: str) -> str | None:
     return str(link) if link else None
 
 
+def _already_posted(client: WebClient, cert: WatchedCertificate, marker: str) -> bool:
+    """Whether the thread holds the reminder already, by its metadata (as a job's reply is found)."""
+    try:
+        return find_in_thread(client, cert.channel, cert.thread_ts, marker) is not None
+    except Exception:
+        # No history scope for this conversation, or Slack is away: post (a lost reminder is worse).
+        logger.warning("could not look for an earlier reminder in channel=%s", cert.channel)
+        return False
+
+
 def _log(cert: WatchedCertificate, window: str, outcome: str, error: str = "") -> None:
     log_event(
-        logging.INFO if outcome in ("sent", "muted") else logging.WARNING,
+        logging.INFO if outcome in ("sent", "muted", "found-in-thread") else logging.WARNING,
         id="reminder",
         team=cert.team,
         channel=cert.channel,

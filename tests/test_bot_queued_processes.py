@@ -217,5 +217,19 @@ def test_sigterm_gives_back_a_reminder_that_does_not_finish_within_the_bound(
         bot.stop()
     assert time.monotonic() - started < 5  # the bound, not the 8 s Slack took
     assert "stopped with 1 check(s) still running" in bot.log.read_text()
-    # Pending again (not held for the 10-minute claim lease): the next process takes it at once.
+    # Pending again (not held for the 10-minute claim lease): the next process takes it at once,
+    # and finds in the thread what Slack took from the cut-off post instead of posting it again.
     assert _reminder_states(database_url) == ["pending"]
+    standin.wait_for(lambda s: len(reminders(s)) == 1, timeout=10)  # Slack's late answer
+    days = f"{4.0 / DAY:.8f}"
+    second = BotProcess(tmp_path, "next", database_url, standin.api_url, **reminder_env(days))
+    try:
+        second.wait_healthy()
+        deadline = time.monotonic() + 20
+        while _reminder_states(database_url) != ["sent"]:
+            assert time.monotonic() < deadline, second.log.read_text()
+            time.sleep(0.05)
+    finally:
+        second.stop()
+    assert len(reminders(standin)) == 1
+    assert "verdict=found-in-thread" in second.log.read_text()
