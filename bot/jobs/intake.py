@@ -82,8 +82,7 @@ def message_intake(
             "ext_shared": body.get("is_ext_shared_channel"),
             "bot_user": bot_user,
         }
-        status = _enqueue(queue, key, job_kind, sealer.seal(payload, key), notify)
-        if status == 503:
+        if not _enqueue(queue, key, job_kind, sealer.seal(payload, key), notify):
             return BoltResponse(status=503, body="busy or database unavailable, retry later")
         return BoltResponse(status=200, body="")
 
@@ -101,21 +100,22 @@ def request_intake(
 
     def enqueue(surface: str, payload: Mapping[str, Any]) -> bool:
         key = f"{surface}:{payload.get('channel') or '-'}:{uuid.uuid4().hex}"
-        return _enqueue(queue, key, surface, sealer.seal(dict(payload), key), notify) == 200
+        return _enqueue(queue, key, surface, sealer.seal(dict(payload), key), notify)
 
     return enqueue
 
 
-def _enqueue(queue: JobQueue, key: str, kind: str, sealed: str, notify: Callable[[], None]) -> int:
-    """200 once the job is committed (or was already), 503 when the queue cannot take it."""
+def _enqueue(queue: JobQueue, key: str, kind: str, sealed: str, notify: Callable[[], None]) -> bool:
+    """True once the job is committed (or was already: a retry); False when the queue cannot
+    take it (the database is down, or the queue is over its bound)."""
     try:
         added = queue.enqueue(key, kind, sealed)
     except QueueFull as full:
         logger.warning("queue full (%s): %s refused", full, kind)
-        return 503
+        return False
     except Exception:
         logger.exception("could not queue %s: refused", key)
-        return 503
+        return False
     if added:
         notify()
-    return 200
+    return True
