@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import select
 
+from bot.store import Store
+from bot.wiring import build_bot
 from handlers.queued import QUEUE_DOWN
-from standin import BOT_USER_ID, SlackStandIn
+from standin import APP_TOKEN, BOT_USER_ID, SlackStandIn, WebSocketStandIn
 from tests.bot_e2e_support import (
     RunningBot,
     command_form,
@@ -31,6 +34,7 @@ from tests.bot_e2e_support import (
     start_bot,
     vector,
     view_submission,
+    wait_jobs_done,
     wait_quiet,
 )
 from tests.factory import issue, make_csr, make_pki, new_key
@@ -126,6 +130,32 @@ def test_a_slash_command_is_refused_in_the_ack_when_the_queue_cannot_take_it(
     finally:
         bot.store.create_tables()
     assert standin.posts() == []
+
+
+def test_in_socket_mode_a_slash_command_is_acknowledged_once_queued_and_answered_once(
+    standin: SlackStandIn, tmp_path: Path
+) -> None:
+    ws = WebSocketStandIn()
+    standin.ws_url = ws.url
+    url = f"sqlite:///{tmp_path / 'socket.sqlite3'}"
+    settings = settings_for(standin, url, "certmatch_", app_token=APP_TOKEN, signing_secret=None)
+    bot = build_bot(settings, Store.open(url, "certmatch_"))
+    handler = SocketModeHandler(bot.app, APP_TOKEN)
+    handler.connect()  # type: ignore[no-untyped-call]
+    try:
+        assert ws.connected.wait(10)
+        envelope = ws.send_envelope("slash_commands", command_form(PAIR, standin))
+        ack = ws.wait_for_ack(envelope)
+        assert not (ack.get("payload") or {}).get("text")  # the answer is not in the ack
+        standin.wait_for(lambda s: len(s.calls_to("response_url")) == 1)
+        wait_jobs_done(url)
+        (call,) = standin.calls_to("response_url")
+        assert call.args["text"].startswith("certmatch: Match")
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+        bot.stop_workers(5.0)
+        bot.store.close()
+        ws.stop()
 
 
 # -- the form -------------------------------------------------------------------------------------
