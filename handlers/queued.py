@@ -110,15 +110,15 @@ def answer_request(
         conversation_kind=kind,
         ext_shared=ext_shared,
     )
-    url = payload.get("response_url")
     request = command_request(text) if surface == COMMAND else None
     if request is not None:
-        found = service.check_endpoint(client, message, request)
-        return Answer(build_endpoint_reply(found, posted=False), channel, response_url=url)
-    outcome = service.check(client, message, quiet=False)
-    assert outcome is not None  # quiet=False always answers
-    reply = build_reply(outcome, posted=False)  # nothing reached the channel
+        reply = build_endpoint_reply(service.check_endpoint(client, message, request), posted=False)
+    else:
+        outcome = service.check(client, message, quiet=False)
+        assert outcome is not None  # quiet=False always answers
+        reply = build_reply(outcome, posted=False)  # nothing reached the channel
     # A private key must not be shown to the channel: answer only the person who sent it.
+    url = payload.get("response_url")
     return Answer(reply, channel, response_url=url, ephemeral=reply.private_key)
 
 

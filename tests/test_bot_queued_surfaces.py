@@ -343,6 +343,19 @@ def test_a_slash_check_is_queued_and_its_pasted_csr_compared_with_the_server(
     assert_done_and_forgotten(bot, "command", "BEGIN CERTIFICATE")
 
 
+def test_a_slash_check_with_a_pasted_private_key_answers_only_the_sender(
+    bot: RunningBot, standin: SlackStandIn, server: tuple[int, bytes, bytes]
+) -> None:
+    port, _, _ = server
+    key = vector("server.key.pem").decode()
+    bot.send_command(command_form(f"check 127.0.0.1:{port}\n{key}", standin))
+    standin.wait_for(lambda s: len(s.calls_to("response_url")) == 1)
+    wait_quiet(standin, bot)
+    (call,) = standin.calls_to("response_url")
+    assert call.args["response_type"] == "ephemeral"
+    assert "treat it as exposed" in json.dumps(call.args)
+
+
 def test_a_mention_without_material_or_request_still_gets_the_short_help_without_a_job(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
