@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import NoReturn
 
 from certmatch.rules.registry import PROFILE_NAMES
+from certmatch.scan.jsonout import JsonStream
 from certmatch.scan.progress import Progress
 from certmatch.scan.text import render_scan
 from certmatch.scan.walk import scan
@@ -71,20 +72,48 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     progress = Progress(0, sys.stderr)
+    if args.json and sys.stdout.isatty():
+        # Indented for a person at a terminal, built whole (the indenting encoder is pure
+        # Python); scripts and files get the document streamed, compact (scan/jsonout.py).
+        try:
+            inventory = scan(
+                args.paths, expiring_days=args.expiring, profile=args.profile, progress=progress
+            )
+        finally:
+            progress.close()
+        sys.stdout.write(json.dumps(inventory.to_dict(), indent=1) + "\n")
+        return inventory.exit_code
+    if args.json:
+        return _streamed(args, progress)
     try:
         inventory = scan(
             args.paths, expiring_days=args.expiring, profile=args.profile, progress=progress
         )
     finally:
         progress.close()
-    elapsed = time.perf_counter() - started
-    if args.json:
-        # Indented only for a person at a terminal: the indenting encoder is pure Python and
-        # costs more than the pairing on a 10,000-file tree; scripts get the C encoder.
-        indent = 1 if sys.stdout.isatty() else None
-        sys.stdout.write(json.dumps(inventory.to_dict(), indent=indent) + "\n")
-    else:
-        sys.stdout.write(render_scan(inventory, elapsed))
+    sys.stdout.write(render_scan(inventory, time.perf_counter() - started))
+    return inventory.exit_code
+
+
+def _streamed(args: argparse.Namespace, progress: Progress) -> int:
+    """The JSON document written as the files are read; an internal error still ends it."""
+    stream = JsonStream(sys.stdout)
+    try:
+        inventory = scan(
+            args.paths,
+            expiring_days=args.expiring,
+            profile=args.profile,
+            progress=progress,
+            on_file=stream.on_file,
+        )
+        stream.finish(inventory)
+    except Exception as exc:  # the --json promise: one whole document, whatever happens
+        message = f"error: the scan stopped ({type(exc).__name__}: {exc})"
+        stream.fail(message, args.profile)
+        print(f"certmatch scan: {message}", file=sys.stderr)
+        return 2
+    finally:
+        progress.close()
     return inventory.exit_code
 
 

@@ -33,6 +33,41 @@ class ScannedFile:
     artefacts: tuple[Artefact, ...] = ()
     links: tuple[Links, ...] = ()  # one per artefact
     problems: tuple[InputProblem, ...] = ()
+    digest: bytes | None = None  # SHA-256 of the file, set when a repeat may be `renamed`
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """A worker's answer for a file whose bytes it already sent under another name."""
+
+    path: str
+    digest: bytes
+
+
+def renamed(record: ScannedFile, path: str) -> ScannedFile | None:
+    """The record of the same bytes found at `path`, or None when renaming would not be exact.
+
+    The loader names what it finds after the file ("x.p7b [2/3]", "x.pem: the CERTIFICATE
+    block ...") and nothing else in a record depends on the name, so swapping the leading
+    name is what loading the copy would give; a record that mentions its name anywhere else
+    (a message joining several problems) is not renamed but loaded again.
+    """
+    old = record.path
+    artefacts = []
+    for a in record.artefacts:
+        if not a.source.startswith(old) or any(old in r for r in a.repairs):
+            return None
+        artefacts.append(replace(a, source=path + a.source[len(old) :]))
+    problems = []
+    for p in record.problems:
+        if not (p.source.startswith(old) and p.message.startswith(old)):
+            return None
+        if p.message.count(old) != 1:
+            return None
+        problems.append(
+            InputProblem(path + p.source[len(old) :], path + p.message[len(old) :], p.code)
+        )
+    return ScannedFile(path, tuple(artefacts), record.links, tuple(problems), record.digest)
 
 
 def slim(artefact: Artefact) -> Artefact:

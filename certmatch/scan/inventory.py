@@ -111,7 +111,7 @@ class Inventory:
             "pairs": [p.to_dict() for p in self.pairs],
             "findings": [f.to_dict() for f in self.findings],
             "orphans": list(self.orphans),
-            "sets": [_set_dict(s) for s in self.sets],
+            "sets": [set_dict(s) for s in self.sets],
             "regenerated": [{"cn": cn, "sets": list(sets)} for cn, sets in self.regenerated],
             "expiring_days": self.expiring_days,
             "expiring": list(self.expiring),
@@ -120,7 +120,7 @@ class Inventory:
         }
 
 
-def _set_dict(key_set: KeySet) -> dict[str, Any]:
+def set_dict(key_set: KeySet) -> dict[str, Any]:
     return {
         "status": key_set.status,
         "name": key_set.name,

@@ -2,16 +2,23 @@
 
 Files are read by `certmatch.load.load` in worker processes when there are many (a chunk of
 paths in, slim records out: no parsed objects, no PEM, never a private key crosses a process
-boundary), then paired in this process with one dict pass (scan/index.py). The command line is scan/cli.py. Memory holds
-fingerprints and metadata per artefact, never file contents beyond the file being read.
+boundary), and come back in path order, so each file's artefacts are final (and can be
+written out, scan/jsonout.py) as soon as its record arrives. Identical files (the same CA
+certificate in 500 folders, a tree of backups) are loaded once per worker: a repeat costs a
+read and a SHA-256, and its record is the first one's under the new name (scan/index.py,
+`renamed`). Pairing is one dict pass in this process (scan/index.py); the command line is
+scan/cli.py. Memory holds fingerprints and metadata per artefact, never file contents beyond
+the file being read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
+import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -19,30 +26,35 @@ from cryptography import x509
 from certmatch.errors import EncryptedKeyError, UnusableInputError
 from certmatch.load import Input, load
 from certmatch.model import Artefact, InputProblem
-from certmatch.scan.index import Index, Links, ScannedFile, slim
+from certmatch.scan.index import Index, Links, Repeat, ScannedFile, renamed, slim
 from certmatch.scan.inventory import Inventory, build_inventory
 from certmatch.scan.progress import Progress
 
 PARALLEL_MIN_FILES = 200  # below this, starting workers costs more than it saves
 CHUNK_FILES = 64  # small enough for a smooth progress bar and balanced cores
 _SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
+# Digests of the files this process loaded, with whether the record can be renamed; bounded so
+# a worker's memory stays flat on a tree of distinct files.
+_SEEN_MAX = 50_000
 
 
 def walk(paths: Sequence[str]) -> tuple[list[str], list[InputProblem]]:
-    """Every file under `paths` (sorted; symlinked folders and .git/.hg/.svn not followed), and
-    the paths that could not be walked."""
+    """Every file under `paths` (sorted by path; symlinked folders and .git/.hg/.svn not
+    followed), and the paths that could not be walked."""
     files: list[str] = []
     problems: list[InputProblem] = []
     for path in paths:
         if os.path.isdir(path):
             for folder, dirs, names in os.walk(path, onerror=lambda e: problems.append(_os(e))):
                 # version-control metadata holds compressed copies, not certificates
-                dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_FOLDERS)
-                files.extend(os.path.join(folder, n) for n in sorted(names))
+                dirs[:] = [d for d in dirs if d not in _SKIPPED_FOLDERS]
+                files.extend(os.path.join(folder, n) for n in names)
         elif os.path.exists(path):
             files.append(path)
         else:
             problems.append(InputProblem(path, "no such file or folder"))
+    # One sort of the whole list: the order the artefacts are numbered (and streamed) in.
+    files.sort()
     return files, problems
 
 
@@ -50,25 +62,30 @@ def _os(error: OSError) -> InputProblem:
     return InputProblem(str(error.filename or "?"), error.strerror or str(error))
 
 
-def read_file(path: str, max_bytes: int) -> ScannedFile:
-    """Load one file into a slim record; every failure becomes a listed problem, never a raise."""
+def _read_bytes(path: str, max_bytes: int) -> bytes | ScannedFile:
+    """The file's bytes, or the record saying why it cannot be read (never a raise)."""
     try:
-        size = os.stat(path).st_size
-        if size > max_bytes:
+        info = os.stat(path)
+        if info.st_size > max_bytes:
             return _problem(
-                path, f"{size:,} bytes, over the {max_bytes:,}-byte limit for one input"
+                path, f"{info.st_size:,} bytes, over the {max_bytes:,}-byte limit for one input"
             )
-        if not os.path.isfile(path):
+        if not stat.S_ISREG(info.st_mode):
             return _problem(path, "not a regular file")
         with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+            return handle.read(max_bytes + 1)
+    except OSError as exc:
+        return _problem(path, exc.strerror or str(exc))
+
+
+def _load_record(path: str, data: bytes) -> ScannedFile:
+    """Load one file's bytes into a slim record; every failure becomes a listed problem."""
+    try:
         result = load(Input(name=path, data=data))
     except EncryptedKeyError as exc:
         return _problem(path, str(exc), "key-encrypted")
     except UnusableInputError as exc:
         return _problem(path, str(exc))
-    except OSError as exc:
-        return _problem(path, exc.strerror or str(exc))
     except Exception as exc:  # a loader bug must not end a 10,000-file scan; name it instead
         return _problem(path, f"could not be read ({type(exc).__name__}: {exc})")
     return ScannedFile(
@@ -77,6 +94,12 @@ def read_file(path: str, max_bytes: int) -> ScannedFile:
         links=tuple(_links(a) for a in result.artefacts),
         problems=tuple(result.problems),
     )
+
+
+def read_file(path: str, max_bytes: int) -> ScannedFile:
+    """Load one file into a slim record; every failure becomes a listed problem, never a raise."""
+    data = _read_bytes(path, max_bytes)
+    return data if isinstance(data, ScannedFile) else _load_record(path, data)
 
 
 def _problem(path: str, message: str, code: str = "unreadable-input") -> ScannedFile:
@@ -96,17 +119,56 @@ def _links(artefact: Artefact) -> Links:
     return Links(ski, aki)
 
 
-def _read_chunk(job: tuple[list[str], int]) -> list[ScannedFile]:
+class _Reader:
+    """Reads files in one process, loading each distinct content once.
+
+    A file whose bytes this process already loaded (and whose record names nothing but its
+    own path, so renaming it is exact) comes back as a `Repeat`: the receiving side has the
+    first record, in path order before it, and renames it.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.seen: dict[bytes, bool] = {}
+
+    def read(self, path: str) -> ScannedFile | Repeat:
+        data = _read_bytes(path, self.max_bytes)
+        if isinstance(data, ScannedFile):
+            return data
+        digest = hashlib.sha256(data).digest()
+        if self.seen.get(digest):
+            return Repeat(path, digest)
+        record = _load_record(path, data)
+        if len(self.seen) >= _SEEN_MAX:
+            self.seen.clear()
+        self.seen[digest] = renamed(record, path + "\0") is not None
+        return record if not self.seen[digest] else _with_digest(record, digest)
+
+
+def _with_digest(record: ScannedFile, digest: bytes) -> ScannedFile:
+    return ScannedFile(record.path, record.artefacts, record.links, record.problems, digest)
+
+
+_WORKER_READER: _Reader | None = None
+
+
+def _read_chunk(job: tuple[list[str], int]) -> list[ScannedFile | Repeat]:
+    global _WORKER_READER
     paths, max_bytes = job
-    return [read_file(p, max_bytes) for p in paths]
+    if _WORKER_READER is None or _WORKER_READER.max_bytes != max_bytes:
+        _WORKER_READER = _Reader(max_bytes)
+    return [_WORKER_READER.read(p) for p in paths]
 
 
-def read_all(files: Sequence[str], max_bytes: int, workers: int) -> Iterator[list[ScannedFile]]:
-    """Chunks of records as they complete; in this process when few files or one core."""
+def read_all(
+    files: Sequence[str], max_bytes: int, workers: int
+) -> Iterator[list[ScannedFile | Repeat]]:
+    """Chunks of records in path order; in this process when few files or one core."""
     chunks = [list(files[i : i + CHUNK_FILES]) for i in range(0, len(files), CHUNK_FILES)]
     if workers < 2 or len(files) < PARALLEL_MIN_FILES:
+        reader = _Reader(max_bytes)
         for chunk in chunks:
-            yield _read_chunk((chunk, max_bytes))
+            yield [reader.read(p) for p in chunk]
         return
     # fork: workers inherit the imported engine instead of importing it again. Forking a
     # process that runs other threads can deadlock a child (and warns from Python 3.12), so
@@ -114,7 +176,9 @@ def read_all(files: Sequence[str], max_bytes: int, workers: int) -> Iterator[lis
     method = "fork" if threading.active_count() == 1 else "forkserver"
     context = multiprocessing.get_context(method)
     with context.Pool(workers) as pool:
-        yield from pool.imap_unordered(_read_chunk, [(c, max_bytes) for c in chunks])
+        # imap, not imap_unordered: records arrive in path order, so each file's artefacts are
+        # numbered and final on arrival (a worker that is behind holds the others' results).
+        yield from pool.imap(_read_chunk, [(c, max_bytes) for c in chunks])
 
 
 def scan(
@@ -125,22 +189,37 @@ def scan(
     now: datetime | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    on_file: Callable[[Index, ScannedFile], None] | None = None,
 ) -> Inventory:
+    """The inventory of `paths`. `on_file(index, record)` runs as each file's record is added
+    (in path order), while the rest are still being read: the streamed JSON writes its
+    artefacts there."""
     from certmatch.load.limits import DEFAULT_LIMITS
 
     files, walk_problems = walk(paths)
     index = Index()
     index.problems.extend(walk_problems)
-    records: list[ScannedFile] = []
     if progress is not None:
         progress.total = max(len(files), 1)
-    for chunk in read_all(files, DEFAULT_LIMITS.max_input_bytes, workers or os.cpu_count() or 1):
-        records.extend(chunk)
+    firsts: dict[bytes, ScannedFile] = {}  # digest -> the first record of that content
+    workers = workers or os.cpu_count() or 1
+    max_bytes = DEFAULT_LIMITS.max_input_bytes
+    for chunk in read_all(files, max_bytes, workers):
+        for item in chunk:
+            if isinstance(item, Repeat):
+                # None only when another worker's first copy had a name that made renaming
+                # inexact; then this process loads the file itself.
+                copy = renamed(firsts[item.digest], item.path)
+                record = copy if copy is not None else read_file(item.path, max_bytes)
+            else:
+                record = item
+                if record.digest is not None:
+                    firsts.setdefault(record.digest, record)
+            index.add(record)
+            if on_file is not None:
+                on_file(index, record)
         if progress is not None:
             progress.advance(len(chunk))
-    records.sort(key=lambda r: r.path)  # workers finish out of order; output must not
-    for record in records:
-        index.add(record)
     return build_inventory(
         index, now=now or datetime.now(UTC), expiring_days=expiring_days, profile=profile
     )

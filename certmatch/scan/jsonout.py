@@ -1,0 +1,97 @@
+"""`scan --json` written as it is found: each file's artefacts as soon as they are final.
+
+The document has the keys `Inventory.to_dict()` builds (docs/scan.md), in a different order:
+`artifacts` first (streamed while the tree is still being read), then the lists only the
+whole tree decides, and last the verdict and summary, which depend on everything. A JSON
+object's keys have no order, so a parser sees the same document; memory holds no list of
+artefact dicts, and an internal error still ends the document (verdict `error`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from certmatch.model import Artefact
+from certmatch.scan.index import Index, ScannedFile
+from certmatch.scan.inventory import Inventory, set_dict
+
+_BATCH = 256  # list items encoded per write
+
+
+class JsonStream:
+    """Writes one scan document to `out`: `artefacts()` per file, then `finish()` or `fail()`."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.written = 0  # artefacts written so far
+        self.started = False
+        self._comma = False  # the open list has an item already
+
+    def _start(self) -> None:
+        if not self.started:
+            self.out.write('{"artifacts": [')
+            self.started = True
+
+    def on_file(self, index: Index, record: ScannedFile) -> None:
+        """The new artefacts of `index` (those of `record`), in their index order."""
+        self._start()
+        new = index.artifacts[self.written :]
+        self.written = len(index.artifacts)
+        self._items(_artefact_json(a) for a in new)
+
+    def _items(self, encoded: Iterable[str]) -> None:
+        batch: list[str] = []
+        for text in encoded:
+            batch.append(text)
+            if len(batch) >= _BATCH:
+                self._write_batch(batch)
+                batch = []
+        if batch:
+            self._write_batch(batch)
+
+    def _write_batch(self, batch: list[str]) -> None:
+        self.out.write((", " if self._comma else "") + ", ".join(batch))
+        self._comma = True
+
+    def _list(self, key: str, items: Iterable[Any]) -> None:
+        self.out.write(f', "{key}": [')
+        self._comma = False
+        self._items(json.dumps(item) for item in items)
+        self.out.write("]")
+
+    def finish(self, inv: Inventory) -> None:
+        """Everything after the artefacts, which only the whole tree decides."""
+        self._start()
+        self.out.write("]")
+        self._list("pairs", (p.to_dict() for p in inv.pairs))
+        self._list("findings", (f.to_dict() for f in inv.findings))
+        self._list("orphans", inv.orphans)
+        self._list("sets", (set_dict(s) for s in inv.sets))
+        self._list("regenerated", ({"cn": cn, "sets": list(s)} for cn, s in inv.regenerated))
+        self._list("expiring", inv.expiring)
+        self._list("expired", inv.expired)
+        self._list("problems", (p.to_dict() for p in inv.problems))
+        tail = {
+            "expiring_days": inv.expiring_days,
+            "verdict": inv.verdict.value,
+            "summary": inv.summary,
+            "profile": inv.profile,
+            "files": inv.files,
+        }
+        self.out.write(", " + json.dumps(tail)[1:] + "\n")
+
+    def fail(self, message: str, profile: str) -> None:
+        """End a document an internal error interrupted: what was written stays, verdict error."""
+        self._start()
+        self.out.write("]")
+        for key in ("pairs", "findings", "orphans", "sets", "regenerated", "expiring", "expired"):
+            self._list(key, ())
+        self._list("problems", ())
+        tail = {"verdict": "error", "summary": message, "profile": profile}
+        self.out.write(", " + json.dumps(tail)[1:] + "\n")
+
+
+def _artefact_json(artefact: Artefact) -> str:
+    return json.dumps(artefact.to_dict())
