@@ -235,6 +235,34 @@ def build_tree(n_files: int, seed: int = 6) -> Path:
     return root
 
 
+def build_copies(n_files: int, base_files: int = 2200) -> Path:
+    """A tree of exactly `n_files` made of hard links to the `base_files` tree, one copy per
+    `backup-NNN/` folder (the last copy partial): a big estate's backups, where the same
+    distinct files recur. Costs inodes, not disk (a plain copy where linking fails)."""
+    base = build_tree(base_files)
+    root = OUT / f"copies-{n_files}-of-{base_files}"
+    stamp = OUT / f"copies-{n_files}-of-{base_files}.complete"
+    if stamp.exists() and stamp.read_text() == f"{CORPUS_VERSION}\n":
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    originals = sorted(p.relative_to(base) for p in base.rglob("*") if p.is_file())
+    made = 0
+    copy = 0
+    while made < n_files:
+        for relative in originals[: n_files - made]:
+            target = root / f"backup-{copy:03d}" / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(base / relative, target)
+            except OSError:
+                shutil.copyfile(base / relative, target)
+            made += 1
+        copy += 1
+    stamp.write_text(f"{CORPUS_VERSION}\n")
+    return root
+
+
 def build_pair() -> tuple[Path, Path]:
     """One RSA 2048 CSR and the certificate issued for it (part 1 of the benchmark)."""
     folder = OUT / "pair"

@@ -39,7 +39,9 @@ class JsonStream:
         self._start()
         new = index.artifacts[self.written :]
         self.written = len(index.artifacts)
-        self._items(_artefact_json(a) for a in new)
+        # The workers encoded each artefact already (and a repeat's JSON is its first
+        # copy's, renamed), so this process only writes.
+        self._items(record.encoded if len(record.encoded) == len(new) else map(_artefact_json, new))
 
     def _items(self, encoded: Iterable[str]) -> None:
         batch: list[str] = []

@@ -14,10 +14,12 @@ the file being read.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import stat
 import threading
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
@@ -124,11 +126,13 @@ class _Reader:
 
     A file whose bytes this process already loaded (and whose record names nothing but its
     own path, so renaming it is exact) comes back as a `Repeat`: the receiving side has the
-    first record, in path order before it, and renames it.
+    first record, in path order before it, and renames it. With `encode`, each artefact's
+    JSON is written here too (in the workers, in parallel), for the streamed document.
     """
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, encode: bool) -> None:
         self.max_bytes = max_bytes
+        self.encode = encode
         self.seen: dict[bytes, bool] = {}
 
     def read(self, path: str) -> ScannedFile | Repeat:
@@ -141,44 +145,83 @@ class _Reader:
         record = _load_record(path, data)
         if len(self.seen) >= _SEEN_MAX:
             self.seen.clear()
-        self.seen[digest] = renamed(record, path + "\0") is not None
-        return record if not self.seen[digest] else _with_digest(record, digest)
-
-
-def _with_digest(record: ScannedFile, digest: bytes) -> ScannedFile:
-    return ScannedFile(record.path, record.artefacts, record.links, record.problems, digest)
+        exact = self.seen[digest] = renamed(record, path + "\0") is not None
+        if not (exact or self.encode):
+            return record
+        encoded = tuple(json.dumps(a.to_dict()) for a in record.artefacts) if self.encode else ()
+        return ScannedFile(
+            path,
+            record.artefacts,
+            record.links,
+            record.problems,
+            digest if exact else None,
+            encoded,
+        )
 
 
 _WORKER_READER: _Reader | None = None
 
 
-def _read_chunk(job: tuple[list[str], int]) -> list[ScannedFile | Repeat]:
+def _read_chunk(job: tuple[list[str], int, bool]) -> list[ScannedFile | Repeat]:
     global _WORKER_READER
-    paths, max_bytes = job
-    if _WORKER_READER is None or _WORKER_READER.max_bytes != max_bytes:
-        _WORKER_READER = _Reader(max_bytes)
+    paths, max_bytes, encode = job
+    if _WORKER_READER is None:
+        _WORKER_READER = _Reader(max_bytes, encode)
     return [_WORKER_READER.read(p) for p in paths]
 
 
+def _worker_of(path: str, workers: int) -> int:
+    """Which worker reads `path`: by its last two names, so the copies of one file in many
+    backup folders meet the same worker's cache (and load once, not once per worker)."""
+    tail = "/".join(path.rsplit(os.sep, 2)[-2:])
+    return zlib.crc32(tail.encode("utf-8", "surrogateescape")) % workers
+
+
 def read_all(
-    files: Sequence[str], max_bytes: int, workers: int
+    files: Sequence[str], max_bytes: int, workers: int, encode: bool = False
 ) -> Iterator[list[ScannedFile | Repeat]]:
     """Chunks of records in path order; in this process when few files or one core."""
-    chunks = [list(files[i : i + CHUNK_FILES]) for i in range(0, len(files), CHUNK_FILES)]
     if workers < 2 or len(files) < PARALLEL_MIN_FILES:
-        reader = _Reader(max_bytes)
-        for chunk in chunks:
-            yield [reader.read(p) for p in chunk]
+        reader = _Reader(max_bytes, encode)
+        for start in range(0, len(files), CHUNK_FILES):
+            yield [reader.read(p) for p in files[start : start + CHUNK_FILES]]
         return
     # fork: workers inherit the imported engine instead of importing it again. Forking a
     # process that runs other threads can deadlock a child (and warns from Python 3.12), so
     # a host with threads (a test run, an embedding app) gets forkserver instead.
     method = "fork" if threading.active_count() == 1 else "forkserver"
     context = multiprocessing.get_context(method)
-    with context.Pool(workers) as pool:
-        # imap, not imap_unordered: records arrive in path order, so each file's artefacts are
-        # numbered and final on arrival (a worker that is behind holds the others' results).
-        yield from pool.imap(_read_chunk, [(c, max_bytes) for c in chunks])
+    owner = [_worker_of(p, workers) for p in files]
+    shares: list[list[str]] = [[] for _ in range(workers)]
+    for path, w in zip(files, owner, strict=True):
+        shares[w].append(path)
+    # One single-process pool per worker, each fed its own share in path order (imap keeps
+    # it), merged here back into the global path order: every file's artefacts are numbered
+    # and final on arrival, and the output does not depend on which worker was faster.
+    pools = [context.Pool(1) for _ in range(workers)]
+    try:
+        streams = [
+            _records(
+                pool.imap(
+                    _read_chunk,
+                    [
+                        (share[i : i + CHUNK_FILES], max_bytes, encode)
+                        for i in range(0, len(share), CHUNK_FILES)
+                    ],
+                )
+            )
+            for pool, share in zip(pools, shares, strict=True)
+        ]
+        for start in range(0, len(files), CHUNK_FILES):
+            yield [next(streams[w]) for w in owner[start : start + CHUNK_FILES]]
+    finally:
+        for pool in pools:
+            pool.terminate()
+
+
+def _records(chunks: Iterator[list[ScannedFile | Repeat]]) -> Iterator[ScannedFile | Repeat]:
+    for chunk in chunks:
+        yield from chunk
 
 
 def scan(
@@ -204,7 +247,8 @@ def scan(
     firsts: dict[bytes, ScannedFile] = {}  # digest -> the first record of that content
     workers = workers or os.cpu_count() or 1
     max_bytes = DEFAULT_LIMITS.max_input_bytes
-    for chunk in read_all(files, max_bytes, workers):
+    encode = on_file is not None
+    for chunk in read_all(files, max_bytes, workers, encode):
         for item in chunk:
             if isinstance(item, Repeat):
                 # None only when another worker's first copy had a name that made renaming
