@@ -39,14 +39,29 @@ def set_findings(
     if key_set.status == "ca":
         return []  # CA certificates are judged in the chains of the sets they issued
     out: list[Finding] = []
-    for requested, leaf in _comparisons(index, key_set):
+    comparisons = _comparisons(index, key_set)
+    beside = _requests_beside(index, key_set, comparisons)
+    by_certificate: dict[int, list[int]] = {}  # certificate -> positions of its pairs
+    for at, pair in enumerate(pairs):
+        by_certificate.setdefault(pair.right, []).append(at)
+    for (requested, leaf), requests in zip(comparisons, beside, strict=True):
         chain: tuple[int, ...] = ()
         missing = None
         if leaf is not None:
             found, complete = chain_of(index, leaf, ca_by_subject)
             chain = tuple(found)
             missing = None if complete else index.artifacts[chain[-1]].issuer
-        ctx, members = _context(index, key_set, pairs, requested, leaf, chain, missing, now)
+        ctx, members = _context(
+            index,
+            key_set,
+            requests,
+            _pairs_of(pairs, by_certificate, leaf, key_set),
+            requested,
+            leaf,
+            chain,
+            missing,
+            now,
+        )
         found_here = with_profile(profile, ctx, inventory_findings(ctx))
         out.extend(replace(f, artifacts=tuple(members[i] for i in f.artifacts)) for f in found_here)
     return out
@@ -75,9 +90,48 @@ def _comparisons(index: Index, key_set: KeySet) -> list[tuple[int | None, int | 
     return out
 
 
+def _requests_beside(
+    index: Index, key_set: KeySet, comparisons: list[tuple[int | None, int | None]]
+) -> list[tuple[int, ...]]:
+    """The set's CSRs, keys and hash lines each comparison's context holds: those in its
+    certificate's folder and the one it is compared with; requests in a folder without a
+    certificate of the set go with the first (newest) certificate, so every request is judged.
+
+    Why not every request in every context: a key copied into many folders (backups of one
+    server) made each context as big as the set, and the scan quadratic in the copies. In a
+    set that lives in one folder (the usual case) the contexts are what they were.
+    """
+    requests = key_set.requests
+    if len(comparisons) == 1 and comparisons[0][1] is None:
+        return [requests]
+    folders = {index.folder[c] for _, c in comparisons if c is not None}
+    homeless = {r for r in requests if index.folder[r] not in folders}
+    out: list[tuple[int, ...]] = []
+    for n, (requested, leaf) in enumerate(comparisons):
+        assert leaf is not None
+        here = index.folder[leaf]
+        out.append(
+            tuple(
+                r
+                for r in requests
+                if r == requested or index.folder[r] == here or (n == 0 and r in homeless)
+            )
+        )
+    return out
+
+
+def _pairs_of(
+    pairs: Sequence[Pair], by_certificate: dict[int, list[int]], leaf: int | None, key_set: KeySet
+) -> list[Pair]:
+    """The set's pairs whose certificate is in this context, in their order."""
+    rights = ((leaf,) if leaf is not None else ()) + key_set.ca_certificates
+    return [pairs[at] for at in sorted(at for c in rights for at in by_certificate.get(c, ()))]
+
+
 def _context(
     index: Index,
     key_set: KeySet,
+    requests_here: tuple[int, ...],
     pairs: Sequence[Pair],
     requested: int | None,
     leaf: int | None,
@@ -86,19 +140,20 @@ def _context(
     now: datetime,
 ) -> tuple[CheckContext, list[int]]:
     """The context of one certificate as a check would see it: the set's CSRs, keys and hash
-    lines, that certificate and its chain; and each context artefact's global index.
+    lines beside it (`_requests_beside`), that certificate and its chain; and each context
+    artefact's global index.
 
     Only one certificate per context, so every rule calls it the server certificate in the
     same words each time it is judged.
     """
     arts = index.artifacts
-    members = list(key_set.requests)
+    members = list(requests_here)
     if leaf is not None:
         members.append(leaf)
     members.extend(key_set.ca_certificates)
     members.extend(c for c in chain[1:] if c not in key_set.ca_certificates)
     local = {g: n for n, g in enumerate(members)}
-    requests = tuple(local[r] for r in key_set.requests)
+    requests = tuple(local[r] for r in requests_here)
     has_certificate = leaf is not None or bool(key_set.ca_certificates)
     m = MatchResult(
         pairs=tuple(
