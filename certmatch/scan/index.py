@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import attrgetter
+from typing import NamedTuple
 
 from certmatch.model import Artefact, ArtefactKind, InputProblem, Pair
 from certmatch.record import field_names, replace
@@ -39,9 +40,9 @@ class ScannedFile:
     encoded: tuple[str, ...] = ()  # each artefact's JSON, when the reader was asked for it
 
 
-@dataclass(frozen=True, slots=True)
-class Repeat:
-    """A worker's answer for a file whose bytes it already sent under another name."""
+class Repeat(NamedTuple):
+    """A worker's answer for a file whose bytes it already sent under another name (a tuple:
+    it crosses a pipe once per repeated file)."""
 
     path: str
     digest: bytes

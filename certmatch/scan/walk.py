@@ -65,19 +65,50 @@ def _os(error: OSError) -> InputProblem:
 
 
 def _read_bytes(path: str, max_bytes: int) -> bytes | ScannedFile:
-    """The file's bytes, or the record saying why it cannot be read (never a raise)."""
+    """The file's bytes, or the record saying why it cannot be read (never a raise).
+
+    One open and fstat per file (a stat of the path first cost a second lookup, 5 us of the
+    25 us a file costs here); O_NONBLOCK so a named pipe is opened, seen and closed instead
+    of waited on.
+    """
     try:
-        info = os.stat(path)
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        return _problem(path, _unopenable(path, exc))
+    try:
+        info = os.fstat(fd)
         if info.st_size > max_bytes:
             return _problem(
                 path, f"{info.st_size:,} bytes, over the {max_bytes:,}-byte limit for one input"
             )
         if not stat.S_ISREG(info.st_mode):
             return _problem(path, "not a regular file")
-        with open(path, "rb") as handle:
-            return handle.read(max_bytes + 1)
+        chunks = []
+        left = max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
     except OSError as exc:
         return _problem(path, exc.strerror or str(exc))
+    finally:
+        os.close(fd)
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _unopenable(path: str, exc: OSError) -> str:
+    """Why `path` could not be opened: a socket or device says "not a regular file" (as a
+    stat would have), anything else the system's reason."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return exc.strerror or str(exc)
+    return "not a regular file" if not stat.S_ISREG(info.st_mode) else exc.strerror or str(exc)
 
 
 def _load_record(path: str, data: bytes) -> ScannedFile:
