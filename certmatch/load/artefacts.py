@@ -14,39 +14,23 @@ from typing import TypedDict
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from certmatch.errors import UnsupportedInputError, UnusableInputError
 from certmatch.keys import hash_line_key, key_info
 from certmatch.load.der import (
     DerError,
+    certificate_names,
     certificate_spki,
     children,
     csr_spki,
+    csr_subject,
     element,
     oid_string,
     value,
 )
+from certmatch.load.names import described_name, names_of, remember
 from certmatch.model import Artefact, ArtefactKind, KeyInfo
-
-# Short names as openssl prints them in a subject (`openssl x509 -noout -subject`).
-_RDN_SHORT_NAMES = {
-    NameOID.COMMON_NAME: "CN",
-    NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
-    NameOID.ORGANIZATION_NAME: "O",
-    NameOID.LOCALITY_NAME: "L",
-    NameOID.STATE_OR_PROVINCE_NAME: "ST",
-    NameOID.COUNTRY_NAME: "C",
-    NameOID.EMAIL_ADDRESS: "emailAddress",
-    NameOID.SERIAL_NUMBER: "serialNumber",
-    NameOID.DOMAIN_COMPONENT: "DC",
-    NameOID.STREET_ADDRESS: "street",
-    NameOID.POSTAL_CODE: "postalCode",
-    NameOID.TITLE: "title",
-    NameOID.GIVEN_NAME: "GN",
-    NameOID.SURNAME: "SN",
-    NameOID.USER_ID: "UID",
-}
 
 _EKU_NAMES = {
     ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
@@ -80,14 +64,16 @@ def from_certificate(
     """`der`: the bytes `cert` was parsed from, when the caller has them (see encoded)."""
     der = encoded(cert) if der is None else der
     fields = _extension_fields(cert.extensions)
+    issuer_der, subject_der = names_of(certificate_names, der) or (None, None)
+    subject, subject_rdns = described_name(subject_der, lambda: cert.subject)
     return Artefact(
         source=source,
         kind=ArtefactKind.CERTIFICATE,
         key=_key_info(cert.public_key, certificate_spki, der),
         container=container,
-        subject=cert.subject.rfc4514_string(),
-        subject_rdns=rdns(cert.subject),
-        issuer=cert.issuer.rfc4514_string(),
+        subject=subject,
+        subject_rdns=subject_rdns,
+        issuer=described_name(issuer_der, lambda: cert.issuer)[0],
         serial=serial_hex(cert.serial_number),
         not_before=cert.not_valid_before_utc.astimezone(UTC),
         not_after=cert.not_valid_after_utc.astimezone(UTC),
@@ -109,13 +95,14 @@ def from_csr(
         raise UnusableInputError(
             f"{source}: the CSR's requested extensions are malformed ({exc})"
         ) from exc
+    subject, subject_rdns = described_name(names_of(csr_subject, der), lambda: csr.subject)
     return Artefact(
         source=source,
         kind=ArtefactKind.CSR,
         key=_key_info(csr.public_key, csr_spki, der),
         container=container,
-        subject=csr.subject.rfc4514_string(),
-        subject_rdns=rdns(csr.subject),
+        subject=subject,
+        subject_rdns=subject_rdns,
         signature_algorithm=signature_name(csr.signature_algorithm_oid),
         signature_valid=csr.is_signature_valid,
         public_pem=pem_text("CERTIFICATE REQUEST", der),
@@ -165,13 +152,9 @@ def from_hash_line(md5_hex: str, source: str, line: str) -> Artefact:
     )
 
 
-def rdns(name: x509.Name) -> tuple[tuple[str, str], ...]:
-    out = []
-    for attribute in name:
-        short = _RDN_SHORT_NAMES.get(attribute.oid, attribute.oid.dotted_string)
-        value = attribute.value if isinstance(attribute.value, str) else attribute.value.hex()
-        out.append((short, value))
-    return tuple(out)
+# Keys repeat across files (a CSR and its certificate share one): a KeyInfo built from the
+# same SPKI DER is reused. Bounded, so a long-lived process (the bot) keeps a few thousand.
+_KEYS: dict[bytes, KeyInfo] = {}
 
 
 def general_name(name: x509.GeneralName) -> str:
@@ -239,6 +222,9 @@ def _key_usage_names(ku: x509.KeyUsage) -> tuple[str, ...]:
 def _key_info(get_public_key: object, spki_of: object, der: bytes) -> KeyInfo:
     assert callable(get_public_key) and callable(spki_of)
     spki = spki_of(der)
+    known = _KEYS.get(spki)
+    if known is not None:
+        return known
     try:
         public_key = get_public_key()
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
@@ -246,7 +232,15 @@ def _key_info(get_public_key: object, spki_of: object, der: bytes) -> KeyInfo:
             f"the public key is of a type certmatch does not read ({algorithm_name(spki)}); "
             f"{KEY_TYPES}"
         ) from exc
-    return _checked_key_info(public_key, spki, None)
+    info = _checked_key_info(public_key, spki, None)
+    if info.algorithm in _CACHED_ALGORITHMS:  # parsed without a warning to note
+        remember(_KEYS, spki, info)
+    return info
+
+
+# KeyInfo is a function of the SPKI bytes; the types listed parse without warnings, so a
+# cached answer drops no note.
+_CACHED_ALGORITHMS = frozenset({"RSA", "RSA-PSS", "EC", "Ed25519", "Ed448"})
 
 
 def _checked_key_info(public_key: object, spki_der: bytes | None, source: str | None) -> KeyInfo:

@@ -176,6 +176,19 @@ def certificate_spki(der: bytes) -> bytes:
     return encoding(der, fields[5])
 
 
+def certificate_names(der: bytes) -> tuple[bytes, bytes]:
+    """(issuer, subject) Name TLVs of an X.509 certificate, as the bytes they were parsed from."""
+    fields = _signed_fields(der)
+    if fields and fields[0].tag == CONTEXT_0:
+        fields = fields[1:]
+    return encoding(der, fields[2]), encoding(der, fields[4])
+
+
+def csr_subject(der: bytes) -> bytes:
+    """The subject Name TLV of a PKCS#10 request."""
+    return encoding(der, _signed_fields(der)[1])
+
+
 def csr_spki(der: bytes) -> bytes:
     """SPKI TLV of a PKCS#10 request: CertificationRequestInfo's 3rd field."""
     # version, subject, subjectPKInfo

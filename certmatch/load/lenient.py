@@ -28,6 +28,7 @@ from certmatch.errors import UnsupportedInputError, UnusableInputError
 from certmatch.keys import key_info
 from certmatch.load import artefacts as described
 from certmatch.load.der import OID, certificate_spki, csr_spki, read_header
+from certmatch.load.names import rdns
 from certmatch.load.parsing import reason
 from certmatch.model import Artefact, ArtefactKind, KeyInfo
 
@@ -114,7 +115,7 @@ def read_certificate(der: bytes, source: str, container: str, strict: BaseExcept
             key=key,
             container=container,
             subject=subject.rfc4514_string(),
-            subject_rdns=described.rdns(subject),
+            subject_rdns=rdns(subject),
             issuer=issuer.rfc4514_string(),
             serial=described.serial_hex(tbs["serial_number"].native),
             not_before=_time(validity["not_before"].native),
@@ -153,7 +154,7 @@ def read_csr(der: bytes, source: str, container: str, strict: BaseException) -> 
             key=key,
             container=container,
             subject=subject.rfc4514_string(),
-            subject_rdns=described.rdns(subject),
+            subject_rdns=rdns(subject),
             signature_algorithm=_signature_name(csr["signature_algorithm"]),
             signature_valid=_signature_valid(csr, public),
             public_pem=_pem("CERTIFICATE REQUEST", der),
