@@ -196,8 +196,21 @@ def csr_spki(der: bytes) -> bytes:
 
 
 def _signed_fields(der: bytes) -> list[Element]:
-    """The fields of the to-be-signed SEQUENCE of a certificate, CSR or CRL."""
+    """The fields of the to-be-signed SEQUENCE of a certificate, CSR or CRL.
+
+    The last answer is kept: the loader asks for the SPKI and then the names of the same
+    structure (a tuple swapped in whole, so threads sharing it see one answer or the other).
+    """
+    global _last_signed
+    last = _last_signed
+    if last is not None and last[0] is der:
+        return list(last[1])
     outer = outer_children(der, keep=1)
     if not outer or outer[0].tag != SEQUENCE:
         raise DerError("not a signed DER structure")
-    return children(der, outer[0])
+    fields = children(der, outer[0])
+    _last_signed = (der, tuple(fields))
+    return fields
+
+
+_last_signed: tuple[bytes, tuple[Element, ...]] | None = None

@@ -99,7 +99,15 @@ def _json_with_source(text: str, old: str, new: str) -> str:
 
 def slim(artefact: Artefact) -> Artefact:
     """The artefact without what would make a record heavy or unsafe to ship between processes."""
-    return replace(artefact, native=None, public_pem="")
+    values = list(_ALL_FIELDS(artefact))
+    values[_PUBLIC_PEM] = ""
+    values[_NATIVE] = None
+    return Artefact(*values)
+
+
+_FIELD_NAMES = list(field_names(Artefact))
+_ALL_FIELDS = attrgetter(*_FIELD_NAMES)
+_PUBLIC_PEM, _NATIVE = _FIELD_NAMES.index("public_pem"), _FIELD_NAMES.index("native")
 
 
 @dataclass(frozen=True, slots=True)
