@@ -1,8 +1,9 @@
 """One command for every figure in docs/performance.md: `.venv/bin/python -m bench.run`.
 
 1. one CSR + certificate through `python -m certmatch` against the openssl modulus pipelines;
-2. `python -m certmatch scan` over generated trees of N and 10N files against the openssl
-   per-file loop, measured on a sample in the same run and extrapolated (and said so);
+2. `python -m certmatch scan` over the 2,200-file corpus against the openssl per-file loop
+   (measured on a sample in the same run and extrapolated, and said so), the cisco-uc scan
+   against the generic one, and the growth from 10,000 to 100,000 files (bench/scan_bench.py);
 3. the bot under load through the local Slack stand-in (bench/bot_load.py): a burst,
    chatter, sustained load and a SIGKILL, on SQLite and PostgreSQL.
 Figures are printed as a table and saved to bench/out/results.json; nothing is asserted.
@@ -14,20 +15,18 @@ import argparse
 import compileall
 import json
 import os
-import random
 import resource
 import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import OUT, build_pair, build_tree
-from bench.procs import machine, tree_rss_kib
+from bench.corpus import OUT, build_pair
+from bench.procs import machine
+from bench.scan_bench import bench_growth, bench_scan, scan_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -36,33 +35,6 @@ PY = sys.executable
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def run_measured(cmd: list[str], **kwargs: Any) -> tuple[float, int, int, float]:
-    """(wall seconds, peak RSS of the process tree in KiB, exit code, CPU seconds of the tree).
-
-    Memory is sampled every 10 ms. CPU (user + system of the process and every descendant it
-    waited for) is what a shared machine distorts least, so it is reported beside wall time.
-    """
-    peak = 0
-    cpu_before = _children_cpu()
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, tree_rss_kib(proc.pid))
-            done.wait(0.01)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    code = proc.wait()
-    wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    return wall, peak, code, _children_cpu() - cpu_before
 
 
 def wall(cmd: list[str] | str, shell: bool = False) -> float:
@@ -131,88 +103,6 @@ def bench_pair(repeat: int) -> dict[str, Any]:
     }
 
 
-# --- part 2: scan ----------------------------------------------------------------------------
-
-_LOOP = r"""
-while IFS=' ' read -r kind f; do
-  case "$kind" in
-    csr) openssl req -noout -pubkey -in "$f" | openssl md5 ;;
-    pem) openssl x509 -noout -pubkey -in "$f" | openssl md5 ;;
-    der) openssl x509 -inform DER -noout -pubkey -in "$f" | openssl md5 ;;
-    p7b) openssl pkcs7 -inform DER -print_certs -in "$f" | openssl x509 -noout -pubkey | openssl md5 ;;
-    key) openssl pkey -pubout -in "$f" | openssl md5 ;;
-    *) openssl x509 -noout -pubkey -in "$f" | openssl md5 ;;
-  esac
-done < "$1"
-"""
-
-
-def _openssl_kind(path: Path) -> str:
-    """What a person running the loop would pick for this file (chosen before timing)."""
-    suffix = path.suffix.lower()
-    if suffix in (".csr", ".key", ".p7b"):
-        return suffix[1:]
-    if suffix == ".cer":
-        return "der"
-    return "pem"
-
-
-def bench_openssl_loop(tree: Path, sample: int) -> dict[str, Any]:
-    files = sorted(p for p in tree.rglob("*") if p.is_file() and not p.name.startswith("."))
-    chosen = random.Random(6).sample(files, min(sample, len(files)))
-    with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as handle:
-        for path in chosen:
-            handle.write(f"{_openssl_kind(path)} {path}\n")
-        listing = handle.name
-    try:
-        seconds, cpu = timed(["bash", "-c", _LOOP, "loop", listing])
-    finally:
-        os.unlink(listing)
-    return {
-        "sample": len(chosen),
-        "seconds": seconds,
-        "per_file_ms": seconds / len(chosen) * 1000,
-        "cpu_per_file_ms": cpu / len(chosen) * 1000,
-    }
-
-
-def bench_scan(sizes: list[int], repeat: int, sample: int) -> dict[str, Any]:
-    results: dict[str, Any] = {"sizes": {}}
-    compile_engine()
-    for n in sizes:
-        tree = build_tree(n)
-        runs = []
-        for _ in range(repeat):
-            runs.append(
-                run_measured([PY, "-m", "certmatch", "scan", "--json", str(tree)], cwd=ROOT)
-            )
-        seconds = statistics.median(r[0] for r in runs)
-        results["sizes"][str(n)] = {
-            "seconds": seconds,
-            "files_per_s": n / seconds,
-            "peak_rss_mib": max(r[1] for r in runs) / 1024,
-            "exit": runs[0][2],
-            "cpu_s": statistics.median(r[3] for r in runs),
-            "repeat": repeat,
-        }
-    biggest = build_tree(max(sizes))
-    loop = bench_openssl_loop(biggest, sample)
-    results["openssl_loop"] = loop
-    for n, row in results["sizes"].items():
-        row["openssl_extrapolated_s"] = loop["per_file_ms"] / 1000 * int(n)
-        row["speedup"] = row["openssl_extrapolated_s"] / row["seconds"]
-        row["openssl_extrapolated_cpu_s"] = loop["cpu_per_file_ms"] / 1000 * int(n)
-        row["cpu_speedup"] = row["openssl_extrapolated_cpu_s"] / row["cpu_s"]
-    if len(sizes) >= 2:
-        small, large = min(sizes), max(sizes)
-        results["growth"] = {
-            "files": large / small,
-            "time": results["sizes"][str(large)]["seconds"]
-            / results["sizes"][str(small)]["seconds"],
-        }
-    return results
-
-
 # --- the table -------------------------------------------------------------------------------
 
 
@@ -240,27 +130,7 @@ def table(results: dict[str, Any]) -> str:
             f"| openssl req+x509 -modulus \\| md5: {pair['openssl_median_ms']:.0f} ms "
             f"(CPU {pair['openssl_cpu_ms']:.0f} ms) | {pair['ratio']:.2f}x | (printed) | |"
         )
-    scan = results.get("scan")
-    if scan:
-        loop = scan["openssl_loop"]
-        for n, row in scan["sizes"].items():
-            met = row["speedup"] >= 100 and (int(n) < 10_000 or row["seconds"] <= 3)
-            lines.append(
-                f"| scan {int(n):,} files (median of {row['repeat']}) | {row['seconds']:.2f} s, "
-                f"{row['files_per_s']:,.0f} files/s, peak {row['peak_rss_mib']:.0f} MiB "
-                f"| openssl loop {row['openssl_extrapolated_s']:,.0f} s (extrapolated from "
-                f"{loop['sample']} files, {loop['per_file_ms']:.1f} ms/file) "
-                f"| {row['speedup']:,.1f}x faster (CPU: {row['cpu_s']:.1f} s vs "
-                f"{row['openssl_extrapolated_cpu_s']:,.0f} s, {row['cpu_speedup']:,.1f}x) "
-                f"| {'<= 3 s, ' if int(n) >= 10_000 else ''}"
-                f">= 100x | {'yes' if met else 'no'} |"
-            )
-        growth = scan.get("growth")
-        if growth:
-            lines.append(
-                f"| scan growth {growth['files']:.0f}x files | {growth['time']:.1f}x time | | "
-                f"| <= 12x | {'yes' if growth['time'] <= 12 else 'no'} |"
-            )
+    lines.extend(scan_table(results.get("scan"), results.get("growth")))
     bot = results.get("bot")
     if bot:
         from bench.bot_load import bot_table
@@ -273,12 +143,20 @@ def table(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument(
-        "--sizes", default="1000,10000", help="scan tree sizes (default 1000,10000)"
-    )
     parser.add_argument("--repeat", type=int, default=15, help="one-pair repetitions")
-    parser.add_argument("--scan-repeat", type=int, default=3, help="scan repetitions per size")
+    parser.add_argument(
+        "--corpus-files", type=int, default=2200, help="files in the scan corpus (default 2200)"
+    )
+    parser.add_argument(
+        "--scan-repeat", type=int, default=3, help="scans of the corpus before and after the loop"
+    )
     parser.add_argument("--sample", type=int, default=300, help="files in the openssl loop sample")
+    parser.add_argument(
+        "--growth-sizes",
+        default="10000,100000",
+        help="trees of hard-linked copies of the corpus (default 10000,100000)",
+    )
+    parser.add_argument("--growth-repeat", type=int, default=3, help="scans per growth tree")
     bot = parser.add_argument_group("bot (issue 17's figures; defaults are its durations)")
     bot.add_argument(
         "--bot-server",
@@ -304,17 +182,22 @@ def main(argv: list[str] | None = None) -> int:
         help="the issue's memory check asks 600 (10 minutes); the default is 60",
     )
     bot.add_argument("--sigkill-events", type=int, default=200)
-    parser.add_argument("--only", choices=("pair", "scan", "bot"), action="append")
+    parser.add_argument("--only", choices=("pair", "scan", "growth", "bot"), action="append")
     args = parser.parse_args(argv)
-    parts = set(args.only or ("pair", "scan", "bot"))
+    parts = set(args.only or ("pair", "scan", "growth", "bot"))
     results: dict[str, Any] = {"machine": machine()}
     if "pair" in parts:
         print("part 1: one pair ...", file=sys.stderr)
         results["pair"] = bench_pair(args.repeat)
+    if "scan" in parts or "growth" in parts:
+        compile_engine()
     if "scan" in parts:
-        sizes = [int(s) for s in args.sizes.split(",")]
-        print(f"part 2: scan of {sizes} files (first run generates them) ...", file=sys.stderr)
-        results["scan"] = bench_scan(sizes, args.scan_repeat, args.sample)
+        print(f"part 2: scan of {args.corpus_files} files ...", file=sys.stderr)
+        results["scan"] = bench_scan(args.corpus_files, args.scan_repeat, args.sample)
+    if "growth" in parts:
+        sizes = [int(s) for s in args.growth_sizes.split(",")]
+        print(f"part 2b: scan growth over {sizes} files ...", file=sys.stderr)
+        results["growth"] = bench_growth(sizes, args.growth_repeat, args.corpus_files)
     if "bot" in parts:
         from bench.bot_load import bench_bot
 
