@@ -8,7 +8,7 @@ lengths should cost a flat walk over its headers, not a recursive parse. The bou
 from __future__ import annotations
 
 from certmatch.errors import InputTooLargeError, UnusableInputError
-from certmatch.load.der import DerError, read_header
+from certmatch.load.der import DerError, read_header, short_header
 from certmatch.load.limits import Limits
 
 
@@ -44,6 +44,9 @@ def check_der_bounds(name: str, der: bytes, limits: Limits) -> None:
         first = der[pos + 1] if pos + 1 < size else 0xFF
         if tag & 0x1F != 0x1F and first < 0x80 and pos + 2 + first <= size:
             value_start, length = pos + 2, first
+        elif (short := short_header(der, pos)) is not None:
+            tag, value_start, end_of_value = short
+            length = end_of_value - value_start
         else:
             try:
                 tag, value_start, length = read_header(der, pos)
