@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from certmatch.scan import cli as scan_cli
+from certmatch.scan import jsonout
 from certmatch.scan import walk as scan_module
 from certmatch.scan.index import renamed
 from tests.factory import Pki, issue, make_csr, make_pki, name, new_key
@@ -131,3 +132,19 @@ def test_a_renamed_record_is_what_loading_the_copy_gives(tmp_path: Path, vector:
     expected = scan_module.read_file(str(copy), 4 << 20)
     again = renamed(first, str(copy))
     assert again is None or again == expected
+
+
+def test_an_error_while_the_lists_are_written_still_ends_the_document(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = fixture_tree(tmp_path, pki)
+
+    def broken(_key_set: Any) -> dict[str, Any]:
+        raise RuntimeError("a set would not encode")
+
+    monkeypatch.setattr(jsonout, "set_dict", broken)
+    code, out = streamed(capsys, str(tree))
+    doc = json.loads(out)
+    assert code == 2
+    assert doc["verdict"] == "error" and "a set would not encode" in doc["summary"]
+    assert doc["findings"] and doc["sets"] == [] and doc["problems"] == []

@@ -31,6 +31,8 @@ class JsonStream:
         self._comma = False  # the open list has an item already
         self._pending: list[str] = []
         self._pending_chars = 0
+        self._open: str | None = None  # the list being written
+        self._done: set[str] = set()  # the lists written and closed
 
     def _write(self, text: str) -> None:
         self._pending.append(text)
@@ -46,6 +48,7 @@ class JsonStream:
     def _start(self) -> None:
         if not self.started:
             self._write('{"artifacts": [')
+            self._open = "artifacts"
             self.started = True
 
     def on_file(self, index: Index, record: ScannedFile) -> None:
@@ -73,14 +76,22 @@ class JsonStream:
 
     def _list(self, key: str, items: Iterable[Any]) -> None:
         self._write(f', "{key}": [')
+        self._open = key
         self._comma = False
         self._items(json.dumps(item) for item in items)
-        self._write("]")
+        self._close()
+
+    def _close(self) -> None:
+        """End the open list (items are written whole, so it ends at an item boundary)."""
+        if self._open is not None:
+            self._write("]")
+            self._done.add(self._open)
+            self._open = None
 
     def finish(self, inv: Inventory) -> None:
         """Everything after the artefacts, which only the whole tree decides."""
         self._start()
-        self._write("]")
+        self._close()
         self._list("pairs", (p.to_dict() for p in inv.pairs))
         self._list("findings", (f.to_dict() for f in inv.findings))
         self._list("orphans", inv.orphans)
@@ -100,15 +111,28 @@ class JsonStream:
         self.flush()
 
     def fail(self, message: str, profile: str) -> None:
-        """End a document an internal error interrupted: what was written stays, verdict error."""
+        """End a document an internal error interrupted, wherever it was: what was written
+        stays, the lists not reached are empty, the verdict is `error`."""
         self._start()
-        self._write("]")
-        for key in ("pairs", "findings", "orphans", "sets", "regenerated", "expiring", "expired"):
-            self._list(key, ())
-        self._list("problems", ())
+        self._close()
+        for key in _LISTS:
+            if key not in self._done:
+                self._list(key, ())
         tail = {"verdict": "error", "summary": message, "profile": profile}
         self._write(", " + json.dumps(tail)[1:] + "\n")
         self.flush()
+
+
+_LISTS = (
+    "pairs",
+    "findings",
+    "orphans",
+    "sets",
+    "regenerated",
+    "expiring",
+    "expired",
+    "problems",
+)
 
 
 def _artefact_json(artefact: Artefact) -> str:
