@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, or_, select, update
 
 from bot.store.store import Store
 
@@ -122,13 +122,11 @@ class ReminderStore:
             for days in windows
         ]
         with self.store.engine.begin() as conn:
-            stmt = self.store.insert(self.t.watched_certificates).on_conflict_do_nothing()
+            stmt = self.store.insert_new(self.t.watched_certificates)
             if conn.execute(stmt, row).rowcount != 1:
                 return False
             if reminders:
-                conn.execute(
-                    self.store.insert(self.t.reminders).values(reminders).on_conflict_do_nothing()
-                )
+                conn.execute(self.store.insert_new(self.t.reminders), reminders)
         return True
 
     def same_names(
@@ -136,16 +134,22 @@ class ReminderStore:
     ) -> list[WatchedCertificate]:
         """Watched certificates in the workspace with this CN or this (non-empty) SAN set."""
         w = self.t.watched_certificates
-        matches = []
-        if common_name:
-            matches.append(w.c.common_name == common_name)
-        if san_set:
-            matches.append(w.c.san_set == "\n".join(san_set))
-        if not matches:
+        params = {"team": team, "common_name": common_name, "san_set": "\n".join(san_set)}
+        names = tuple(n for n in ("common_name", "san_set") if params[n])
+        if not names:
             return []
-        stmt = self._watched_select().where(w.c.team == team, or_(*matches)).limit(200)
+        # Built once per shape, run with parameters (bot.store.store: building cost more CPU).
+        statements = self.store.statements
+        stmt = statements.get(("same_names", names))
+        if stmt is None:
+            matches = [w.c[n] == bindparam(n) for n in names]
+            stmt = statements[("same_names", names)] = (
+                self._watched_select()
+                .where(w.c.team == bindparam("team"), or_(*matches))
+                .limit(200)
+            )
         with self.store.engine.connect() as conn:
-            return [_watched(r) for r in conn.execute(stmt)]
+            return [_watched(r) for r in conn.execute(stmt, params)]
 
     def mark_renewed(
         self, old: WatchedCertificate, renewed_not_after: float, renewed_where: str, *, now: float
@@ -184,7 +188,7 @@ class ReminderStore:
                 "attempts": 0,
                 "keep_until": old.not_after + 86400,
             }
-            conn.execute(self.store.insert(r).values([note]).on_conflict_do_nothing())
+            conn.execute(self.store.insert_new(r), note)
         return True
 
     # -- sending --------------------------------------------------------------------------------

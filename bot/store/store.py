@@ -16,18 +16,16 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, or_, select
+from sqlalchemy import Engine, and_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.memory import Fingerprint
 from bot.store import migrate
 from bot.store.engine import open_engine, sqlite_path
 from bot.store.erase import Erasing
+from bot.store.fingerprints import fingerprint, fingerprint_row, fingerprint_select, related_select
 from bot.store.rows import StoredArtefact, StoredDetail
 from bot.store.schema import Tables, check_prefix, tables
-
-# One lookup never reads more rows than this (a workspace that posts the same CSR all day).
-_LOOKUP_LIMIT = 200
 
 
 class Store(Erasing):
@@ -38,6 +36,10 @@ class Store(Erasing):
         self.tables: Tables = tables(table_prefix)
         self._sqlite_file = sqlite_path(database_url)
         self.engine: Engine = open_engine(database_url)
+        # Statements built once and executed with parameters: building a Core statement cost
+        # more CPU than running it (bench profile, issue 17), and a multi-row VALUES insert
+        # was compiled anew each time, while an executemany of one INSERT is compiled once.
+        self.statements: dict[Any, Any] = {}
         # A store dropped without close() (tests open many) still closes its connections.
         weakref.finalize(self, self.engine.dispose)
 
@@ -80,10 +82,9 @@ class Store(Erasing):
 
         `team` is recorded so an uninstall deletes the workspace's claims too.
         """
-        stmt = self.insert(self.tables.events).on_conflict_do_nothing()
         row = {"event_key": key, "seen_at": time.time() if now is None else now, "team": team}
         with self.engine.begin() as conn:
-            result = conn.execute(stmt, row)
+            result = conn.execute(self.insert_new(self.tables.events), row)
         return result.rowcount == 1
 
     # -- thread memory --------------------------------------------------------------------------
@@ -115,49 +116,36 @@ class Store(Erasing):
         return self._insert_new(self.tables.thread_artefacts, rows)
 
     def thread_artefacts(self, team: str, channel: str, thread_ts: str) -> list[StoredArtefact]:
-        t = self.tables.thread_artefacts
-        stmt = (
-            select(
-                t.c.kind,
-                t.c.source,
-                t.c.public_pem,
-                t.c.spki_sha256,
-                t.c.modulus_md5,
-                t.c.subject,
-                t.c.message_ts,
-                t.c.posted_at,
+        stmt = self.statements.get("thread_artefacts")
+        if stmt is None:
+            t = self.tables.thread_artefacts
+            stmt = self.statements["thread_artefacts"] = (
+                select(
+                    t.c.kind,
+                    t.c.source,
+                    t.c.public_pem,
+                    t.c.spki_sha256,
+                    t.c.modulus_md5,
+                    t.c.subject,
+                    t.c.message_ts,
+                    t.c.posted_at,
+                )
+                .where(
+                    t.c.team == bindparam("team"),
+                    t.c.channel == bindparam("channel"),
+                    t.c.thread_ts == bindparam("thread_ts"),
+                )
+                .order_by(t.c.posted_at, t.c.source)
             )
-            .where(t.c.team == team, t.c.channel == channel, t.c.thread_ts == thread_ts)
-            .order_by(t.c.posted_at, t.c.source)
-        )
+        params = {"team": team, "channel": channel, "thread_ts": thread_ts}
         with self.engine.connect() as conn:
-            return [StoredArtefact(*row) for row in conn.execute(stmt)]
+            return [StoredArtefact(*row) for row in conn.execute(stmt, params)]
 
     # -- fingerprint index ----------------------------------------------------------------------
 
     def add_fingerprints(self, rows: Sequence[Fingerprint]) -> int:
         """Index public fingerprints; the same artefact in the same message is indexed once."""
-        values = [
-            {
-                "row_key": _row_key(row),
-                "team": row.team,
-                "channel": row.channel,
-                "thread_ts": row.thread_ts,
-                "message_ts": row.message_ts,
-                "poster": row.poster,
-                "kind": row.kind,
-                "spki_sha256": row.spki_sha256,
-                "modulus_md5": row.modulus_md5,
-                "key_id": row.key_id,
-                "common_name": row.common_name,
-                "san_set": "\n".join(row.san_set),
-                "is_ca": 1 if row.is_ca else 0,
-                "posted_at": row.posted_at,
-                "conversation_kind": row.conversation_kind,
-                "ext_shared": row.ext_shared,
-            }
-            for row in rows
-        ]
+        values = [fingerprint_row(row) for row in rows]
         return self._insert_new(self.tables.fingerprints, values)
 
     def related_fingerprints(
@@ -175,74 +163,51 @@ class Store(Erasing):
         a place under the lookup's limit (bot.privacy still decides). The rules in bot.memory
         decide what the rows mean; this only fetches candidates through the indexes.
         """
-        f = self.tables.fingerprints
-        matches = [
-            column == value
-            for column, value in (
-                (f.c.key_id, probe.key_id),
-                (f.c.modulus_md5, probe.modulus_md5),
-                (f.c.spki_sha256, probe.spki_sha256),
-                (f.c.common_name, probe.common_name),
-                (f.c.san_set, "\n".join(probe.san_set) or None),
+        values = {
+            name: value
+            for name, value in (
+                ("key_id", probe.key_id),
+                ("modulus_md5", probe.modulus_md5),
+                ("spki_sha256", probe.spki_sha256),
+                ("common_name", probe.common_name),
+                ("san_set", "\n".join(probe.san_set) or None),
             )
             if value
-        ]
-        if not matches:
+        }
+        if not values:
             return []
-        stmt = self._fingerprint_select().where(
-            f.c.team == probe.team, f.c.posted_at >= since, or_(*matches)
-        )
+        shape = ("related", tuple(values), channel is not None, public_elsewhere)
+        stmt = self.statements.get(shape)
+        if stmt is None:
+            stmt = self.statements[shape] = related_select(self.tables.fingerprints, *shape[1:])
+        params = {**values, "team": probe.team, "since": since, "here": probe.channel}
         if channel is not None:
-            stmt = stmt.where(f.c.channel == channel)
-        if public_elsewhere:
-            stmt = stmt.where(
-                or_(
-                    f.c.channel == probe.channel,
-                    and_(f.c.conversation_kind == "channel", f.c.ext_shared.is_(False)),
-                )
-            )
-        stmt = stmt.order_by(f.c.posted_at.desc()).limit(_LOOKUP_LIMIT)
+            params["channel"] = channel
         with self.engine.connect() as conn:
-            return [_fingerprint(r) for r in conn.execute(stmt)]
+            return [fingerprint(r) for r in conn.execute(stmt, params)]
 
     def channel_fingerprints(self, team: str, channel: str) -> list[Fingerprint]:
         """Every index row from one channel, oldest first (tests and `forget` checks)."""
         f = self.tables.fingerprints
         stmt = (
-            self._fingerprint_select()
+            fingerprint_select(f)
             .where(f.c.team == team, f.c.channel == channel)
             .order_by(f.c.posted_at, f.c.message_ts)
         )
         with self.engine.connect() as conn:
-            return [_fingerprint(r) for r in conn.execute(stmt)]
-
-    def _fingerprint_select(self) -> Any:
-        f = self.tables.fingerprints
-        return select(
-            f.c.kind,
-            f.c.spki_sha256,
-            f.c.modulus_md5,
-            f.c.key_id,
-            f.c.common_name,
-            f.c.san_set,
-            f.c.is_ca,
-            f.c.team,
-            f.c.channel,
-            f.c.thread_ts,
-            f.c.message_ts,
-            f.c.poster,
-            f.c.posted_at,
-            f.c.conversation_kind,
-            f.c.ext_shared,
-        )
+            return [fingerprint(r) for r in conn.execute(stmt)]
 
     # -- channel profile ------------------------------------------------------------------------
 
     def channel_profile(self, team: str, channel: str) -> str | None:
-        p = self.tables.channel_profiles
-        stmt = select(p.c.profile).where(p.c.team == team, p.c.channel == channel)
+        stmt = self.statements.get("channel_profile")
+        if stmt is None:
+            p = self.tables.channel_profiles
+            stmt = self.statements["channel_profile"] = select(p.c.profile).where(
+                p.c.team == bindparam("team"), p.c.channel == bindparam("channel")
+            )
         with self.engine.connect() as conn:
-            found = conn.execute(stmt).scalar_one_or_none()
+            found = conn.execute(stmt, {"team": team, "channel": channel}).scalar_one_or_none()
         return str(found) if found is not None else None
 
     def set_channel_profile(self, team: str, channel: str, profile: str) -> None:
@@ -338,47 +303,17 @@ class Store(Erasing):
     # -- internals ------------------------------------------------------------------------------
 
     def _insert_new(self, table: Any, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert the rows whose key is new, in one statement; return how many were new."""
+        """Insert the rows whose key is new, in one transaction; return how many were new."""
         if not rows:
             return 0
-        stmt = self.insert(table).values(list(rows)).on_conflict_do_nothing()
         with self.engine.begin() as conn:
-            return max(conn.execute(stmt).rowcount, 0)
+            return max(conn.execute(self.insert_new(table), list(rows)).rowcount, 0)
 
-
-def _row_key(row: Fingerprint) -> str:
-    parts = (
-        row.team,
-        row.channel,
-        row.message_ts,
-        row.kind,
-        row.key_id or "",
-        row.modulus_md5 or "",
-        row.spki_sha256 or "",
-        row.common_name or "",
-        "\n".join(row.san_set),
-    )
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-
-
-def _fingerprint(row: Sequence[Any]) -> Fingerprint:
-    (kind, spki, md5, key_id, cn, sans, is_ca, team, channel, thread_ts, ts, poster, at) = row[:13]
-    conversation_kind, ext_shared = row[13:15]
-    return Fingerprint(
-        kind=str(kind),
-        spki_sha256=spki,
-        modulus_md5=md5,
-        key_id=key_id,
-        common_name=cn,
-        san_set=tuple(s for s in str(sans).split("\n") if s),
-        is_ca=bool(is_ca),
-        team=str(team),
-        channel=str(channel),
-        thread_ts=str(thread_ts),
-        message_ts=str(ts),
-        poster=poster,
-        posted_at=float(at),
-        # NULL (a row from before issue 13) stays None: unknown, which counts as private.
-        conversation_kind=conversation_kind,
-        ext_shared=None if ext_shared is None else bool(ext_shared),
-    )
+    def insert_new(self, table: Any) -> Any:
+        """`INSERT ... ON CONFLICT DO NOTHING` into `table`, built once; execute it with rows."""
+        stmt = self.statements.get(("insert", table.name))
+        if stmt is None:
+            stmt = self.statements[("insert", table.name)] = self.insert(
+                table
+            ).on_conflict_do_nothing()
+        return stmt

@@ -1,0 +1,118 @@
+"""The fingerprint index's rows and statements: a `Fingerprint` to a row and back, the lookups' SELECT.
+
+bot.store.store runs them; the lookup's statement is built once per shape (which of the
+probe's values are set, one channel or the public ones) with bound parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, or_, select
+
+from bot.memory import Fingerprint
+
+# One lookup never reads more rows than this (a workspace that posts the same CSR all day).
+LOOKUP_LIMIT = 200
+
+
+def fingerprint_row(row: Fingerprint) -> dict[str, Any]:
+    return {
+        "row_key": _row_key(row),
+        "team": row.team,
+        "channel": row.channel,
+        "thread_ts": row.thread_ts,
+        "message_ts": row.message_ts,
+        "poster": row.poster,
+        "kind": row.kind,
+        "spki_sha256": row.spki_sha256,
+        "modulus_md5": row.modulus_md5,
+        "key_id": row.key_id,
+        "common_name": row.common_name,
+        "san_set": "\n".join(row.san_set),
+        "is_ca": 1 if row.is_ca else 0,
+        "posted_at": row.posted_at,
+        "conversation_kind": row.conversation_kind,
+        "ext_shared": row.ext_shared,
+    }
+
+
+def fingerprint_select(f: Table) -> Any:
+    return select(
+        f.c.kind,
+        f.c.spki_sha256,
+        f.c.modulus_md5,
+        f.c.key_id,
+        f.c.common_name,
+        f.c.san_set,
+        f.c.is_ca,
+        f.c.team,
+        f.c.channel,
+        f.c.thread_ts,
+        f.c.message_ts,
+        f.c.poster,
+        f.c.posted_at,
+        f.c.conversation_kind,
+        f.c.ext_shared,
+    )
+
+
+def related_select(f: Table, names: tuple[str, ...], one_channel: bool, public: bool) -> Any:
+    """Rows sharing any of the columns `names` (parameters of the same names) in `:team` since `:since`.
+
+    `one_channel` narrows to `:channel`, `public` to `:here` and public internal channels.
+    """
+    matches = [f.c[name] == bindparam(name) for name in names]
+    stmt = fingerprint_select(f).where(
+        f.c.team == bindparam("team"), f.c.posted_at >= bindparam("since"), or_(*matches)
+    )
+    if one_channel:
+        stmt = stmt.where(f.c.channel == bindparam("channel"))
+    if public:
+        stmt = stmt.where(
+            or_(
+                f.c.channel == bindparam("here"),
+                and_(f.c.conversation_kind == "channel", f.c.ext_shared.is_(False)),
+            )
+        )
+    return stmt.order_by(f.c.posted_at.desc()).limit(LOOKUP_LIMIT)
+
+
+def _row_key(row: Fingerprint) -> str:
+    parts = (
+        row.team,
+        row.channel,
+        row.message_ts,
+        row.kind,
+        row.key_id or "",
+        row.modulus_md5 or "",
+        row.spki_sha256 or "",
+        row.common_name or "",
+        "\n".join(row.san_set),
+    )
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def fingerprint(row: Sequence[Any]) -> Fingerprint:
+    (kind, spki, md5, key_id, cn, sans, is_ca, team, channel, thread_ts, ts, poster, at) = row[:13]
+    conversation_kind, ext_shared = row[13:15]
+    return Fingerprint(
+        kind=str(kind),
+        spki_sha256=spki,
+        modulus_md5=md5,
+        key_id=key_id,
+        common_name=cn,
+        san_set=tuple(s for s in str(sans).split("\n") if s),
+        is_ca=bool(is_ca),
+        team=str(team),
+        channel=str(channel),
+        thread_ts=str(thread_ts),
+        message_ts=str(ts),
+        poster=poster,
+        posted_at=float(at),
+        # NULL (a row from before issue 13) stays None: unknown, which counts as private.
+        conversation_kind=conversation_kind,
+        ext_shared=None if ext_shared is None else bool(ext_shared),
+    )
