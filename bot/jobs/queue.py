@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from bot.store import Store
 
@@ -77,9 +77,8 @@ class JobQueue:
             "attempts": 0,
             "created_at": at,
         }
-        stmt = self.store.insert(self._jobs).values(row).on_conflict_do_nothing()
         with self.store.engine.begin() as conn:
-            added = conn.execute(stmt).rowcount == 1
+            added = conn.execute(self.store.insert_new(self._jobs), row).rowcount == 1
         if added:
             with self._count_lock:
                 self._waiting += 1
@@ -102,49 +101,77 @@ class JobQueue:
 
     def take(self, now: float | None = None) -> Job | None:
         """Lease the oldest ready job to this process, or None when none is ready."""
-        at = time.time() if now is None else now
-        j = self._jobs
-        ready = (
-            select(j.c.job_key)
-            .where(j.c.state == "queued", j.c.available_at <= at)
-            .order_by(j.c.available_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
-            .scalar_subquery()
-        )
-        stmt = (
-            update(j)
-            .where(j.c.job_key == ready, j.c.state == "queued")
-            .values(
-                lease_owner=self.owner,
-                available_at=at + self.lease_seconds,
-                attempts=j.c.attempts + 1,
-            )
-            .returning(j.c.job_key, j.c.kind, j.c.payload, j.c.attempts)
-        )
-        with self.store.engine.begin() as conn:
-            row = conn.execute(stmt).first()
-        return Job(str(row[0]), str(row[1]), row[2], int(row[3])) if row is not None else None
+        jobs = self.take_many(1, now)
+        return jobs[0] if jobs else None
 
-    def finish(self, job: Job, now: float | None = None) -> None:
-        """Done: the payload (the message's text) is deleted, the key stays as the claim."""
-        self._set(job, state="done", payload=None, lease_owner=None, finished_at=now or time.time())
+    def take_many(self, limit: int, now: float | None = None) -> list[Job]:
+        """Lease up to `limit` of the oldest ready jobs to this process, in one statement."""
+        at = time.time() if now is None else now
+        stmt = self.store.statements.get("take_jobs")
+        if stmt is None:
+            j = self._jobs
+            ready = (
+                select(j.c.job_key)
+                .where(j.c.state == "queued", j.c.available_at <= bindparam("now"))
+                .order_by(j.c.available_at)
+                .limit(bindparam("limit"))
+                .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
+            )
+            stmt = self.store.statements["take_jobs"] = (
+                update(j)
+                .where(j.c.job_key.in_(ready.scalar_subquery()), j.c.state == "queued")
+                .values(
+                    lease_owner=bindparam("owner"),
+                    available_at=bindparam("until"),
+                    attempts=j.c.attempts + 1,
+                )
+                .returning(j.c.job_key, j.c.kind, j.c.payload, j.c.attempts, j.c.created_at)
+            )
+        params = {"now": at, "limit": limit, "owner": self.owner, "until": at + self.lease_seconds}
+        with self.store.engine.begin() as conn:
+            rows = conn.execute(stmt, params).all()
+        # RETURNING's order is not the subquery's: oldest first again.
+        rows.sort(key=lambda r: (r[4], r[0]))
+        return [Job(str(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]
+
+    def finish(self, job: Job, now: float | None = None, *, conn: Connection | None = None) -> None:
+        """Done: the payload (the message's text) is deleted, the key stays as the claim.
+
+        With `conn`, inside that transaction (the reply ledger stores the reply's ts with it).
+        """
+        self._set("finish", job, conn, {"finished_at": now or time.time()})
         with self._count_lock:
             self._waiting = max(0, self._waiting - 1)
 
     def release(self, job: Job, delay: float = 0.0) -> None:
         """Give the job back, for this or another process to take after `delay` seconds."""
-        self._set(job, lease_owner=None, available_at=time.time() + delay)
+        self._set("release", job, None, {"available_at": time.time() + delay})
 
-    def _set(self, job: Job, **values: Any) -> None:
-        j = self._jobs
-        stmt = (
-            update(j)
-            .where(j.c.job_key == job.key, j.c.lease_owner == self.owner, j.c.state == "queued")
-            .values(**values)
-        )
-        with self.store.engine.begin() as conn:
-            conn.execute(stmt)
+    def _set(self, change: str, job: Job, conn: Connection | None, params: dict[str, Any]) -> None:
+        name = f"{change}_job"
+        stmt = self.store.statements.get(name)
+        if stmt is None:
+            j = self._jobs
+            values: dict[str, Any] = {"lease_owner": None}
+            if change == "finish":
+                values.update(state="done", payload=None, finished_at=bindparam("finished_at"))
+            else:
+                values["available_at"] = bindparam("available_at")
+            stmt = self.store.statements[name] = (
+                update(j)
+                .where(
+                    j.c.job_key == bindparam("key"),
+                    j.c.lease_owner == bindparam("owner"),
+                    j.c.state == "queued",
+                )
+                .values(**values)
+            )
+        params = {**params, "key": job.key, "owner": self.owner}
+        if conn is not None:
+            conn.execute(stmt, params)
+            return
+        with self.store.engine.begin() as own:
+            own.execute(stmt, params)
 
     def states(self) -> dict[str, str]:
         """Every job's state by key (tests and the benchmark)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from bot.store import Store
 from handlers.blocks import Reply
@@ -40,22 +40,26 @@ class ReplyLedger:
         thread_ts: str | None,
         reply: Reply,
         post: Callable[[Mapping[str, Any]], Any] | None = None,
+        then: Callable[[Connection], None] | None = None,
     ) -> str | None:
         """Post `reply` unless the job's reply already went out; return the reply's ts.
 
         `post` sends the message (default: chat.postMessage into the thread); it receives the
-        metadata to attach and returns Slack's answer. Raises what Slack or the database
-        raise: a claimed key without a ts is then resolved by the next attempt.
+        metadata to attach and returns Slack's answer. `then` runs in the transaction that
+        stores the ts (the job queue finishes the job there: one commit instead of two).
+        Raises what Slack or the database raise: a claimed key without a ts is then resolved
+        by the next attempt.
         """
         metadata = {"event_type": METADATA_EVENT_TYPE, "event_payload": {"job": key}}
         if not self._claim(key, channel, thread_ts):
             posted = self._posted_ts(key)
             if posted:
+                self._store_ts(key, None, then)
                 return posted
             found = find_in_thread(client, channel, thread_ts, key)
             if found:
                 logger.info("reply for %s found in the thread; not posted again", key)
-                self._store_ts(key, found)
+                self._store_ts(key, found, then)
                 return found
         if post is None:
             answer = client.chat_postMessage(
@@ -70,7 +74,7 @@ class ReplyLedger:
         else:
             answer = post(metadata)
         ts = str(answer.get("ts") or "") if answer is not None else ""
-        self._store_ts(key, ts or "-")
+        self._store_ts(key, ts or "-", then)
         return ts or None
 
     def _claim(self, key: str, channel: str, thread_ts: str | None) -> bool:
@@ -81,9 +85,8 @@ class ReplyLedger:
             "ts": None,
             "claimed_at": time.time(),
         }
-        stmt = self.store.insert(self._replies).values(row).on_conflict_do_nothing()
         with self.store.engine.begin() as conn:
-            return bool(conn.execute(stmt).rowcount == 1)
+            return bool(conn.execute(self.store.insert_new(self._replies), row).rowcount == 1)
 
     def _posted_ts(self, key: str) -> str | None:
         r = self._replies
@@ -91,10 +94,23 @@ class ReplyLedger:
             found = conn.execute(select(r.c.ts).where(r.c.reply_key == key)).scalar_one_or_none()
         return str(found) if found else None
 
-    def _store_ts(self, key: str, ts: str) -> None:
-        r = self._replies
+    def _store_ts(
+        self, key: str, ts: str | None, then: Callable[[Connection], None] | None
+    ) -> None:
+        """Store the posted ts (None: already stored) and run `then`, in one transaction."""
+        if ts is None and then is None:
+            return
+        stmt = self.store.statements.get("store_reply_ts")
+        if stmt is None:
+            r = self._replies
+            stmt = self.store.statements["store_reply_ts"] = (
+                update(r).where(r.c.reply_key == bindparam("key")).values(ts=bindparam("ts"))
+            )
         with self.store.engine.begin() as conn:
-            conn.execute(update(r).where(r.c.reply_key == key).values(ts=ts))
+            if ts is not None:
+                conn.execute(stmt, {"key": key, "ts": ts})
+            if then is not None:
+                then(conn)
 
 
 def find_in_thread(client: WebClient, channel: str, thread_ts: str | None, key: str) -> str | None:

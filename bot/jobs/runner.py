@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.eventlog import log_event
@@ -89,6 +90,13 @@ class JobRunner:
             event_id=payload.get("event_id"),
             ext_shared_flag=payload.get("ext_shared"),
         )
+        finished: list[bool] = []
+
+        def finish_with_the_ts(conn: Connection) -> None:
+            # The job is done in the transaction that stores its reply's ts (one commit).
+            self.queue.finish(job, conn=conn)
+            finished.append(True)
+
         try:
             outcome = self.service.check(client, message, quiet=bool(payload.get("quiet", True)))
             if outcome is not None:
@@ -98,12 +106,14 @@ class JobRunner:
                     channel=message.channel,
                     thread_ts=message.thread_ts,
                     reply=build_reply(outcome),
+                    then=finish_with_the_ts,
                 )
         except SQLAlchemyError:
             raise
         except Exception as error:
             self._apologise(client, job, error, message, event)
-        self._finish(job)
+        if not finished:
+            self._finish(job)
 
     def _apologise(
         self,

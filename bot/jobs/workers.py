@@ -22,6 +22,9 @@ logger = logging.getLogger("certmatch.bot")
 
 # How often an idle worker looks at the table (jobs of other processes, expired leases).
 POLL_SECONDS = 0.5
+# Jobs a worker takes in one statement (fewer round trips and commits per job). A few, so
+# a slow job holds back little: the rest of a batch goes back when half the lease is gone.
+TAKE_AT_ONCE = 4
 # After the database failed to hand out a job, wait this long before asking again.
 _DB_DOWN_PAUSE = 1.0
 
@@ -33,16 +36,19 @@ class Workers:
         client: WebClient,
         run: Callable[[WebClient, Job], None],
         count: int,
+        batch: int = TAKE_AT_ONCE,
     ) -> None:
         self.queue = queue
         self.client = client
         self._run = run
         self._count = count
+        self._batch = batch
         self._wake = threading.Condition()
         self._signals = 0
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._in_hand: dict[int, Job] = {}
+        # Per worker thread: the job running and the rest of its batch.
+        self._in_hand: dict[int, list[Job]] = {}
         self._lock = threading.Lock()
         self._queue_down = False  # logged once per outage, not once per worker per second
 
@@ -68,24 +74,20 @@ class Workers:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
-            left = list(self._in_hand.values())
-        for job in left:
-            try:
-                self.queue.release(job)
-            except SQLAlchemyError:
-                logger.warning("could not give job %s back; its lease expires instead", job.key)
+            left = [job for jobs in self._in_hand.values() for job in jobs]
+        self._give_back(left)
         return len(left)
 
     @property
     def busy(self) -> int:
         with self._lock:
-            return len(self._in_hand)
+            return sum(1 for jobs in self._in_hand.values() if jobs)
 
     def _loop(self) -> None:
         ident = threading.get_ident()
         while not self._stopping.is_set():
             try:
-                job = self.queue.take()
+                jobs = self.queue.take_many(self._batch)
             except SQLAlchemyError as exc:
                 self._note_outage(exc)
                 self._stopping.wait(_DB_DOWN_PAUSE)
@@ -99,16 +101,35 @@ class Workers:
                     if self._queue_down:
                         self._queue_down = False
                         logger.warning("job queue available again")
-            if job is None:
+            if not jobs:
                 self._idle()
                 continue
-            with self._lock:
-                self._in_hand[ident] = job
-            try:
+            self._run_batch(ident, jobs, time.monotonic())
+
+    def _run_batch(self, ident: int, jobs: list[Job], taken_at: float) -> None:
+        with self._lock:
+            self._in_hand[ident] = list(jobs)
+        try:
+            for n, job in enumerate(jobs):
+                late = time.monotonic() - taken_at > self.queue.lease_seconds / 2
+                if n and (late or self._stopping.is_set()):
+                    # Stopping, or so slow that the lease nears its end: the rest go back now
+                    # rather than be taken by another process while this one still holds them.
+                    self._give_back(jobs[n:])
+                    return
                 self._run(self.client, job)
-            finally:
                 with self._lock:
-                    self._in_hand.pop(ident, None)
+                    self._in_hand[ident] = jobs[n + 1 :]
+        finally:
+            with self._lock:
+                self._in_hand.pop(ident, None)
+
+    def _give_back(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            try:
+                self.queue.release(job)
+            except SQLAlchemyError:
+                logger.warning("could not give job %s back; its lease expires instead", job.key)
 
     def _note_outage(self, exc: Exception) -> None:
         with self._lock:
