@@ -6,6 +6,7 @@ gunicorn runs it in production (`gunicorn 'bot.web:create_wsgi_app()'`, see the 
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.chatter import ChatterGate
 from bot.config import ConfigError
 
 if TYPE_CHECKING:
@@ -27,8 +29,14 @@ HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def wsgi_app(app: App) -> WSGIApplication:
+def wsgi_app(app: App, signing_secret: str | None = None) -> WSGIApplication:
+    """The WSGI callable: /healthz, the body bound, chatter answered before Bolt, the rest to Bolt.
+
+    `signing_secret` defaults to the Bolt app's own (the one Bolt verifies requests with).
+    """
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+    secret = getattr(app, "_signing_secret", "") if signing_secret is None else signing_secret
+    chatter = ChatterGate(secret) if secret else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -43,6 +51,12 @@ def wsgi_app(app: App) -> WSGIApplication:
             _discard(environ, length)
             start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
             return [b"request too large"]
+        if chatter is not None and path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            raw = environ["wsgi.input"].read(length) if length else b""
+            if chatter.is_chatter(environ, raw):
+                start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+                return [b""]
+            environ["wsgi.input"] = io.BytesIO(raw)  # Bolt reads the body again
         return bolt(environ, start_response)
 
     return application
@@ -74,7 +88,7 @@ def create_wsgi_app() -> WSGIApplication:
     except ConfigError as exc:
         raise SystemExit(f"certmatch: {exc}") from None
     atexit.register(bot.stop_workers, bot.settings.shutdown_seconds)
-    return wsgi_app(bot.app)
+    return wsgi_app(bot.app, bot.settings.signing_secret)
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
