@@ -27,6 +27,7 @@ import handlers
 from bot.config import Settings
 from bot.eventlog import log_event
 from bot.faults import CHANNEL_REFUSED, failure_reply, slack_error, tell_directly
+from bot.keepalive import KeepAliveWebClient
 from bot.service import Service
 from handlers import reminder_commands
 
@@ -63,7 +64,8 @@ class _GatewayErrorRetryHandler(ServerErrorRetryHandler):
 
 
 def build_client(settings: Settings) -> WebClient:
-    return WebClient(
+    # Keep-alive connections to the Web API (bot.keepalive): urllib opened one per call.
+    return KeepAliveWebClient(
         token=settings.bot_token,
         base_url=settings.api_url,
         timeout=30,

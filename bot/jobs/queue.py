@@ -129,7 +129,7 @@ class JobQueue:
             )
         params = {"now": at, "limit": limit, "owner": self.owner, "until": at + self.lease_seconds}
         with self.store.engine.begin() as conn:
-            rows = conn.execute(stmt, params).all()
+            rows = list(conn.execute(stmt, params))
         # RETURNING's order is not the subquery's: oldest first again.
         rows.sort(key=lambda r: (r[4], r[0]))
         return [Job(str(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]

@@ -76,6 +76,10 @@ class Workers:
         with self._lock:
             left = [job for jobs in self._in_hand.values() for job in jobs]
         self._give_back(left)
+        # The Web API client's kept-alive connections (bot.keepalive) end with the workers.
+        close = getattr(self.client, "close_connections", None)
+        if close is not None:
+            close()
         return len(left)
 
     @property
