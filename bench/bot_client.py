@@ -154,6 +154,14 @@ def start_bot(
         "PORT": str(port),
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
+        # The bench's own CERTMATCH_* settings and GUNICORN_CMD_ARGS reach the bot (to try a
+        # setting without editing the bench); nothing else of this environment does.
+        **{k: v for k, v in os.environ.items() if k.startswith("CERTMATCH_")},
+        **(
+            {"GUNICORN_CMD_ARGS": os.environ["GUNICORN_CMD_ARGS"]}
+            if "GUNICORN_CMD_ARGS" in os.environ
+            else {}
+        ),
         **env_extra,
     }
     command = list(SERVERS[server])
