@@ -89,7 +89,7 @@ def paced(
 def _bodies(spec: dict[str, Any], index: int) -> Any:
     # Message ids (and so ts) distinct across the processes of one run.
     client._ids = itertools.count(1 + index * 10_000_000)
-    texts = [spec["text"]]
+    texts = [spec.get("text", "")]
     if spec.get("texts_file"):
         texts = json.loads(Path(spec["texts_file"]).read_text())
     prefix, channels = spec["channel_prefix"], int(spec["channels"])

@@ -59,7 +59,9 @@ class Settings:
     # The durable job queue (bot.jobs): worker threads per process, how long a taken job is
     # leased before another process may take it over, and how many waiting jobs make new
     # events be refused with 503.
-    job_workers: int = 4
+    # 2: with 4 the checks' CPU starved the acknowledgements of the GIL (ack p99 54 ms against
+    # 17-20 ms in-process, the same throughput; docs/performance.md, issue 17).
+    job_workers: int = 2
     job_lease_seconds: float = 30.0
     max_queued_jobs: int = 10_000
 
@@ -136,7 +138,7 @@ def load_settings(
         ),
         log_level=_log_level(get("LOG_LEVEL")),
         connect_allow=_connect_allow(get("CERTMATCH_CONNECT_ALLOW")),
-        job_workers=_int("CERTMATCH_JOB_WORKERS", get("CERTMATCH_JOB_WORKERS"), 4, 1, 64),
+        job_workers=_int("CERTMATCH_JOB_WORKERS", get("CERTMATCH_JOB_WORKERS"), 2, 1, 64),
         job_lease_seconds=float(
             _int("CERTMATCH_JOB_LEASE_SECONDS", get("CERTMATCH_JOB_LEASE_SECONDS"), 30, 1, 30)
         ),
