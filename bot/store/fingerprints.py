@@ -64,10 +64,11 @@ def related_select(f: Table, names: tuple[str, ...], one_channel: bool, public: 
 
     `one_channel` narrows to `:channel`, `public` to `:here` and public internal channels.
     """
-    matches = [f.c[name] == bindparam(name) for name in names]
-    stmt = fingerprint_select(f).where(
-        f.c.team == bindparam("team"), f.c.posted_at >= bindparam("since"), or_(*matches)
-    )
+    # The team inside each OR term: SQLite then searches one index per term (MULTI-INDEX OR);
+    # with `team = ? AND (a OR b)` it scanned every row of the team through the index's team
+    # prefix, and a lookup grew with the table (0.1 ms a row fetched at 6,000 watched rows).
+    matches = [and_(f.c.team == bindparam("team"), f.c[name] == bindparam(name)) for name in names]
+    stmt = fingerprint_select(f).where(f.c.posted_at >= bindparam("since"), or_(*matches))
     if one_channel:
         stmt = stmt.where(f.c.channel == bindparam("channel"))
     if public:

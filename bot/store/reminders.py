@@ -142,11 +142,11 @@ class ReminderStore:
         statements = self.store.statements
         stmt = statements.get(("same_names", names))
         if stmt is None:
-            matches = [w.c[n] == bindparam(n) for n in names]
+            # The team inside each OR term, for SQLite's MULTI-INDEX OR (bot.store.fingerprints).
+            in_team = w.c.team == bindparam("team")
+            matches = [and_(in_team, w.c[n] == bindparam(n)) for n in names]
             stmt = statements[("same_names", names)] = (
-                self._watched_select()
-                .where(w.c.team == bindparam("team"), or_(*matches))
-                .limit(200)
+                self._watched_select().where(or_(*matches)).limit(200)
             )
         with self.store.engine.connect() as conn:
             return [_watched(r) for r in conn.execute(stmt, params)]
