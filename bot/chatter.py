@@ -8,8 +8,9 @@ chatter with no write) cost about 45 us of the 58 us a chatter delivery took in-
 timestamp within five minutes), parses the JSON once and applies the intake's own
 relevance test (`bot.jobs.relevance.is_relevant_message`). Only what is certainly chatter
 is answered here: anything else (a bad or missing signature, which Bolt answers 401; a
-Slack retry, `X-Slack-Retry-Num`; url_verification; commands, actions, forms; mentions;
-every message that may hold material) goes to Bolt unchanged.
+Slack retry, `X-Slack-Retry-Num`; url_verification; commands, actions, forms; mentions, and
+messages that mention anyone near their start, which may be `@certmatch check HOST`; every
+message that may hold material) goes to Bolt unchanged.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class ChatterGate:
         if not isinstance(event, dict) or event.get("type") != "message":
             return False
         if is_relevant_message(event):
+            return False
+        text = event.get("text")
+        if isinstance(text, str) and "<@" in text[:64]:
+            # It may be `@certmatch check HOST` (bot.jobs.relevance.is_check_request, which
+            # needs the bot's user id from Bolt's context): the intake decides.
             return False
         # Last, as it is the dearest check (an HMAC of the body); Bolt verifies the rest itself.
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")

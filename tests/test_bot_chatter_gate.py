@@ -111,6 +111,16 @@ def test_slack_retries_of_chatter_and_url_verification_go_to_bolt(
     assert _rows(bot) == 0
 
 
+def test_a_message_mentioning_someone_goes_to_bolt(
+    bot: RunningBot, bolt_calls: list[dict[str, Any]]
+) -> None:
+    # It may be `@certmatch check HOST`, which the intake recognises with the bot's user id.
+    mention = message_event(text="<@U0BOB> lunch?", channel="C0TALK")
+    assert bot.send_event(mention).status == 200
+    assert len(bolt_calls) == 1
+    assert _rows(bot) == 0
+
+
 def test_a_message_with_material_still_goes_to_bolt_and_is_answered_once(
     bot: RunningBot, standin: SlackStandIn, bolt_calls: list[dict[str, Any]]
 ) -> None:
