@@ -171,6 +171,40 @@ def start_bot(
     return RunningBot(f"http://{host}:{port}", settings, store, stop, bot)
 
 
+def post_file(
+    bot: RunningBot,
+    standin: SlackStandIn,
+    name: str,
+    content: bytes,
+    *,
+    channel: str = "C0PKI",
+    user: str = "U0ALICE",
+    thread_ts: str | None = None,
+    channel_type: str = "channel",
+    shared: bool = False,
+    stub: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Upload one file as a message and wait for the bot's reply; return (the event payload, the reply).
+
+    `channel_type` and `shared` say what kind of conversation it is (the event's channel_type,
+    the envelope's is_ext_shared_channel); `stub` sends the file as a Slack Connect stub.
+    """
+    before = len(standin.posts())
+    file = standin.add_file(name, content)
+    payload = message_event(
+        files=[standin.stub(file) if stub else file],
+        channel=channel,
+        user=user,
+        thread_ts=thread_ts,
+        extra={"channel_type": channel_type, **(extra or {})},
+    )
+    payload["is_ext_shared_channel"] = shared
+    assert bot.send_event(payload).status == 200
+    standin.wait_for(lambda s: len(s.posts()) == before + 1)
+    return payload, standin.posts()[-1]
+
+
 def wait_quiet(standin: SlackStandIn, bot: RunningBot, seconds: float = 10.0) -> None:
     """Wait until the bot's queue is empty and its workers idle: every queued message answered.
 

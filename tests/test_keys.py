@@ -162,7 +162,9 @@ def test_rsa_pss_key_keeps_its_pss_algorithm_in_every_kind() -> None:
 # --- the encodings certmatch writes itself instead of importing cryptography's serialization ---
 
 
-@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()], ids=str)
+@pytest.mark.parametrize(
+    "curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()], ids=lambda curve: curve.name
+)
 def test_named_curve_spki_equals_cryptographys_encoding(curve: ec.EllipticCurve) -> None:
     for _ in range(20):  # coordinates with leading zero bytes included, at these odds
         public_key = ec.generate_private_key(curve).public_key()

@@ -12,7 +12,6 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,6 +24,7 @@ from tests.bot_e2e_support import (
     block_action,
     command_form,
     message_event,
+    post_file,
     post_text,
     settings_for,
     start_bot,
@@ -56,26 +56,6 @@ def bot(standin: SlackStandIn, database: tuple[str, str], clock: Clock) -> Itera
     running.stop()
 
 
-def _post(
-    bot: RunningBot,
-    standin: SlackStandIn,
-    name: str,
-    content: bytes,
-    *,
-    channel: str,
-    user: str = "U0ALICE",
-    thread_ts: str | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Upload one file as a message and return (the event payload, the bot's reply)."""
-    before = len(standin.posts())
-    payload = message_event(
-        files=[standin.add_file(name, content)], channel=channel, user=user, thread_ts=thread_ts
-    )
-    assert bot.send_event(payload).status == 200
-    standin.wait_for(lambda s: len(s.posts()) == before + 1)
-    return payload, standin.posts()[-1]
-
-
 def _permalink(channel: str, ts: str) -> str:
     return f"https://example.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
@@ -86,9 +66,11 @@ def _permalink(channel: str, ts: str) -> str:
 def test_certificate_is_matched_to_the_csr_posted_days_ago_in_another_channel(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    request, _ = _post(bot, standin, "pki-request-cucm.csr", CSR, channel="C0PKIREQ")
+    request, _ = post_file(bot, standin, "pki-request-cucm.csr", CSR, channel="C0PKIREQ")
     clock.advance(9)
-    cert_post, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE", user="U0BOB")
+    cert_post, reply = post_file(
+        bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE", user="U0BOB"
+    )
     text = post_text(reply)
     assert reply["channel"] == "C0VOICE"
     assert reply["thread_ts"] == cert_post["event"]["ts"]
@@ -108,9 +90,9 @@ def test_certificate_is_matched_to_the_csr_posted_days_ago_in_another_channel(
 def test_csr_is_matched_to_a_certificate_posted_earlier_elsewhere(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE", user="U0BOB")
+    post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE", user="U0BOB")
     clock.advance(1)
-    _, reply = _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+    _, reply = post_file(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
     assert "This CSR matches the certificate posted in <#C0VOICE> by <@U0BOB>" in post_text(reply)
 
 
@@ -123,7 +105,7 @@ def test_posted_private_key_is_indexed_by_its_public_fingerprint_only(
     (row,) = bot.store.channel_fingerprints(TEAM_ID, "C0KEYS")
     assert row.kind == "private_key" and row.modulus_md5 and row.common_name is None
     assert bot.store.thread_artefacts(TEAM_ID, "C0KEYS", payload["event"]["ts"]) == []
-    _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
+    _, reply = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
     assert "matches the private key posted in <#C0KEYS>" in post_text(reply)
     url, _ = database
     if url.startswith("sqlite:///"):
@@ -139,7 +121,7 @@ def test_certificate_pasted_into_the_slash_command_is_matched_but_not_indexed(
 ) -> None:
     # A command's payload does not say whether its channel is shared with another
     # organisation, so it is matched within its own channel only (tests/test_privacy_e2e.py).
-    _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+    post_file(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
     pem = vector("server.cert.pem").decode()
     assert bot.send_command(command_form(pem, standin, channel="C0PKIREQ")).status == 200
     answer = standin.wait_for_calls("response_url")[0].args
@@ -150,16 +132,16 @@ def test_certificate_pasted_into_the_slash_command_is_matched_but_not_indexed(
 
 
 def test_same_channel_other_thread_is_named_as_such(bot: RunningBot, standin: SlackStandIn) -> None:
-    _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
-    _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0PKIREQ")
+    post_file(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+    _, reply = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0PKIREQ")
     assert "in another thread of <#C0PKIREQ>" in post_text(reply)
 
 
 def test_partner_in_the_same_thread_adds_no_memory_note(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
-    parent, _ = _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
-    _, reply = _post(
+    parent, _ = post_file(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+    _, reply = post_file(
         bot, standin, "certnew.cer", CERT_DER, channel="C0PKIREQ", thread_ts=parent["event"]["ts"]
     )
     assert reply["text"].startswith("certmatch: Match")
@@ -169,19 +151,19 @@ def test_partner_in_the_same_thread_adds_no_memory_note(
 def test_a_dm_with_the_bot_is_never_pointed_at_from_a_channel(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
-    _post(bot, standin, "cucm.csr", CSR, channel="D0ALICEDM")
-    _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
+    post_file(bot, standin, "cucm.csr", CSR, channel="D0ALICEDM")
+    _, reply = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
     assert "D0ALICEDM" not in post_text(reply) and ":link:" not in post_text(reply)
 
 
 def test_without_a_permalink_the_reply_still_names_channel_poster_and_date(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
-    _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+    post_file(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
     standin.fail_next(
         "chat.getPermalink", 200, body={"ok": False, "error": "channel_not_found"}, times=5
     )
-    _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
+    _, reply = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
     text = post_text(reply)
     assert "matches the CSR posted in <#C0PKIREQ> by <@U0ALICE> on <!date^" in text
     assert "archives/C0PKIREQ" not in text
@@ -193,10 +175,10 @@ def test_channel_scope_keeps_the_lookup_inside_the_channel(
     url, prefix = database
     bot = _start(settings_for(standin, url, prefix, memory_scope="channel"), clock)
     try:
-        _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
-        _, elsewhere = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
+        post_file(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+        _, elsewhere = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
         assert ":link:" not in post_text(elsewhere)
-        _, same = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0PKIREQ")
+        _, same = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0PKIREQ")
         assert "in another thread of <#C0PKIREQ>" in post_text(same)
     finally:
         bot.stop()
@@ -208,11 +190,11 @@ def test_thread_scope_looks_nowhere_else_but_still_names_a_regenerated_csr_in_th
     url, prefix = database
     bot = _start(settings_for(standin, url, prefix, memory_scope="thread"), clock)
     try:
-        _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
-        _, elsewhere = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0PKIREQ")
+        post_file(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+        _, elsewhere = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0PKIREQ")
         assert ":link:" not in post_text(elsewhere) and "C0PKIREQ>" not in post_text(elsewhere)
-        parent, _ = _post(bot, standin, "v2.csr", REGENERATED_CSR, channel="C0VOICE")
-        _, same = _post(
+        parent, _ = post_file(bot, standin, "v2.csr", REGENERATED_CSR, channel="C0VOICE")
+        _, same = post_file(
             bot,
             standin,
             "certnew.cer",
@@ -232,13 +214,13 @@ def test_thread_scope_looks_nowhere_else_but_still_names_a_regenerated_csr_in_th
 def test_certificate_for_a_csr_that_was_regenerated_later_says_regenerated(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    original, _ = _post(bot, standin, "cucm-tomcat.csr", CSR, channel="C0PKIREQ")
+    original, _ = post_file(bot, standin, "cucm-tomcat.csr", CSR, channel="C0PKIREQ")
     clock.advance(2)
-    regenerated, _ = _post(
+    regenerated, _ = post_file(
         bot, standin, "cucm-tomcat-v2.csr", REGENERATED_CSR, channel="C0VOICE", user="U0BOB"
     )
     clock.advance(8)
-    _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE", user="U0CAROL")
+    _, reply = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE", user="U0CAROL")
     text = post_text(reply)
     assert "The CSR was regenerated" in text
     assert "belongs to the CSR posted in <#C0PKIREQ> by <@U0ALICE>" in text
@@ -254,9 +236,9 @@ def test_certificate_for_a_csr_that_was_regenerated_later_says_regenerated(
 def test_certificate_matching_nothing_but_a_csr_for_its_name_is_likely_regenerated(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    _post(bot, standin, "cucm-tomcat.csr", REGENERATED_CSR, channel="C0PKIREQ")
+    post_file(bot, standin, "cucm-tomcat.csr", REGENERATED_CSR, channel="C0PKIREQ")
     clock.advance(5)
-    _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
+    _, reply = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
     text = post_text(reply)
     assert "Most likely a regenerated CSR" in text
     assert "posted in <#C0PKIREQ> by <@U0ALICE>" in text
@@ -266,9 +248,9 @@ def test_certificate_matching_nothing_but_a_csr_for_its_name_is_likely_regenerat
 def test_posting_a_regenerated_csr_warns_about_the_earlier_unanswered_one(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    first, _ = _post(bot, standin, "cucm-tomcat.csr", CSR, channel="C0PKIREQ")
+    first, _ = post_file(bot, standin, "cucm-tomcat.csr", CSR, channel="C0PKIREQ")
     clock.advance(1)
-    _, reply = _post(
+    _, reply = post_file(
         bot, standin, "cucm-tomcat-v2.csr", REGENERATED_CSR, channel="C0VOICE", user="U0BOB"
     )
     text = post_text(reply)
@@ -281,8 +263,8 @@ def test_posting_a_regenerated_csr_warns_about_the_earlier_unanswered_one(
 def test_regenerated_csr_in_the_same_thread_is_named_beside_the_mismatch(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
-    parent, _ = _post(bot, standin, "tomcat.csr", REGENERATED_CSR, channel="C0PKI")
-    _, reply = _post(
+    parent, _ = post_file(bot, standin, "tomcat.csr", REGENERATED_CSR, channel="C0PKI")
+    _, reply = post_file(
         bot, standin, "certnew.cer", CERT_DER, channel="C0PKI", thread_ts=parent["event"]["ts"]
     )
     assert reply["text"].startswith("certmatch: Mismatch")
@@ -299,9 +281,9 @@ def test_memory_inside_the_retention_window_is_used_and_outside_it_purged(
     url, prefix = database
     bot = _start(settings_for(standin, url, prefix, retention_days=30), clock)
     try:
-        _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+        post_file(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
         clock.advance(29)
-        _, inside = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
+        _, inside = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
         assert "matches the CSR posted in <#C0PKIREQ>" in post_text(inside)
         clock.advance(2)  # 31 days after the CSR, 2 after the certificate
     finally:
@@ -311,7 +293,7 @@ def test_memory_inside_the_retention_window_is_used_and_outside_it_purged(
     try:
         assert later.store.channel_fingerprints(TEAM_ID, "C0PKIREQ") == []
         assert len(later.store.channel_fingerprints(TEAM_ID, "C0VOICE")) == 1
-        _, outside = _post(later, standin, "again.cer", CERT_DER, channel="C0OTHER")
+        _, outside = post_file(later, standin, "again.cer", CERT_DER, channel="C0OTHER")
         assert "<#C0PKIREQ>" not in post_text(outside)
         assert "matches the CSR" not in post_text(outside)
     finally:
@@ -321,10 +303,10 @@ def test_memory_inside_the_retention_window_is_used_and_outside_it_purged(
 def test_retention_purge_runs_while_the_bot_is_running(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+    post_file(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
     assert len(bot.store.channel_fingerprints(TEAM_ID, "C0PKIREQ")) == 1
     clock.advance(31)  # past the window, and more than an hour since the last purge
-    _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
+    _, reply = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
     assert ":link:" not in post_text(reply)
     assert bot.store.channel_fingerprints(TEAM_ID, "C0PKIREQ") == []
 
@@ -332,14 +314,14 @@ def test_retention_purge_runs_while_the_bot_is_running(
 def test_forget_removes_the_channel_from_the_workspace_memory(
     bot: RunningBot, standin: SlackStandIn
 ) -> None:
-    _post(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
+    post_file(bot, standin, "cucm.csr", CSR, channel="C0PKIREQ")
     bot.send_command(command_form("forget", standin, channel="C0PKIREQ"))
     confirm = block_action(ACTION_FORGET_CONFIRM, "C0PKIREQ", standin)
     confirm["channel"]["id"] = "C0PKIREQ"
     bot.send_interaction(confirm)
     assert "1 remembered" in standin.wait_for_calls("response_url", 2)[1].args["text"]
     assert bot.store.channel_fingerprints(TEAM_ID, "C0PKIREQ") == []
-    _, reply = _post(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
+    _, reply = post_file(bot, standin, "certnew.cer", CERT_DER, channel="C0VOICE")
     assert ":link:" not in post_text(reply) and "C0PKIREQ" not in post_text(reply)
 
 

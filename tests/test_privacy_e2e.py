@@ -31,7 +31,7 @@ from tests.bot_e2e_support import (
     block_action,
     command_form,
     envelope,
-    message_event,
+    post_file,
     post_text,
     settings_for,
     start_bot,
@@ -105,7 +105,7 @@ class Posted:
         return f"<!date^{int(self.at)}^"
 
 
-def _post(
+def _post_in(
     bot: RunningBot,
     standin: SlackStandIn,
     clock: Clock,
@@ -118,21 +118,21 @@ def _post(
     extra: dict[str, Any] | None = None,
     stub: bool = False,
 ) -> Posted:
-    """Upload one file into `place` one day after the previous post; return it with the reply."""
+    """Upload one file into `place` one day after the previous post (post_file); return it with the reply."""
     clock.advance(1)
-    before = len(standin.posts())
-    file = standin.add_file(name, content)
-    payload = message_event(
-        files=[standin.stub(file) if stub else file],
+    payload, reply = post_file(
+        bot,
+        standin,
+        name,
+        content,
         channel=place.channel,
         user=user,
         thread_ts=thread_ts,
-        extra={"channel_type": place.kind, **(extra or {})},
+        channel_type=place.kind,
+        shared=place.shared,
+        stub=stub,
+        extra=extra,
     )
-    payload["is_ext_shared_channel"] = place.shared
-    assert bot.send_event(payload).status == 200
-    standin.wait_for(lambda s: len(s.posts()) == before + 1)
-    reply = standin.posts()[-1]
     assert reply["channel"] == place.channel
     return Posted(place, user, payload["event"]["ts"], clock.now, reply)
 
@@ -159,9 +159,9 @@ def assert_points_to(reply_text: str, post: Posted, where: str | None = None) ->
 def test_public_channel_is_not_pointed_into_a_private_channel(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    secret = _post(bot, standin, clock, PRIVATE, CSR, user="U0SECRET")
-    reply = _post(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    secret = _post_in(bot, standin, clock, PRIVATE, CSR, user="U0SECRET")
+    reply = _post_in(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
     assert_points_to(reply, public)
     assert_hidden(reply, secret)
 
@@ -169,9 +169,9 @@ def test_public_channel_is_not_pointed_into_a_private_channel(
 def test_private_channel_may_point_to_a_public_channel_but_not_another_private_one(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    other = _post(bot, standin, clock, PRIVATE_OTHER, CSR, user="U0HR")
-    reply = _post(bot, standin, clock, PRIVATE, CERT_DER, user="U0SECRET").text
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    other = _post_in(bot, standin, clock, PRIVATE_OTHER, CSR, user="U0HR")
+    reply = _post_in(bot, standin, clock, PRIVATE, CERT_DER, user="U0SECRET").text
     assert_points_to(reply, public)
     assert_hidden(reply, other)
 
@@ -179,9 +179,9 @@ def test_private_channel_may_point_to_a_public_channel_but_not_another_private_o
 def test_private_channel_is_matched_within_itself(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    own = _post(bot, standin, clock, PRIVATE, CSR, user="U0SECRET")
-    reply = _post(bot, standin, clock, PRIVATE, CERT_DER, user="U0CAROL").text
+    _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    own = _post_in(bot, standin, clock, PRIVATE, CSR, user="U0SECRET")
+    reply = _post_in(bot, standin, clock, PRIVATE, CERT_DER, user="U0CAROL").text
     assert_points_to(reply, own, f"in another thread of <#{PRIVATE.channel}>")
 
 
@@ -191,9 +191,9 @@ def test_private_channel_is_matched_within_itself(
 def test_dm_is_not_pointed_at_from_a_channel(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    dm = _post(bot, standin, clock, DM, CSR, user="U0DMUSER")
-    reply = _post(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    dm = _post_in(bot, standin, clock, DM, CSR, user="U0DMUSER")
+    reply = _post_in(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
     assert_points_to(reply, public)
     assert_hidden(reply, dm)
 
@@ -201,9 +201,9 @@ def test_dm_is_not_pointed_at_from_a_channel(
 def test_dm_reply_points_only_inside_the_dm_not_even_to_a_public_channel(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    own = _post(bot, standin, clock, DM, CSR, user="U0DMUSER")
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    reply = _post(bot, standin, clock, DM, CERT_DER, user="U0DMUSER").text
+    own = _post_in(bot, standin, clock, DM, CSR, user="U0DMUSER")
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    reply = _post_in(bot, standin, clock, DM, CERT_DER, user="U0DMUSER").text
     assert_points_to(reply, own, f"in another thread of <#{DM.channel}>")
     assert_hidden(reply, public)
 
@@ -212,9 +212,9 @@ def test_dm_reply_learns_nothing_about_a_certificate_posted_only_in_channels(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
     # The issue's probe: DM the bot a server's public certificate to learn where its CSR was.
-    secret = _post(bot, standin, clock, PRIVATE, CSR, user="U0SECRET")
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    reply = _post(bot, standin, clock, DM, CERT_DER, user="U0DMUSER").text
+    secret = _post_in(bot, standin, clock, PRIVATE, CSR, user="U0SECRET")
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    reply = _post_in(bot, standin, clock, DM, CERT_DER, user="U0DMUSER").text
     assert ":link:" not in reply and "regenerated" not in reply
     assert_hidden(reply, secret, public)
 
@@ -222,9 +222,9 @@ def test_dm_reply_learns_nothing_about_a_certificate_posted_only_in_channels(
 def test_group_dm_is_not_pointed_at_from_a_channel(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    group = _post(bot, standin, clock, GROUP_DM, CSR, user="U0GROUPDM")
-    reply = _post(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    group = _post_in(bot, standin, clock, GROUP_DM, CSR, user="U0GROUPDM")
+    reply = _post_in(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
     assert_points_to(reply, public)
     assert_hidden(reply, group)
 
@@ -232,10 +232,10 @@ def test_group_dm_is_not_pointed_at_from_a_channel(
 def test_group_dm_reply_points_only_inside_the_group_dm(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    own = _post(bot, standin, clock, GROUP_DM, CSR, user="U0GROUPDM")
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    dm = _post(bot, standin, clock, DM, CSR, user="U0DMUSER")
-    reply = _post(bot, standin, clock, GROUP_DM, CERT_DER, user="U0GROUPDM").text
+    own = _post_in(bot, standin, clock, GROUP_DM, CSR, user="U0GROUPDM")
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    dm = _post_in(bot, standin, clock, DM, CSR, user="U0DMUSER")
+    reply = _post_in(bot, standin, clock, GROUP_DM, CERT_DER, user="U0GROUPDM").text
     assert_points_to(reply, own, f"in another thread of <#{GROUP_DM.channel}>")
     assert_hidden(reply, public, dm)
 
@@ -246,10 +246,10 @@ def test_group_dm_reply_points_only_inside_the_group_dm(
 def test_slack_connect_channel_is_shown_nothing_from_the_workspace(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    own = _post(bot, standin, clock, CONNECT, CSR, user="U0PARTNER")
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    secret = _post(bot, standin, clock, PRIVATE, CSR, user="U0SECRET")
-    reply = _post(bot, standin, clock, CONNECT, CERT_DER, user="U0PARTNER2").text
+    own = _post_in(bot, standin, clock, CONNECT, CSR, user="U0PARTNER")
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    secret = _post_in(bot, standin, clock, PRIVATE, CSR, user="U0SECRET")
+    reply = _post_in(bot, standin, clock, CONNECT, CERT_DER, user="U0PARTNER2").text
     assert_points_to(reply, own, f"in another thread of <#{CONNECT.channel}>")
     assert_hidden(reply, public, secret)
 
@@ -257,10 +257,10 @@ def test_slack_connect_channel_is_shown_nothing_from_the_workspace(
 def test_what_is_posted_in_slack_connect_is_not_shown_elsewhere(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    shared = _post(bot, standin, clock, CONNECT, CSR, user="U0PARTNER")
-    to_public = _post(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
-    to_private = _post(bot, standin, clock, PRIVATE, CERT_DER, user="U0SECRET").text
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    shared = _post_in(bot, standin, clock, CONNECT, CSR, user="U0PARTNER")
+    to_public = _post_in(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
+    to_private = _post_in(bot, standin, clock, PRIVATE, CERT_DER, user="U0SECRET").text
     for reply in (to_public, to_private):
         assert_points_to(reply, public)
         assert_hidden(reply, shared)
@@ -272,12 +272,14 @@ def test_a_file_stub_or_a_poster_from_another_team_marks_a_channel_shared(
     # Slack sends file stubs (files.info needed) only in Slack Connect channels, and a poster
     # from another organisation is one too: either counts even if the envelope's flag is false.
     quiet = Place("C0LOOKSPUBLIC", "channel")
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    stub = _post(bot, standin, clock, quiet, CSR, user="U0PARTNER", stub=True)
-    guest = _post(bot, standin, clock, quiet, CSR, user="U0GUEST", extra={"user_team": "T0PARTNER"})
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    stub = _post_in(bot, standin, clock, quiet, CSR, user="U0PARTNER", stub=True)
+    guest = _post_in(
+        bot, standin, clock, quiet, CSR, user="U0GUEST", extra={"user_team": "T0PARTNER"}
+    )
     rows = bot.store.channel_fingerprints(TEAM_ID, quiet.channel)
     assert [r.ext_shared for r in rows] == [True, True]
-    reply = _post(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
+    reply = _post_in(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
     assert_points_to(reply, public)
     assert_hidden(reply, stub, guest)
 
@@ -288,7 +290,7 @@ def test_a_file_stub_or_a_poster_from_another_team_marks_a_channel_shared(
 def test_a_row_stored_before_kinds_were_recorded_counts_as_private(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
     clock.advance(1)
     (artefact,) = check([Input("old.csr", CSR)]).artifacts
     old = memory.fingerprint(
@@ -303,11 +305,11 @@ def test_a_row_stored_before_kinds_were_recorded_counts_as_private(
     assert old.conversation_kind is None and old.ext_shared is None
     bot.store.add_fingerprints([old])
     hidden = Posted(Place("C0OLDROW", "?"), "U0OLDPOSTER", old.message_ts, old.posted_at, {})
-    reply = _post(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
+    reply = _post_in(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
     assert_points_to(reply, public)
     assert_hidden(reply, hidden)
     # Within its own channel it is still matched.
-    inside = _post(bot, standin, clock, Place("C0OLDROW", "channel"), CERT_DER, user="U0BOB")
+    inside = _post_in(bot, standin, clock, Place("C0OLDROW", "channel"), CERT_DER, user="U0BOB")
     assert_points_to(inside.text, hidden, "in another thread of <#C0OLDROW>")
 
 
@@ -316,8 +318,8 @@ def test_slash_command_of_unknown_kind_points_only_within_its_channel(
 ) -> None:
     # A command's payload does not say whether its channel is shared with another
     # organisation: it may be matched within its channel, and it is pointed nowhere else.
-    own = _post(bot, standin, clock, PUBLIC_OTHER, CSR, user="U0BOB")
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    own = _post_in(bot, standin, clock, PUBLIC_OTHER, CSR, user="U0BOB")
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
     pem = vector("server.cert.pem").decode()
     bot.send_command(command_form(pem, standin, channel=PUBLIC_OTHER.channel))
     reply = json.dumps(standin.wait_for_calls("response_url")[0].args)
@@ -328,7 +330,7 @@ def test_slash_command_of_unknown_kind_points_only_within_its_channel(
 def test_slash_command_in_a_dm_is_not_matched_outside_it(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    public = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    public = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
     form = command_form(vector("server.cert.pem").decode(), standin, channel="D0BOBDM")
     bot.send_command(replace_form(form, channel_name="directmessage"))
     reply = json.dumps(standin.wait_for_calls("response_url")[0].args)
@@ -346,9 +348,9 @@ def replace_form(form: dict[str, str], **changes: str) -> dict[str, str]:
 def test_a_regenerated_csr_in_a_private_channel_is_not_told_to_a_public_one(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    original = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    regenerated = _post(bot, standin, clock, PRIVATE, REGENERATED_CSR, user="U0SECRET")
-    reply = _post(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
+    original = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    regenerated = _post_in(bot, standin, clock, PRIVATE, REGENERATED_CSR, user="U0SECRET")
+    reply = _post_in(bot, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
     assert "regenerated" not in reply
     assert_points_to(reply, original)
     assert_hidden(reply, regenerated)
@@ -357,9 +359,9 @@ def test_a_regenerated_csr_in_a_private_channel_is_not_told_to_a_public_one(
 def test_a_regenerated_csr_in_a_public_channel_is_told_to_a_private_one(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    original = _post(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
-    regenerated = _post(bot, standin, clock, PUBLIC_OTHER, REGENERATED_CSR, user="U0BOB")
-    reply = _post(bot, standin, clock, PRIVATE, CERT_DER, user="U0SECRET").text
+    original = _post_in(bot, standin, clock, PUBLIC, CSR, user="U0ALICE")
+    regenerated = _post_in(bot, standin, clock, PUBLIC_OTHER, REGENERATED_CSR, user="U0BOB")
+    reply = _post_in(bot, standin, clock, PRIVATE, CERT_DER, user="U0SECRET").text
     assert "The CSR was regenerated" in reply
     assert_points_to(reply, original)
     assert_points_to(reply, regenerated)
@@ -368,8 +370,8 @@ def test_a_regenerated_csr_in_a_public_channel_is_told_to_a_private_one(
 def test_a_csr_regenerated_in_public_is_not_warned_about_an_older_one_in_a_dm(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    older = _post(bot, standin, clock, DM, CSR, user="U0DMUSER")
-    reply = _post(bot, standin, clock, PUBLIC, REGENERATED_CSR, user="U0ALICE").text
+    older = _post_in(bot, standin, clock, DM, CSR, user="U0DMUSER")
+    reply = _post_in(bot, standin, clock, PUBLIC, REGENERATED_CSR, user="U0ALICE").text
     assert "regenerated" not in reply
     assert_hidden(reply, older)
 
@@ -381,7 +383,7 @@ def test_every_fingerprint_records_its_conversation_kind_and_slack_connect_flag(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
     for place in (PUBLIC, PRIVATE, DM, GROUP_DM, CONNECT):
-        _post(bot, standin, clock, place, CSR)
+        _post_in(bot, standin, clock, place, CSR)
         (row,) = bot.store.channel_fingerprints(TEAM_ID, place.channel)
         assert (row.conversation_kind, row.ext_shared) == (place.kind, place.shared)
 
@@ -392,8 +394,8 @@ def test_memory_scope_still_narrows_within_the_rule(
     url, prefix = database
     narrow = _start(replace(settings_for(standin, url, prefix), memory_scope="channel"), clock)
     try:
-        _post(narrow, standin, clock, PUBLIC, CSR, user="U0ALICE")
-        reply = _post(narrow, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
+        _post_in(narrow, standin, clock, PUBLIC, CSR, user="U0ALICE")
+        reply = _post_in(narrow, standin, clock, PUBLIC_OTHER, CERT_DER, user="U0BOB").text
         assert ":link:" not in reply and PUBLIC.channel not in reply
     finally:
         narrow.stop()
@@ -459,7 +461,7 @@ def test_uninstall_or_revoked_token_deletes_the_workspace_data_at_once_with_one_
     event: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    _post(bot, standin, clock, PKI, CSR)
+    _post_in(bot, standin, clock, PKI, CSR)
     bot.send_command(command_form("profile cisco-uc", standin))
     _another_workspace(bot.store)
     # A posted message is queued as a job (no workspace named) rather than claimed as an
@@ -507,7 +509,7 @@ def _forget_buttons(answer: dict[str, Any]) -> dict[str, str]:
 def test_forget_asks_first_then_clears_and_tells_the_channel_who_did(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    _post(bot, standin, clock, PKI, CSR)
+    _post_in(bot, standin, clock, PKI, CSR)
     answer = bot.send_command(command_form("forget", standin)).json()
     assert answer["response_type"] == "ephemeral"
     buttons = _forget_buttons(answer)
@@ -527,7 +529,7 @@ def test_forget_asks_first_then_clears_and_tells_the_channel_who_did(
 def test_forget_cancelled_deletes_nothing(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    _post(bot, standin, clock, PKI, CSR)
+    _post_in(bot, standin, clock, PKI, CSR)
     bot.send_command(command_form("forget", standin))
     bot.send_interaction(block_action(ACTION_FORGET_CANCEL, PKI.channel, standin))
     (call,) = standin.wait_for_calls("response_url")
@@ -538,7 +540,7 @@ def test_forget_cancelled_deletes_nothing(
 def test_forget_button_for_another_channel_deletes_nothing(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    _post(bot, standin, clock, PKI, CSR)
+    _post_in(bot, standin, clock, PKI, CSR)
     bot.send_interaction(block_action(ACTION_FORGET_CONFIRM, "C0ELSEWHERE", standin))
     (call,) = standin.wait_for_calls("response_url")
     assert call.args["text"].startswith("Nothing was deleted")
@@ -548,7 +550,7 @@ def test_forget_button_for_another_channel_deletes_nothing(
 def test_details_button_after_a_forget_says_it_was_deleted_with_forget(
     bot: RunningBot, standin: SlackStandIn, clock: Clock
 ) -> None:
-    posted = _post(bot, standin, clock, PKI, CSR)
+    posted = _post_in(bot, standin, clock, PKI, CSR)
     actions = next(b for b in posted.reply["blocks"] if b["type"] == "actions")["elements"]
     detail_key = next(a["value"] for a in actions if a["action_id"] == ACTION_SHOW_DETAIL)
     bot.send_command(command_form("forget", standin))

@@ -32,7 +32,7 @@ from tests.bot_e2e_support import (
     RunningBot,
     block_action,
     command_form,
-    message_event,
+    post_file,
     post_text,
     settings_for,
     start_bot,
@@ -98,29 +98,6 @@ def bot(standin: SlackStandIn, database: tuple[str, str], clock: Clock) -> Itera
     running.stop()
 
 
-def post_file(
-    bot: Instance,
-    standin: SlackStandIn,
-    filename: str,
-    content: bytes,
-    *,
-    channel: str = "C0PKI",
-    thread_ts: str | None = None,
-    channel_type: str = "channel",
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Upload one file as a message; return (the event, the bot's threaded reply)."""
-    before = len(standin.posts())
-    payload = message_event(
-        files=[standin.add_file(filename, content)],
-        channel=channel,
-        thread_ts=thread_ts,
-        extra={"channel_type": channel_type},
-    )
-    assert bot.bot.send_event(payload).status == 200
-    standin.wait_for(lambda s: len(s.posts()) == before + 1)
-    return payload, standin.posts()[-1]
-
-
 def command(bot: Instance, standin: SlackStandIn, text: str, channel: str = "C0PKI") -> Any:
     return bot.bot.send_command(command_form(text, standin, channel=channel))
 
@@ -169,10 +146,12 @@ def other_certificate(cn: str, not_after: float) -> bytes:
 def test_a_certificate_crossing_each_window_gets_one_reminder_in_its_thread(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
-    request, _ = post_file(bot, standin, "cucm-pub.csr", CSR, channel="C0PKI")
+    request, _ = post_file(bot.bot, standin, "cucm-pub.csr", CSR, channel="C0PKI")
     thread = request["event"]["ts"]
     clock.now += DAY
-    _, first_reply = post_file(bot, standin, "certnew.cer", CERT, channel="C0PKI", thread_ts=thread)
+    _, first_reply = post_file(
+        bot.bot, standin, "certnew.cer", CERT, channel="C0PKI", thread_ts=thread
+    )
     assert "reminder window" not in post_text(first_reply)  # 39 days left: no window yet
     assert bot.poll() == 0
     seen: list[Any] = []
@@ -199,8 +178,8 @@ def test_a_certificate_crossing_each_window_gets_one_reminder_in_its_thread(
 def test_a_certificate_matched_to_a_csr_in_another_channel_says_where_in_its_reminder(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
-    post_file(bot, standin, "cucm-pub.csr", CSR, channel="C0PKIREQ")
-    post_file(bot, standin, "certnew.cer", CERT, channel="C0VOICE")
+    post_file(bot.bot, standin, "cucm-pub.csr", CSR, channel="C0PKIREQ")
+    post_file(bot.bot, standin, "certnew.cer", CERT, channel="C0VOICE")
     clock.set_days_before_expiry(30)
     assert bot.poll() == 1
     (reminder,) = reminders_in(standin)
@@ -212,7 +191,7 @@ def test_a_certificate_posted_inside_a_window_says_so_in_its_first_reply_instead
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
     clock.set_days_before_expiry(10)
-    payload, reply = post_file(bot, standin, "certnew.cer", CERT)
+    payload, reply = post_file(bot.bot, standin, "certnew.cer", CERT)
     text = post_text(reply)
     assert "Expires in 10 days" in text and "already within 30 days of expiry" in text
     assert "Generate a new CSR on the server now" in text
@@ -227,7 +206,7 @@ def test_a_certificate_posted_inside_a_window_says_so_in_its_first_reply_instead
 def test_windows_missed_while_certmatch_was_down_give_one_late_reminder(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
-    post_file(bot, standin, "certnew.cer", CERT)
+    post_file(bot.bot, standin, "certnew.cer", CERT)
     clock.set_days_before_expiry(5)  # the 30- and 7-day windows both passed unseen
     assert bot.poll() == 1
     (reminder,) = reminders_in(standin)
@@ -245,7 +224,7 @@ def test_a_restart_between_two_windows_loses_none_and_doubles_none(
     url, prefix = database
     first = start(settings_for(standin, url, prefix), clock)
     try:
-        post_file(first, standin, "certnew.cer", CERT)
+        post_file(first.bot, standin, "certnew.cer", CERT)
         clock.set_days_before_expiry(30)
         assert first.poll() == 1
     finally:
@@ -269,7 +248,7 @@ def test_a_restart_between_two_windows_loses_none_and_doubles_none(
 def test_a_reminder_claimed_by_a_process_that_died_is_posted_once_by_another(
     bot: Instance, standin: SlackStandIn, clock: Clock, database: tuple[str, str]
 ) -> None:
-    post_file(bot, standin, "certnew.cer", CERT)
+    post_file(bot.bot, standin, "certnew.cer", CERT)
     clock.set_days_before_expiry(30)
     rows = ReminderStore(bot.bot.store)
     (due,) = rows.due(clock.now, lease_seconds=600)
@@ -287,7 +266,7 @@ def test_several_pollers_on_one_database_post_each_reminder_once(
     url, prefix = database
     instances = [start(settings_for(standin, url, prefix), clock) for _ in range(3)]
     try:
-        post_file(instances[0], standin, "certnew.cer", CERT)
+        post_file(instances[0].bot, standin, "certnew.cer", CERT)
         for days in (30, 7, 1):
             clock.set_days_before_expiry(days)
             counts: list[int] = []
@@ -308,7 +287,7 @@ def test_several_pollers_on_one_database_post_each_reminder_once(
 def test_a_post_slack_refuses_for_now_is_retried_and_one_it_refuses_for_good_is_dropped(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
-    post_file(bot, standin, "certnew.cer", CERT)
+    post_file(bot.bot, standin, "certnew.cer", CERT)
     clock.set_days_before_expiry(30)
     standin.fail_next("chat.postMessage", 500)
     assert bot.poll() == 0
@@ -328,12 +307,12 @@ def test_a_post_slack_refuses_for_now_is_retried_and_one_it_refuses_for_good_is_
 def test_a_renewed_certificate_cancels_the_remaining_reminders_and_the_thread_is_told(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
-    old, _ = post_file(bot, standin, "certnew.cer", CERT)
+    old, _ = post_file(bot.bot, standin, "certnew.cer", CERT)
     clock.set_days_before_expiry(30)
     assert bot.poll() == 1
     clock.set_days_before_expiry(20)
     renewed_until = dt.datetime.fromtimestamp(NOT_AFTER, dt.UTC) + dt.timedelta(days=365)
-    renewal, _ = post_file(bot, standin, "renewed.cer", renewal_of_the_vector(renewed_until))
+    renewal, _ = post_file(bot.bot, standin, "renewed.cer", renewal_of_the_vector(renewed_until))
     assert bot.poll() == 1  # the note in the old thread
     note = standin.posts()[-1]
     text = post_text(note)
@@ -350,9 +329,9 @@ def test_a_renewed_certificate_cancels_the_remaining_reminders_and_the_thread_is
 def test_a_renewal_seen_before_any_reminder_cancels_them_silently(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
-    post_file(bot, standin, "certnew.cer", CERT)
+    post_file(bot.bot, standin, "certnew.cer", CERT)
     renewed_until = dt.datetime.fromtimestamp(NOT_AFTER, dt.UTC) + dt.timedelta(days=365)
-    post_file(bot, standin, "renewed.cer", renewal_of_the_vector(renewed_until))
+    post_file(bot.bot, standin, "renewed.cer", renewal_of_the_vector(renewed_until))
     posts = len(standin.posts())
     for days in (30, 7, 1):
         clock.set_days_before_expiry(days)
@@ -364,9 +343,9 @@ def test_an_old_certificate_posted_after_its_renewal_gets_no_reminders(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
     renewed_until = dt.datetime.fromtimestamp(NOT_AFTER, dt.UTC) + dt.timedelta(days=365)
-    renewal, _ = post_file(bot, standin, "renewed.cer", renewal_of_the_vector(renewed_until))
+    renewal, _ = post_file(bot.bot, standin, "renewed.cer", renewal_of_the_vector(renewed_until))
     clock.set_days_before_expiry(10)
-    old, reply = post_file(bot, standin, "old.cer", CERT)
+    old, reply = post_file(bot.bot, standin, "old.cer", CERT)
     assert "within 30 days of expiry" in post_text(reply)
     assert "reminds this thread again" not in post_text(reply)
     assert bot.poll() == 1  # the renewal note, since the reply carried a reminder
@@ -381,7 +360,7 @@ def test_an_old_certificate_posted_after_its_renewal_gets_no_reminders(
 def test_reminders_off_stops_them_and_on_brings_them_back_both_announced(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
-    post_file(bot, standin, "certnew.cer", CERT)
+    post_file(bot.bot, standin, "certnew.cer", CERT)
     assert command(bot, standin, "reminders off").status == 200
     standin.wait_for(
         lambda s: any(
@@ -407,14 +386,16 @@ def test_a_private_channels_certificate_is_never_listed_or_reminded_elsewhere(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
     secret, _ = post_file(
-        bot, standin, "certnew.cer", CERT, channel="G0SECRET", channel_type="group"
+        bot.bot, standin, "certnew.cer", CERT, channel="G0SECRET", channel_type="group"
     )
     command(bot, standin, "expiring 60", channel="C0PUBLIC")
     (listing,) = standin.wait_for_calls("response_url")
     assert "cucm-pub" not in json.dumps(listing.args) and "G0SECRET" not in json.dumps(listing.args)
     # A renewal posted in a public channel neither cancels nor reveals the private one.
     renewed_until = dt.datetime.fromtimestamp(NOT_AFTER, dt.UTC) + dt.timedelta(days=365)
-    post_file(bot, standin, "renewed.cer", renewal_of_the_vector(renewed_until), channel="C0PUBLIC")
+    post_file(
+        bot.bot, standin, "renewed.cer", renewal_of_the_vector(renewed_until), channel="C0PUBLIC"
+    )
     for days in (30, 7, 1):
         clock.set_days_before_expiry(days)
         assert bot.poll() == 1
@@ -432,7 +413,7 @@ def test_a_private_channels_certificate_is_never_listed_or_reminded_elsewhere(
 def test_forget_drops_the_channels_reminders(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
-    post_file(bot, standin, "certnew.cer", CERT)
+    post_file(bot.bot, standin, "certnew.cer", CERT)
     command(bot, standin, "forget")  # asks first (issue 13): the confirm button deletes
     bot.bot.send_interaction(block_action(ACTION_FORGET_CONFIRM, "C0PKI", standin))
     standin.wait_for_calls("response_url", 2)
@@ -447,13 +428,15 @@ def test_forget_drops_the_channels_reminders(
 def test_expiring_lists_this_conversations_certificates_soonest_first_with_thread_links(
     bot: Instance, standin: SlackStandIn, clock: Clock
 ) -> None:
-    later, _ = post_file(bot, standin, "certnew.cer", CERT)
+    later, _ = post_file(bot.bot, standin, "certnew.cer", CERT)
     sooner, _ = post_file(
-        bot, standin, "expe.pem", other_certificate("expe01.example.test", clock.now + 12 * DAY)
+        bot.bot, standin, "expe.pem", other_certificate("expe01.example.test", clock.now + 12 * DAY)
     )
-    post_file(bot, standin, "far.pem", other_certificate("far.example.test", clock.now + 400 * DAY))
     post_file(
-        bot,
+        bot.bot, standin, "far.pem", other_certificate("far.example.test", clock.now + 400 * DAY)
+    )
+    post_file(
+        bot.bot,
         standin,
         "elsewhere.pem",
         other_certificate("x.example.test", clock.now + 3 * DAY),
@@ -485,8 +468,8 @@ def test_retention_keeps_a_watched_certificates_index_row_until_a_day_after_it_e
     settings = settings_for(standin, url, prefix, retention_days=30)
     first = start(settings, clock)
     try:
-        request, _ = post_file(first, standin, "cucm-pub.csr", CSR)
-        post_file(first, standin, "certnew.cer", CERT, thread_ts=request["event"]["ts"])
+        request, _ = post_file(first.bot, standin, "cucm-pub.csr", CSR)
+        post_file(first.bot, standin, "certnew.cer", CERT, thread_ts=request["event"]["ts"])
     finally:
         first.stop()
     clock.now += 35 * DAY  # past the retention window, inside the 7-day reminder window
