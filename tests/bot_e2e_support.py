@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -413,10 +413,38 @@ def post_text(call_args: dict[str, Any]) -> str:
 # -- the bot as its own process ------------------------------------------------------------------
 
 
+def _ports() -> Iterator[int]:
+    """This process's own slice of ports below the kernel's ephemeral range, round and round.
+
+    A port from bind(0) lies in the range outgoing connections take theirs from, so another xdist
+    worker's connection could take it in the half second before `python -m bot` binds it; and each
+    worker (PYTEST_XDIST_WORKER gw0, gw1, ...) counting through its own slice keeps two workers,
+    and two bots of one test, off the same port.
+    """
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768  # Linux's default
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    size = 500
+    first = max(1024, low - size * 24) + (worker % 24) * size
+    return itertools.cycle(range(first, first + size))
+
+
+_port_cycle = _ports()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on now, for a bot process to be told as its PORT."""
+    for _ in range(500):
+        port = next(_port_cycle)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # another program's port
+            return port
+    raise AssertionError("no free port in this worker's slice")
 
 
 def process_env(**values: str) -> dict[str, str]:

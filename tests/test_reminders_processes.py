@@ -104,7 +104,7 @@ def fresh_database() -> Iterator[str]:
 def test_two_processes_on_postgresql_post_each_reminder_once(
     tmp_path: Path, standin: SlackStandIn, fresh_database: str
 ) -> None:
-    windows = (9.0, 5.0)  # seconds before notAfter
+    windows = (6.0, 3.0)  # seconds before notAfter
     days = ",".join(f"{w / DAY:.8f}" for w in windows)
     bots = [
         BotProcess(tmp_path, name_, fresh_database, standin.api_url, **reminder_env(days))
@@ -118,7 +118,7 @@ def test_two_processes_on_postgresql_post_each_reminder_once(
         assert bots[0].send_event(payload) == 200
         standin.wait_for(lambda s: len(s.posts()) == 1, timeout=20)
         standin.wait_for(lambda s: len(reminders(s)) >= 2, timeout=30)
-        # The second window opened four seconds (four polls of each process) after the first:
+        # The second window opened three seconds (three polls of each process) after the first:
         # a duplicate of the first would have come by now.
         texts = [post_text(r) for r in reminders(standin)]
         assert len(texts) == 2
