@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from certmatch.load import Input, contains_material, load
 from certmatch.load.limits import DEFAULT_LIMITS
 from certmatch.model import Verdict
 from certmatch.report.text import render_text
+from tests.engine_time import engine_seconds
 from tests.vector_files import VECTORS, openssl, read
 from tests.vectors.generate import pem_pile, pkcs7_with_certificates
 
@@ -311,9 +311,9 @@ def test_many_certificates_sharing_one_name_do_not_make_chain_building_quadratic
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Same CA")])
     pems = _same_name_certificates(500, name)
     inputs = [Input(f"pile-{i}.pem", b"".join(pems[i * 100 : (i + 1) * 100])) for i in range(5)]
-    started = time.monotonic()
+    started = engine_seconds()
     report = check([*inputs, Input("tomcat.csr", read("server.csr.pem"))])
-    assert time.monotonic() - started < 10.0
+    assert engine_seconds() - started < 10.0
     assert report.verdict is Verdict.MISMATCH
 
 
@@ -375,9 +375,9 @@ def test_issuer_search_does_not_list_every_namesake_for_every_certificate() -> N
     # its issuer at the first try, but building the candidate list per certificate was 4e8 steps.
     root = load(Input("root.pem", read("root-ca.pem"))).artefacts[0]
     copies = [record.replace(root, source=f"root {i}") for i in range(20_000)]
-    started = time.monotonic()
+    started = engine_seconds()
     result = match(copies)
-    assert time.monotonic() - started < 5.0
+    assert engine_seconds() - started < 5.0
     assert result.issuers  # the copies were linked to each other, each at its first try
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from certmatch.check import PROFILE_NAMES, check
 from certmatch.load import Input
 from certmatch.model import ArtefactKind, Report, Verdict
+from tests.engine_time import engine_seconds
 from tests.factory import NOW, issue, make_csr, make_pki, new_key
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -145,10 +145,10 @@ def test_partly_damaged_input_keeps_the_good_blocks() -> None:
 
 
 def test_oversized_input_is_refused_quickly() -> None:
-    started = time.perf_counter()
+    started = engine_seconds()
     report = check([Input("pile.pem", b"A" * (5 * 1024 * 1024))], now=NOW)
     assert report.verdict is Verdict.ERROR
-    assert time.perf_counter() - started < 2
+    assert engine_seconds() - started < 2
 
 
 def test_csr_alone_and_certificate_alone_are_incomplete() -> None:
