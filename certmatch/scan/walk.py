@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import stat
-import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -31,6 +29,7 @@ from certmatch.model import Artefact, InputProblem
 from certmatch.scan.index import Index, Links, Repeat, ScannedFile, renamed, slim
 from certmatch.scan.inventory import Inventory, build_inventory
 from certmatch.scan.progress import Progress
+from certmatch.scan.workers import can_fork, forked, pooled
 
 PARALLEL_MIN_FILES = 200  # below this, starting workers costs more than it saves
 CHUNK_FILES = 64  # small enough for a smooth progress bar and balanced cores
@@ -194,6 +193,7 @@ _WORKER_READER: _Reader | None = None
 
 
 def _read_chunk(job: tuple[list[str], int, bool]) -> list[ScannedFile | Repeat]:
+    """One chunk in a pool worker (scan/workers.py `pooled`), its reader kept between chunks."""
     global _WORKER_READER
     paths, max_bytes, encode = job
     if _WORKER_READER is None:
@@ -217,42 +217,23 @@ def read_all(
         for start in range(0, len(files), CHUNK_FILES):
             yield [reader.read(p) for p in files[start : start + CHUNK_FILES]]
         return
-    # fork: workers inherit the imported engine instead of importing it again. Forking a
-    # process that runs other threads can deadlock a child (and warns from Python 3.12), so
-    # a host with threads (a test run, an embedding app) gets forkserver instead.
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    context = multiprocessing.get_context(method)
     owner = [_worker_of(p, workers) for p in files]
     shares: list[list[str]] = [[] for _ in range(workers)]
     for path, w in zip(files, owner, strict=True):
         shares[w].append(path)
-    # One single-process pool per worker, each fed its own share in path order (imap keeps
-    # it), merged here back into the global path order: every file's artefacts are numbered
-    # and final on arrival, and the output does not depend on which worker was faster.
-    pools = [context.Pool(1) for _ in range(workers)]
+    # One worker per share, each reading its share in path order, merged here back into the
+    # global path order: every file's artefacts are numbered and final on arrival, and the
+    # output does not depend on which worker was faster (scan/workers.py).
+    if can_fork():
+        started = forked(shares, lambda: _Reader(max_bytes, encode).read, CHUNK_FILES)
+    else:
+        started = pooled(shares, _read_chunk, (max_bytes, encode), CHUNK_FILES)
     try:
-        streams = [
-            _records(
-                pool.imap(
-                    _read_chunk,
-                    [
-                        (share[i : i + CHUNK_FILES], max_bytes, encode)
-                        for i in range(0, len(share), CHUNK_FILES)
-                    ],
-                )
-            )
-            for pool, share in zip(pools, shares, strict=True)
-        ]
+        streams = next(started)
         for start in range(0, len(files), CHUNK_FILES):
             yield [next(streams[w]) for w in owner[start : start + CHUNK_FILES]]
     finally:
-        for pool in pools:
-            pool.terminate()
-
-
-def _records(chunks: Iterator[list[ScannedFile | Repeat]]) -> Iterator[ScannedFile | Repeat]:
-    for chunk in chunks:
-        yield from chunk
+        started.close()
 
 
 def scan(
