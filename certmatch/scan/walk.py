@@ -37,6 +37,8 @@ _SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
 # Digests of the files this process loaded, with whether the record can be renamed; bounded so
 # a worker's memory stays flat on a tree of distinct files.
 _SEEN_MAX = 50_000
+# First records of distinct contents the parent keeps with their JSON, for their copies.
+_FIRSTS_WITH_JSON = 20_000
 
 
 def walk(paths: Sequence[str]) -> tuple[list[str], list[InputProblem]]:
@@ -192,6 +194,10 @@ class _Reader:
 _WORKER_READER: _Reader | None = None
 
 
+def _without_json(record: ScannedFile) -> ScannedFile:
+    return ScannedFile(record.path, record.artefacts, record.links, record.problems, record.digest)
+
+
 def _read_chunk(job: tuple[list[str], int, bool]) -> list[ScannedFile | Repeat]:
     """One chunk in a pool worker (scan/workers.py `pooled`), its reader kept between chunks."""
     global _WORKER_READER
@@ -269,8 +275,13 @@ def scan(
                 record = copy if copy is not None else read_file(item.path, max_bytes)
             else:
                 record = item
-                if record.digest is not None:
-                    firsts.setdefault(record.digest, record)
+                if record.digest is not None and record.digest not in firsts:
+                    # Past the bound, a first record is kept without its JSON (about 0.8 KiB
+                    # an artefact, 80 MiB at 100,000 distinct files); a later copy of it is
+                    # then encoded here, the same text. A tree of backups stays far below.
+                    firsts[record.digest] = (
+                        record if len(firsts) < _FIRSTS_WITH_JSON else _without_json(record)
+                    )
             index.add(record)
             if on_file is not None:
                 on_file(index, record)
