@@ -206,7 +206,12 @@ def _set_files(
 
 
 def build_tree(n_files: int, seed: int = 6) -> Path:
-    """A folder of exactly `n_files` files (reused when already built with this layout version)."""
+    """A folder of exactly `n_files` files (reused when already built with this layout version).
+
+    Every set has its own CSR, certificate and names; the RSA keys come from the shared pool
+    (so their key files and the junk files repeat), EC keys are new per set. 100,000 files
+    (the scan's distinct-files row) take about a minute on two cores and 540 MB of disk.
+    """
     root = OUT / f"corpus-{n_files}"
     stamp = OUT / f"corpus-{n_files}.complete"  # beside the tree, or the scan would count it
     if stamp.exists() and stamp.read_text() == f"{CORPUS_VERSION}\n":
