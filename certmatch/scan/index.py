@@ -28,6 +28,9 @@ class Links:
     authority_key_id: str | None = None
 
 
+_NO_LINKS = Links()
+
+
 @dataclass(frozen=True, slots=True)
 class ScannedFile:
     """What a worker sends back for one file: slim artefacts (no `native`, no PEM) and problems."""
@@ -147,15 +150,24 @@ class Index:
     files: int = 0
     groups: list[list[int]] = field(default_factory=list)
     keys: dict[KeyInfo, KeyInfo] = field(default_factory=dict)  # one object per distinct key
+    folders: dict[str, str] = field(default_factory=dict)
     rdn_pairs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def add(self, scanned: ScannedFile) -> None:
         self.files += 1
+        if not scanned.artefacts:
+            self.problems.extend(scanned.problems)
+            return
         folder = os.path.dirname(scanned.path)
+        folder = self.folders.setdefault(folder, folder)  # one string per folder, not per file
         for artefact in scanned.artefacts:
             self._share(artefact)
         self.artifacts.extend(scanned.artefacts)
-        self.links.extend(scanned.links)
+        # A CSR's or key's empty Links is one object, not one per artefact.
+        self.links.extend(
+            link if link.subject_key_id or link.authority_key_id else _NO_LINKS
+            for link in scanned.links
+        )
         self.folder.extend(folder for _ in scanned.artefacts)
         self.problems.extend(scanned.problems)
 
