@@ -457,6 +457,22 @@ def process_env(**values: str) -> dict[str, str]:
     return env
 
 
+def post_raw(base_url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST to the app's /slack/events as given (signed or not); its HTTP status, 0 if the
+    connection was refused or reset (a process that is gone)."""
+    request = urllib.request.Request(
+        base_url + "/slack/events", data=body, headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return int(exc.code)
+    except OSError:
+        return 0
+
+
 class BotProcess:
     """`python -m bot` in HTTP mode against the stand-in, its stderr in a file for failure messages."""
 
@@ -504,17 +520,13 @@ class BotProcess:
         headers = {"Content-Type": "application/json", **sign(body)}
         if retry_num is not None:
             headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "timeout"})
-        request = urllib.request.Request(
-            self.url + "/slack/events", data=body, headers=headers, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return int(exc.code)
-        except OSError:
-            return 0  # connection refused or reset: a process that is gone
+        return post_raw(self.url, body, headers)
+
+    def send_form(self, fields: dict[str, str]) -> int:
+        """A signed form POST (a slash command, or `payload=` for interactivity)."""
+        body = urlencode(fields).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+        return post_raw(self.url, body, headers)
 
     def kill(self) -> None:
         """SIGKILL: no drain, no give-back (an OOM kill, Heroku after 30 s, a node failure)."""

@@ -1,12 +1,14 @@
-"""Shared pytest fixtures: the Slack stand-in, the test PostgreSQL URL, per-test table prefixes and
-the bot database on both dialects."""
+"""Shared pytest fixtures: the Slack stand-in, the test PostgreSQL URL, per-test table prefixes,
+the bot database on both dialects and a fresh PostgreSQL database for processes."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -42,3 +44,26 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
     table_prefix = f"d{uuid.uuid4().hex[:12]}_"
     yield POSTGRES_URL, table_prefix
     Store(POSTGRES_URL, table_prefix).drop_tables()
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """The URL of a new, empty database on the test PostgreSQL server, dropped afterwards: for
+    bot processes, which use the default table prefix (and race to create the schema)."""
+    import psycopg  # only the process tests pay for it
+
+    name = f"certmatch_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path="/" + name))
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    """A fresh PostgreSQL database (fresh_postgres_database) for this test."""
+    with fresh_postgres_database() as url:
+        yield url

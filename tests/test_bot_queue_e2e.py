@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from standin import SlackStandIn
@@ -31,7 +29,6 @@ from tests.bot_e2e_support import (
     wait_jobs_done,
     wait_quiet,
 )
-from tests.conftest import POSTGRES_URL
 
 pytestmark = pytest.mark.e2e
 
@@ -162,16 +159,6 @@ def test_a_database_that_comes_up_after_the_process_waits_for_it_then_answers(
         _assert_each_answered_once(standin, [payload])
     finally:
         process.stop()
-
-
-@pytest.fixture
-def fresh_database() -> Iterator[str]:
-    name = f"certmatch_q_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.mark.postgres

@@ -11,15 +11,10 @@ from __future__ import annotations
 import json
 import signal
 import time
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import psycopg
 import pytest
 from sqlalchemy import select
 
@@ -31,12 +26,11 @@ from tests.bot_e2e_support import (
     message_event,
     message_shortcut,
     new_ts,
-    sign,
     vector,
     view_submission,
     wait_jobs_done,
 )
-from tests.conftest import POSTGRES_URL
+from tests.conftest import fresh_postgres_database
 from tests.test_reminders_processes import certificate_expiring_in, reminder_env, reminders
 
 pytestmark = pytest.mark.e2e
@@ -54,25 +48,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'bot.sqlite3'}"
         return
-    name = f"certmatch_qp_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path="/" + name))
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def post_form(bot: BotProcess, fields: dict[str, str]) -> int:
-    """A signed form POST (a slash command, or `payload=` for interactivity) to the process."""
-    body = urlencode(fields).encode()
-    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
-    request = urllib.request.Request(bot.url + "/slack/events", data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return int(exc.code)
+    with fresh_postgres_database() as url:
+        yield url
 
 
 def interaction(payload: dict[str, Any]) -> dict[str, str]:
@@ -100,14 +77,14 @@ def test_requests_acknowledged_before_a_sigkill_are_answered_once_by_the_next_pr
         files=[stalled, standin.add_file("certnew.cer", CERT_PEM)],
         text="",
     )
-    assert post_form(first, interaction(form)) == 200
+    assert first.send_form(interaction(form)) == 200
     standin.wait_for_calls("download")
     command = command_form(PAIR, standin)
     command["response_url"] = f"{standin.base_url}/response/commands/T0EXAMPLE/8/pasted"
-    assert post_form(first, command) == 200
+    assert first.send_form(command) == 200
     ts = new_ts()
     shortcut = message_shortcut({"type": "message", "user": "U0B", "ts": ts, "text": PAIR}, standin)
-    assert post_form(first, interaction(shortcut)) == 200
+    assert first.send_form(interaction(shortcut)) == 200
     first.kill()
     assert standin.calls_to("response_url") == [] and standin.posts() == []
     standin.download_faults.clear()
@@ -135,7 +112,7 @@ def test_a_shortcut_reply_slack_took_just_before_a_sigkill_is_not_posted_again(
     standin.delay_answers("chat.postMessage", 10.0)  # posted; the ts never reaches the process
     ts = new_ts()
     shortcut = message_shortcut({"type": "message", "user": "U0B", "ts": ts, "text": PAIR}, standin)
-    assert post_form(first, interaction(shortcut)) == 200
+    assert first.send_form(interaction(shortcut)) == 200
     standin.wait_for(lambda s: len(s.posts()) == 1)
     first.kill()
     second = BotProcess(tmp_path, "second", database_url, standin.api_url, **LEASE)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -20,6 +18,7 @@ from tests.bot_e2e_support import (
     message_event,
     message_shortcut,
     new_ts,
+    post_raw,
     settings_for,
     sign,
     start_bot,
@@ -52,16 +51,6 @@ def _bodies(standin: SlackStandIn) -> dict[str, tuple[bytes, str]]:
     }
 
 
-def _raw_post(bot: RunningBot, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(bot.url + "/slack/events", data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code
-
-
 @pytest.mark.parametrize("surface", ["event", "command", "shortcut"])
 def test_forged_unsigned_stale_and_future_requests_are_refused_on_every_surface(
     bot: RunningBot, standin: SlackStandIn, surface: str
@@ -71,10 +60,10 @@ def test_forged_unsigned_stale_and_future_requests_are_refused_on_every_surface(
     assert bot.post(body, content_type, secret="forged-secret").status == 401
     assert bot.post(body, content_type, timestamp=now - 6 * 60).status == 401
     assert bot.post(body, content_type, timestamp=now + 6 * 60).status == 401
-    assert _raw_post(bot, body, {"Content-Type": content_type}) == 401  # no signature at all
+    assert post_raw(bot.url, body, {"Content-Type": content_type}) == 401  # no signature at all
     # A real signature, but of another body (a replayed header on altered content).
     other = sign(body + b" ")
-    assert _raw_post(bot, body, {"Content-Type": content_type, **other}) == 401
+    assert post_raw(bot.url, body, {"Content-Type": content_type, **other}) == 401
     wait_quiet(standin, bot)
     assert [c.method for c in standin.calls if c.method != "auth.test"] == []
 

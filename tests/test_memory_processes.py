@@ -7,13 +7,10 @@ at the same moment, exactly as two dynos starting together would.
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -23,24 +20,10 @@ from standin import SlackStandIn
 from tests.bot_e2e_support import BotProcess, message_event, post_text, vector, wait_jobs_done
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get(
-    "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 CSR = vector("server.csr.pem")
 CERT_DER = vector("server.cert.der")
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
-
-
-@pytest.fixture
-def fresh_database() -> Iterator[str]:
-    name = f"certmatch_mp_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    parts = urlsplit(POSTGRES_URL)
-    yield urlunsplit(parts._replace(path="/" + name))
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -8,15 +8,10 @@ for the test, expires seconds after it is posted, so a reminder arrives without 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 from cryptography.hazmat.primitives import serialization
 
@@ -24,9 +19,6 @@ from standin import SlackStandIn
 from tests.bot_e2e_support import BotProcess, message_event, post_text
 from tests.factory import make_cert, name, new_key
 
-POSTGRES_URL = os.environ.get(
-    "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 DAY = 86400.0
 
 pytestmark = pytest.mark.e2e
@@ -88,16 +80,6 @@ def test_python_m_bot_posts_a_reminder_when_a_fraction_of_a_day_window_opens(
         assert "expe01.example.test" in post_text(reminder)
     finally:
         bot.stop()
-
-
-@pytest.fixture
-def fresh_database() -> Iterator[str]:
-    database = f"certmatch_rem_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {database}")
-    yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path="/" + database))
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 @pytest.mark.postgres

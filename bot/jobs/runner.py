@@ -41,6 +41,16 @@ RETRY_AFTER_SECONDS = 2.0
 KindHandler = Callable[[WebClient, Job, dict[str, Any]], None]
 
 
+def payload_message(payload: dict[str, Any]) -> SlackMessage:
+    """The message a job answers, from its unsealed payload (the event and its envelope)."""
+    return message_from_event(
+        payload["event"],
+        team=str(payload.get("team") or ""),
+        event_id=payload.get("event_id"),
+        ext_shared_flag=payload.get("ext_shared"),
+    )
+
+
 class JobRunner:
     def __init__(
         self,
@@ -84,12 +94,7 @@ class JobRunner:
             self._finish(job)
             return
         event: dict[str, Any] = payload["event"]
-        message = message_from_event(
-            event,
-            team=str(payload.get("team") or ""),
-            event_id=payload.get("event_id"),
-            ext_shared_flag=payload.get("ext_shared"),
-        )
+        message = payload_message(payload)
         finished: list[bool] = []
 
         def finish_with_the_ts(conn: Connection) -> None:

@@ -20,12 +20,11 @@ from bot.eventlog import log_event
 from bot.faults import CHANNEL_REFUSED, failure_reply, slack_error
 from bot.jobs.queue import Job
 from bot.jobs.replies import ReplyLedger
-from bot.jobs.runner import KindHandler
+from bot.jobs.runner import KindHandler, payload_message
 from bot.service import Service
 from handlers import queued
 from handlers.blocks import Reply
 from handlers.connect import build_endpoint_reply, mention_request
-from handlers.messages import message_from_event
 from handlers.queued import Answer
 
 logger = logging.getLogger("certmatch.bot")
@@ -58,13 +57,7 @@ class SurfaceJobs:
 
     def answer_connect(self, client: WebClient, job: Job, payload: dict[str, Any]) -> None:
         """`@certmatch check HOST`, with whatever material the same post carries."""
-        event: dict[str, Any] = payload["event"]
-        message = message_from_event(
-            event,
-            team=str(payload.get("team") or ""),
-            event_id=payload.get("event_id"),
-            ext_shared_flag=payload.get("ext_shared"),
-        )
+        message = payload_message(payload)
         request = mention_request(message.text, payload.get("bot_user")) or ""
 
         def answer() -> Answer:
