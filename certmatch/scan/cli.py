@@ -7,7 +7,9 @@ arguments into a `scan()` call and its inventory into text or one JSON document.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Iterable
@@ -18,6 +20,7 @@ from certmatch.scan.jsonout import JsonStream
 from certmatch.scan.progress import Progress
 from certmatch.scan.text import render_scan
 from certmatch.scan.walk import scan
+from certmatch.scan.workers import WorkerError
 
 
 class _UsageError(Exception):
@@ -72,49 +75,61 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     progress = Progress(0, sys.stderr)
-    if args.json and sys.stdout.isatty():
-        # Indented for a person at a terminal, built whole (the indenting encoder is pure
-        # Python); scripts and files get the document streamed, compact (scan/jsonout.py).
+    # Streamed to scripts and files (compact, scan/jsonout.py); indented for a person at a
+    # terminal and built whole (the indenting encoder is pure Python).
+    stream = JsonStream(sys.stdout) if args.json and not sys.stdout.isatty() else None
+    try:
         try:
             inventory = scan(
-                args.paths, expiring_days=args.expiring, profile=args.profile, progress=progress
+                args.paths,
+                expiring_days=args.expiring,
+                profile=args.profile,
+                progress=progress,
+                on_file=stream.on_file if stream is not None else None,
             )
+            if stream is not None:
+                stream.finish(inventory)
+            elif args.json:
+                sys.stdout.write(json.dumps(inventory.to_dict(), indent=1) + "\n")
+            else:
+                sys.stdout.write(render_scan(inventory, time.perf_counter() - started))
+            sys.stdout.flush()  # here, where a closed stdout can still be answered
         finally:
             progress.close()
-        sys.stdout.write(json.dumps(inventory.to_dict(), indent=1) + "\n")
-        return inventory.exit_code
-    if args.json:
-        return _streamed(args, progress)
-    try:
-        inventory = scan(
-            args.paths, expiring_days=args.expiring, profile=args.profile, progress=progress
-        )
-    finally:
-        progress.close()
-    sys.stdout.write(render_scan(inventory, time.perf_counter() - started))
-    return inventory.exit_code
-
-
-def _streamed(args: argparse.Namespace, progress: Progress) -> int:
-    """The JSON document written as the files are read; an internal error still ends it."""
-    stream = JsonStream(sys.stdout)
-    try:
-        inventory = scan(
-            args.paths,
-            expiring_days=args.expiring,
-            profile=args.profile,
-            progress=progress,
-            on_file=stream.on_file,
-        )
-        stream.finish(inventory)
-    except Exception as exc:  # the --json promise: one whole document, whatever happens
-        message = f"error: the scan stopped ({type(exc).__name__}: {exc})"
-        stream.fail(message, args.profile)
+    except BrokenPipeError:
+        return _output_closed()
+    except (Exception, KeyboardInterrupt) as exc:  # one line, never a traceback
+        if isinstance(exc, KeyboardInterrupt):
+            reason = "interrupted"
+        elif isinstance(exc, WorkerError):  # a worker that failed or died: it says how
+            reason = str(exc)
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+        message = f"error: the scan stopped ({reason})"
+        if args.json:  # the --json promise: one whole document, whatever happens
+            try:
+                (stream or JsonStream(sys.stdout)).fail(message, args.profile)
+            except BrokenPipeError:
+                return _output_closed()
         print(f"certmatch scan: {message}", file=sys.stderr)
         return 2
-    finally:
-        progress.close()
     return inventory.exit_code
+
+
+def _output_closed() -> int:
+    """stdout was closed before the scan finished (`scan ... | head`): say so, exit 2.
+
+    stdout is pointed at /dev/null first, so the text still buffered for it does not fail
+    again (with a traceback) when the interpreter flushes it at exit.
+    """
+    with contextlib.suppress(OSError, ValueError):  # not a file (a test's capture)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    print(
+        "certmatch scan: stopped: the output was closed before the scan finished", file=sys.stderr
+    )
+    return 2
 
 
 if __name__ == "__main__":

@@ -13,12 +13,14 @@ the file being read.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
 import stat
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -29,7 +31,7 @@ from certmatch.model import Artefact, InputProblem
 from certmatch.scan.index import Index, Links, Repeat, ScannedFile, renamed, slim
 from certmatch.scan.inventory import Inventory, build_inventory
 from certmatch.scan.progress import Progress
-from certmatch.scan.workers import can_fork, forked, pooled
+from certmatch.scan.workers import Read, can_fork, forked, served
 
 PARALLEL_MIN_FILES = 200  # below this, starting workers costs more than it saves
 CHUNK_FILES = 64  # small enough for a smooth progress bar and balanced cores
@@ -191,20 +193,13 @@ class _Reader:
         )
 
 
-_WORKER_READER: _Reader | None = None
+def _new_reader(max_bytes: int, encode: bool) -> Read:
+    """A worker's reader (scan/workers.py; module-level, so the forkserver can pickle it)."""
+    return _Reader(max_bytes, encode).read
 
 
 def _without_json(record: ScannedFile) -> ScannedFile:
     return ScannedFile(record.path, record.artefacts, record.links, record.problems, record.digest)
-
-
-def _read_chunk(job: tuple[list[str], int, bool]) -> list[ScannedFile | Repeat]:
-    """One chunk in a pool worker (scan/workers.py `pooled`), its reader kept between chunks."""
-    global _WORKER_READER
-    paths, max_bytes, encode = job
-    if _WORKER_READER is None:
-        _WORKER_READER = _Reader(max_bytes, encode)
-    return [_WORKER_READER.read(p) for p in paths]
 
 
 def _worker_of(path: str, workers: int) -> int:
@@ -216,7 +211,7 @@ def _worker_of(path: str, workers: int) -> int:
 
 def read_all(
     files: Sequence[str], max_bytes: int, workers: int, encode: bool = False
-) -> Iterator[list[ScannedFile | Repeat]]:
+) -> Generator[list[ScannedFile | Repeat], None, None]:
     """Chunks of records in path order; in this process when few files or one core."""
     if workers < 2 or len(files) < PARALLEL_MIN_FILES:
         reader = _Reader(max_bytes, encode)
@@ -230,10 +225,9 @@ def read_all(
     # One worker per share, each reading its share in path order, merged here back into the
     # global path order: every file's artefacts are numbered and final on arrival, and the
     # output does not depend on which worker was faster (scan/workers.py).
-    if can_fork():
-        started = forked(shares, lambda: _Reader(max_bytes, encode).read, CHUNK_FILES)
-    else:
-        started = pooled(shares, _read_chunk, (max_bytes, encode), CHUNK_FILES)
+    # A worker that fails or dies raises WorkerError here, on the first record it owes.
+    start_workers = forked if can_fork() else served
+    started = start_workers(shares, functools.partial(_new_reader, max_bytes, encode), CHUNK_FILES)
     try:
         streams = next(started)
         for start in range(0, len(files), CHUNK_FILES):
@@ -266,27 +260,30 @@ def scan(
     workers = workers or os.cpu_count() or 1
     max_bytes = DEFAULT_LIMITS.max_input_bytes
     encode = on_file is not None
-    for chunk in read_all(files, max_bytes, workers, encode):
-        for item in chunk:
-            if isinstance(item, Repeat):
-                # None only when another worker's first copy had a name that made renaming
-                # inexact; then this process loads the file itself.
-                copy = renamed(firsts[item.digest], item.path)
-                record = copy if copy is not None else read_file(item.path, max_bytes)
-            else:
-                record = item
-                if record.digest is not None and record.digest not in firsts:
-                    # Past the bound, a first record is kept without its JSON (about 0.8 KiB
-                    # an artefact, 80 MiB at 100,000 distinct files); a later copy of it is
-                    # then encoded here, the same text. A tree of backups stays far below.
-                    firsts[record.digest] = (
-                        record if len(firsts) < _FIRSTS_WITH_JSON else _without_json(record)
-                    )
-            index.add(record)
-            if on_file is not None:
-                on_file(index, record)
-        if progress is not None:
-            progress.advance(len(chunk))
+    # closing(): an error here (a closed stdout in on_file) stops the workers at once, not
+    # when the traceback that holds this frame is freed.
+    with contextlib.closing(read_all(files, max_bytes, workers, encode)) as chunks:
+        for chunk in chunks:
+            for item in chunk:
+                if isinstance(item, Repeat):
+                    # None only when another worker's first copy had a name that made renaming
+                    # inexact; then this process loads the file itself.
+                    copy = renamed(firsts[item.digest], item.path)
+                    record = copy if copy is not None else read_file(item.path, max_bytes)
+                else:
+                    record = item
+                    if record.digest is not None and record.digest not in firsts:
+                        # Past the bound, a first record is kept without its JSON (about 0.8 KiB
+                        # an artefact, 80 MiB at 100,000 distinct files); a later copy of it is
+                        # then encoded here, the same text. A tree of backups stays far below.
+                        firsts[record.digest] = (
+                            record if len(firsts) < _FIRSTS_WITH_JSON else _without_json(record)
+                        )
+                index.add(record)
+                if on_file is not None:
+                    on_file(index, record)
+            if progress is not None:
+                progress.advance(len(chunk))
     return build_inventory(
         index, now=now or datetime.now(UTC), expiring_days=expiring_days, profile=profile
     )
