@@ -104,9 +104,9 @@ def pki() -> Pki:
     return make_pki("ec256")
 
 
-def build_tree(root: Path, pki: Pki, fault: str | None = None) -> Path:
+def build_tree(root: Path, pki: Pki, fault: str | None = None, at: int = FOLDERS // 2) -> Path:
     """FOLDERS copies of one server (key, CSR, certificate), and `fault` (a CA certificate,
-    read by nothing else) in the middle."""
+    read by nothing else) in folder `at`."""
     key = new_key("ec256")
     csr = make_csr(key, name(CN="w.example.com"), sans=["DNS:w.example.com"])
     files = {
@@ -122,7 +122,7 @@ def build_tree(root: Path, pki: Pki, fault: str | None = None) -> Path:
         for file_name, data in files.items():
             (folder / file_name).write_bytes(data)
     if fault is not None:
-        (root / f"h{FOLDERS // 2:03d}" / fault).write_bytes(pki.root.public_bytes(PEM))
+        (root / f"h{at:03d}" / fault).write_bytes(pki.root.public_bytes(PEM))
     return root
 
 
@@ -268,21 +268,24 @@ def test_a_closed_stdout_stops_the_scan_with_one_line(
 def test_an_interrupted_scan_kills_a_stuck_worker_and_ends_the_document(
     tmp_path: Path, pki: Pki
 ) -> None:
-    tree = build_tree(tmp_path, pki, "stall.pem")
-    reached = tree / f"h{FOLDERS // 2:03d}" / "stall.pem.reached"
+    # In the last folder: most artefacts are written (streamed) before the scan is stuck.
+    tree = build_tree(tmp_path, pki, "stall.pem", at=FOLDERS - 1)
+    reached = tree / f"h{FOLDERS - 1:03d}" / "stall.pem.reached"
 
     def interrupt(process: subprocess.Popen[bytes]) -> None:
         give_up = time.monotonic() + TIMEOUT
         while not reached.exists() and process.poll() is None and time.monotonic() < give_up:
             time.sleep(0.05)
         assert reached.exists(), "the worker never reached stall.pem"
+        time.sleep(1.0)  # for the parent to stream what came before
         process.send_signal(signal.SIGINT)  # Ctrl-C, to the scan only: its worker is stuck
 
     ran = run_scan("--json", str(tree), while_running=interrupt)
     assert one_line(ran.err) == "certmatch scan: error: the scan stopped (interrupted)"
     assert ran.code == 2 and ran.leftovers == []  # the stuck worker was killed
-    doc = json.loads(ran.out)  # one document, not the partial one and another
+    doc = json.loads(ran.out)  # the streamed document closed, not followed by another one
     assert doc["verdict"] == "error" and doc["summary"] == "error: the scan stopped (interrupted)"
+    assert len(doc["artifacts"]) > 0  # it had been streaming
 
 
 def test_a_scan_with_no_fault_runs_clean_through_the_harness(tmp_path: Path, pki: Pki) -> None:
