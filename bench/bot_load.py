@@ -183,11 +183,16 @@ def sustained(
                 rss_start = rss_mib(proc.pid)
                 spec = {"channel_prefix": "C0PKI", "channels": 64, "texts_file": str(texts_file)}
                 series: list[float] = []
+                answered: list[int] = []  # replies per 10 s: a decay shows, not only the mean
                 done = threading.Event()
 
                 def sample() -> None:  # RSS every 10 s: a slope shows, not only two points
+                    before = sum(1 for c in standin.calls_to("chat.postMessage") if c.ok)
                     while not done.wait(10.0):
                         series.append(rss_mib(proc.pid))
+                        now = sum(1 for c in standin.calls_to("chat.postMessage") if c.ok)
+                        answered.append(now - before)
+                        before = now
 
                 sampler = threading.Thread(target=sample, daemon=True)
                 sampler.start()
@@ -217,6 +222,7 @@ def sustained(
         "rss_start_mib": rss_start,
         "rss_end_mib": rss_end,
         "rss_every_10s_mib": [round(x) for x in series],
+        "answered_every_10s": answered,
     }
     # Flat: over the second half of the run RSS grew by at most 5 % of its peak (warm-up is
     # the first half's business). Judged only on a run of 10 minutes, as the issue asks.
