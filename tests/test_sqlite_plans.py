@@ -1,7 +1,9 @@
-"""The queue's statements stay indexed however long the backlog: SQLite's plan for each, on a queue of thousands."""
+"""The bot's hot statements stay indexed as the tables grow (SQLite's plan for each): the queue's
+take however long the backlog, the fingerprint lookup however full the channel."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from bot.jobs.queue import JobQueue
+from bot.memory import Fingerprint
 from bot.store import Store
 
 
@@ -76,3 +79,37 @@ def test_taking_a_job_searches_its_key_not_every_queued_row(store: Store) -> Non
         "message:C1:32.0",
         "message:C1:40.0",
     ]
+
+
+def _row(n: int, channel: str) -> Fingerprint:
+    return Fingerprint(
+        kind="csr" if n % 2 else "certificate",
+        spki_sha256=f"spki{n}",
+        modulus_md5=f"md5{n}",
+        key_id=f"key{n}",
+        common_name=f"host{n}.example.com",
+        san_set=(f"host{n}.example.com",),
+        is_ca=False,
+        team="T1",
+        channel=channel,
+        thread_ts=f"{n}.0",
+        message_ts=f"{n}.0",
+        poster="U1",
+        posted_at=float(n),
+        conversation_kind="channel",
+        ext_shared=None,
+    )
+
+
+def test_a_lookup_in_one_channel_does_not_read_the_whole_channel(store: Store) -> None:
+    store.add_fingerprints([_row(n, "C1") for n in range(2000)])
+    found: list[Fingerprint] = []
+    # A certificate's probe (no modulus hash): four terms, the shape the planner got wrong.
+    probe = dataclasses.replace(_row(7, "C1"), modulus_md5=None)
+    plans = _plans(store, lambda: found.extend(store.related_fingerprints(probe, channel="C1")))
+    assert [row.message_ts for row in found] == ["7.0"]
+    (plan,) = plans.values()
+    # Before: `SEARCH ... fp_channel (team=? AND channel=?)` for the key and CN terms, every
+    # row of the channel read for each (a lookup grew with the channel).
+    assert not any("fp_channel" in step for step in plan), plan
+    assert any("fp_key (team=? AND key_id=?)" in step for step in plan), plan
