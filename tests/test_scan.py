@@ -524,11 +524,9 @@ def test_scan_with_the_cisco_uc_profile_runs_the_profiles_rules(
     assert "uc-chain-incomplete" not in codes(uc)
 
 
-def test_expired_intermediate_in_two_chains_is_one_finding_indexed_from_both_sets(
-    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # The same CA key in a copy that has expired: both servers' chains run through it.
-    expired = make_cert(
+def expired_intermediate(pki: Pki) -> x509.Certificate:
+    """A copy of the issuing CA (its key and name) that expired five days ago."""
+    return make_cert(
         pki.intermediate_key.public_key(),
         pki.intermediate.subject,
         pki.root,
@@ -538,6 +536,13 @@ def test_expired_intermediate_in_two_chains_is_one_finding_indexed_from_both_set
         not_before=TODAY - dt.timedelta(days=400),
         not_after=TODAY - dt.timedelta(days=5),
     )
+
+
+def test_expired_intermediate_in_two_chains_is_one_finding_indexed_from_both_sets(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same CA key in a copy that has expired: both servers' chains run through it.
+    expired = expired_intermediate(pki)
     (tmp_path / "ca").mkdir()
     (tmp_path / "ca" / "root.pem").write_bytes(pki.root.public_bytes(PEM))
     (tmp_path / "ca" / "issuing-old.pem").write_bytes(expired.public_bytes(PEM))
@@ -555,16 +560,7 @@ def test_expired_ca_copy_beside_its_renewal_is_not_taken_for_the_chains_ca(
     tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The CA re-issued with its key: the old, expired copy still lies in the folder, sorted first.
-    old = make_cert(
-        pki.intermediate_key.public_key(),
-        pki.intermediate.subject,
-        pki.root,
-        pki.root_key,
-        ku=("keyCertSign", "cRLSign"),
-        ca=True,
-        not_before=TODAY - dt.timedelta(days=400),
-        not_after=TODAY - dt.timedelta(days=5),
-    )
+    old = expired_intermediate(pki)
     write_ca(tmp_path, pki)
     (tmp_path / "ca" / "issuing-2020.pem").write_bytes(old.public_bytes(PEM))
     server(tmp_path / "a", pki, "a.example.com")
