@@ -29,8 +29,8 @@ def machine() -> dict[str, str]:
     }
 
 
-def tree_rss_kib(pid: int) -> int:
-    """Sum of VmRSS over `pid` and its descendants (the scan's worker processes included)."""
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the scan's worker processes included)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -42,15 +42,38 @@ def tree_rss_kib(pid: int) -> int:
             continue
         ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
         children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [pid]
+    tree, todo = [], [pid]
     while todo:
         current = todo.pop()
+        tree.append(current)
         todo.extend(children.get(current, []))
-        try:
-            with open(f"/proc/{current}/status") as handle:
-                for line in handle:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
+    return tree
+
+
+def _field_kib(path: str, name: str) -> int:
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if line.startswith(name):
+                    return int(line.split()[1])
+    except OSError:
+        pass  # the process ended between the listing and the read
+    return 0
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Sum of VmRSS over `pid` and its descendants."""
+    return sum(_field_kib(f"/proc/{p}/status", "VmRSS:") for p in _tree(pid))
+
+
+def tree_memory_kib(pid: int) -> tuple[int, int]:
+    """(sum of RSS, sum of PSS) over `pid` and its descendants.
+
+    The RSS sum counts every page a forked worker still shares with its parent (the
+    interpreter, the imported engine) once per process; PSS splits each shared page between
+    the processes that map it, so its sum is the memory the tree actually holds.
+    """
+    tree = _tree(pid)
+    rss = sum(_field_kib(f"/proc/{p}/status", "VmRSS:") for p in tree)
+    pss = sum(_field_kib(f"/proc/{p}/smaps_rollup", "Pss:") for p in tree)
+    return rss, pss
