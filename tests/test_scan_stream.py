@@ -105,6 +105,21 @@ def test_streamed_document_with_the_worker_pool_is_the_same(
     assert doc == json.loads(json.dumps(serial))
 
 
+def test_copies_past_the_memory_bounds_stream_the_same_document(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every first record kept without its JSON and a worker's digest cache cleared every
+    few files (a tree of 100,000 distinct files), copies are encoded by the parent or loaded
+    again: the document must not change."""
+    tree = fixture_tree(tmp_path, pki)
+    _code, within = streamed(capsys, str(tree))
+    monkeypatch.setattr(scan_module, "_FIRSTS_WITH_JSON", 0)
+    monkeypatch.setattr(scan_module, "_SEEN_MAX", 3)
+    _code, past = streamed(capsys, str(tree))
+    assert json.loads(past)["files"] > 3 * 3  # enough files for the cache to be cleared
+    assert json.loads(past) == json.loads(within)
+
+
 def test_an_internal_error_still_ends_the_streamed_document(
     tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
