@@ -2,7 +2,8 @@
 
 - `bench_scan`: `python -m certmatch scan --json` over the 2,200-file corpus (generic and
   `--profile cisco-uc`, interleaved) and the openssl loop over a random sample of the same
-  tree, in the same run, extrapolated to the whole tree (and said so).
+  tree, in the same run, extrapolated to the whole tree (and said so), and the floor under
+  any scan (bench/scan_floor.py), interleaved with them.
 - `bench_growth`: the scan over trees of 10,000 and 100,000 files made of hard links to that
   corpus (bench/corpus.py `build_copies`: a big estate's backups), with wall and CPU time,
   peak RSS (the largest process, from wait4's rusage, as `getrusage(RUSAGE_CHILDREN)` reports
@@ -120,6 +121,11 @@ def _scan(tree: Path, *options: str) -> dict[str, Any]:
     )
 
 
+def _floor(tree: Path) -> dict[str, Any]:
+    """bench/scan_floor.py over the same tree: only the parsing and checks no scan can skip."""
+    return run_measured([sys.executable, "-m", "bench.scan_floor", str(tree)], cwd=ROOT)
+
+
 def _median_row(runs: list[dict[str, Any]], n_files: int) -> dict[str, Any]:
     seconds = statistics.median(r["seconds"] for r in runs)
     return {
@@ -142,15 +148,23 @@ def bench_scan(n_files: int, repeat: int, sample: int) -> dict[str, Any]:
     load_before = _load()
     generic: list[dict[str, Any]] = []
     cisco: list[dict[str, Any]] = []
+    floor: list[dict[str, Any]] = []
     for _ in range(repeat):
         generic.append(_scan(tree))
         cisco.append(_scan(tree, "--profile", "cisco-uc"))
+        floor.append(_floor(tree))
     loop = bench_openssl_loop(tree, sample)
     for _ in range(repeat):  # and again after the loop, so drift hits both sides
         generic.append(_scan(tree))
         cisco.append(_scan(tree, "--profile", "cisco-uc"))
+        floor.append(_floor(tree))
     row = _median_row(generic, n_files)
     uc = _median_row(cisco, n_files)
+    least = _median_row(floor, n_files)
+    least["speedup"] = loop["per_file_ms"] / 1000 * n_files / least["seconds"]
+    least["cpu_speedup"] = loop["cpu_per_file_ms"] / 1000 * n_files / least["cpu_s"]
+    least["scan_ratio"] = row["seconds"] / least["seconds"]
+    least["scan_cpu_ratio"] = row["cpu_s"] / least["cpu_s"]
     row["openssl_extrapolated_s"] = loop["per_file_ms"] / 1000 * n_files
     row["speedup"] = row["openssl_extrapolated_s"] / row["seconds"]
     row["openssl_extrapolated_cpu_s"] = loop["cpu_per_file_ms"] / 1000 * n_files
@@ -160,6 +174,7 @@ def bench_scan(n_files: int, repeat: int, sample: int) -> dict[str, Any]:
     return {
         "corpus": row,
         "cisco_uc": uc,
+        "floor": least,
         "openssl_loop": loop,
         "load": f"{load_before} -> {_load()}",
     }
@@ -217,6 +232,15 @@ def scan_table(scan: dict[str, Any] | None, growth: dict[str, Any] | None) -> li
             f"(CPU {uc['cpu_s']:.2f} s) | the generic scan, same run | {uc['ratio']:.2f}x "
             f"(CPU {uc['cpu_ratio']:.2f}x) | <= 1.3x | {'yes' if uc['ratio'] <= 1.3 else 'no'} |"
         )
+        least = scan.get("floor")
+        if least:
+            lines.append(
+                f"| the floor under the scan (bench/scan_floor.py: parse, public key, CSR "
+                f"signatures; no repair, findings or JSON) | {least['seconds']:.2f} s (CPU "
+                f"{least['cpu_s']:.2f} s) | openssl loop, same run | {least['speedup']:,.1f}x "
+                f"(CPU {least['cpu_speedup']:,.1f}x); the scan is {least['scan_ratio']:.2f}x "
+                f"the floor (CPU {least['scan_cpu_ratio']:.2f}x) | | |"
+            )
     if growth:
         for n, row in growth["sizes"].items():
             lines.append(
