@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store, StoredArtefact, storable
+from bot.store import Store, StoredArtefact, migrate, storable
 from certmatch.model import Artefact, ArtefactKind, KeyInfo
 
 POSTGRES_URL = os.environ.get(
@@ -287,3 +287,47 @@ def _forgotten(store: Store, key: str) -> bool:
     """`/certmatch forget` empties a reply's details and marks the row (issue 13)."""
     detail = store.detail(key)
     return detail is not None and detail.detail == "" and detail.forgotten_at is not None
+
+
+def test_migration_0005_gives_a_database_at_0004_the_purge_indexes(
+    store_url: str, prefix: str
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from bot.store.engine import open_engine
+
+    engine = open_engine(store_url)
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrate.__file__).parent / "migrations"))
+    config.attributes["prefix"] = prefix
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+    engine.dispose()
+    purge_indexes = {
+        f"{prefix}{name}"
+        for name in (
+            "events_seen",
+            "ta_posted",
+            "details_created",
+            "replies_claimed",
+            "rem_keep",
+            "wc_message",
+        )
+    }
+    store = Store.open(store_url, prefix)  # what every process does at start: up to 0005
+    try:
+        store.claim("Ev1", now=1.0)
+        assert store.purge(older_than=2.0, now=2.0) == 1
+        inspector = inspect(store.engine)
+        found = {
+            index["name"]
+            for table in store.tables.metadata.sorted_tables
+            for index in inspector.get_indexes(table.name)
+        }
+        assert purge_indexes <= found
+    finally:
+        store.drop_tables()
+        store.close()

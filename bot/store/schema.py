@@ -63,6 +63,8 @@ def tables(prefix: str) -> Tables:
         Column("seen_at", Float, nullable=False),
         # The workspace, so uninstalling deletes its claims too (NULL: claimed before 0004).
         Column("team", Text),
+        # The retention purge's (migration 0005, like every index below whose comment says so).
+        Index(f"{p}events_seen", "seen_at"),
     )
     thread_artefacts = Table(
         f"{p}thread_artefacts",
@@ -80,6 +82,7 @@ def tables(prefix: str) -> Tables:
         Column("message_ts", Text, nullable=False),
         Column("posted_at", Float, nullable=False),
         PrimaryKeyConstraint("team", "channel", "thread_ts", "fingerprint"),
+        Index(f"{p}ta_posted", "posted_at"),  # the purge's
     )
     # The fingerprint index (issue 4): one row per public artefact per message, private keys by
     # their public identity only. No PEM, no message text.
@@ -133,6 +136,7 @@ def tables(prefix: str) -> Tables:
         Column("channel", Text),
         # Set by `/certmatch forget` (the text is emptied), so the button can say why it is gone.
         Column("forgotten_at", Float),
+        Index(f"{p}details_created", "created_at"),  # the purge's
     )
     # The durable job queue (issue 17). `job_key` is the claim: "message:<channel>:<ts>", so a
     # message Slack delivers twice (a retry, or two events for one message) is queued once.
@@ -164,6 +168,7 @@ def tables(prefix: str) -> Tables:
         Column("thread_ts", Text),
         Column("ts", Text),
         Column("claimed_at", Float, nullable=False),
+        Index(f"{p}replies_claimed", "claimed_at"),  # the purge's
     )
     return Tables(
         p,
@@ -212,6 +217,8 @@ def _reminder_tables(p: str, md: MetaData) -> tuple[Table, Table, Table]:
         Index(f"{p}wc_cn", "team", "common_name"),
         Index(f"{p}wc_sans", "team", "san_set"),
         Index(f"{p}wc_keep", "keep_until"),
+        # The purge's: a fingerprint row is kept while its watched certificate is.
+        Index(f"{p}wc_message", "team", "channel", "message_ts"),
     )
     # One row per window per watched certificate ("<cert_key>:<days>"), plus "<cert_key>:renewed"
     # for the note that a renewal cancelled the rest. The claim is the UPDATE from pending (or a
@@ -232,6 +239,7 @@ def _reminder_tables(p: str, md: MetaData) -> tuple[Table, Table, Table]:
         Column("keep_until", Float, nullable=False),
         Index(f"{p}rem_due", "state", "due_at"),
         Index(f"{p}rem_cert", "cert_key"),
+        Index(f"{p}rem_keep", "keep_until"),  # the purge's
     )
     channels = Table(
         f"{p}reminder_channels",
