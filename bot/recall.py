@@ -26,6 +26,10 @@ logger = logging.getLogger("certmatch.bot")
 # At most this many memory sentences in one reply (a bundle of ten certificates stays readable).
 _MAX_NOTES = 3
 
+# One check's lookups by probe: the reply's notes and the expiry reminders ask about the same
+# certificate, and the second asking cost a statement per job (issue 17).
+Lookups = dict[Fingerprint, list[Fingerprint]]
+
 
 class Recall:
     """One per process; stateless apart from settings (the store does the locking)."""
@@ -76,11 +80,12 @@ class Recall:
         report: Report,
         current: Sequence[int],
         probes: Sequence[Fingerprint],
+        lookups: Lookups | None = None,
     ) -> list[str]:
         """Sentences about partners posted elsewhere and regenerated CSRs, for this reply.
 
         `current` are the indexes in `report.artifacts` of this message's own artefacts, in
-        the order of `probes`.
+        the order of `probes`. `lookups` keeps what was looked up for the rest of the check.
         """
         paired = {p.left for p in report.pairs if p.match} | {
             p.right for p in report.pairs if p.match
@@ -93,7 +98,7 @@ class Recall:
                 break
             if not (probe.is_leaf or probe.is_requester):
                 continue
-            candidates = self._candidates(probe)
+            candidates = self._candidates(probe, lookups)
             if probe.is_leaf:
                 sentence = self._certificate_note(
                     client, probe, candidates, index in partner_in_report, links
@@ -106,19 +111,29 @@ class Recall:
                 out.append(sentence)
         return out
 
-    def partner(self, probe: Fingerprint, *, same_thread: bool = False) -> Fingerprint | None:
+    def partner(
+        self, probe: Fingerprint, *, same_thread: bool = False, lookups: Lookups | None = None
+    ) -> Fingerprint | None:
         """The remembered partner of `probe` (what `notes` names), under the same scope and privacy rules.
 
         The expiry reminders (bot.reminders) say with it where a certificate's CSR was matched.
         """
-        candidates = self._candidates(probe)
+        candidates = self._candidates(probe, lookups)
         if same_thread:
             candidates = [c for c in candidates if c.thread_ts == probe.thread_ts]
         return memory.partner_of(probe, candidates)
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _candidates(self, probe: Fingerprint) -> list[Fingerprint]:
+    def _candidates(self, probe: Fingerprint, lookups: Lookups | None = None) -> list[Fingerprint]:
+        if lookups is not None and probe in lookups:
+            return lookups[probe]
+        found = self._look_up(probe)
+        if lookups is not None:
+            lookups[probe] = found
+        return found
+
+    def _look_up(self, probe: Fingerprint) -> list[Fingerprint]:
         since = self.clock() - self.retention_days * 86400
         # A reader who may see no other conversation is looked up in its own only; the others
         # only among their own and public internal channels (the rule below still decides).

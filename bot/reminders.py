@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.eventlog import log_event
 from bot.jobs.replies import METADATA_EVENT_TYPE, find_in_thread
 from bot.memory import Fingerprint
-from bot.recall import Recall
+from bot.recall import Lookups, Recall
 from bot.store import Store
 from bot.store import reminders as rows
 from bot.store.reminders import DueReminder, ReminderStore, WatchedCertificate
@@ -94,11 +94,13 @@ class Reminders:
         report: Report,
         current: Sequence[int],
         probes: Sequence[Fingerprint],
+        lookups: Lookups | None = None,
     ) -> list[str]:
         """Schedule the reminders of a posted message's server certificates; sentences for its reply.
 
         `current` are the indexes in `report.artifacts` of the message's own artefacts, in the
-        order of `probes`. Slash commands and the form (no message) schedule nothing.
+        order of `probes`; `lookups` are the check's lookups so far (bot.recall). Slash
+        commands and the form (no message) schedule nothing.
         """
         if message.message_ts is None or message.thread_ts is None:
             return []
@@ -112,7 +114,7 @@ class Reminders:
             not_after = artefact.not_after.timestamp()
             if not_after <= now:
                 continue  # expired: the check's own finding says so, loudly
-            csr_where, partner = self._csr_partner(probe, index in paired)
+            csr_where, partner = self._csr_partner(probe, index in paired, lookups)
             cert = WatchedCertificate(
                 cert_key=rows.cert_key(
                     message.team, message.channel, probe.key_id, artefact.serial, not_after
@@ -141,10 +143,10 @@ class Reminders:
         return sentences
 
     def _csr_partner(
-        self, probe: Fingerprint, paired_here: bool
+        self, probe: Fingerprint, paired_here: bool, lookups: Lookups | None
     ) -> tuple[str | None, Fingerprint | None]:
         """What its reminders say about its CSR (what matched it and where, as the reply said)."""
-        partner = self.recall.partner(probe, same_thread=paired_here)
+        partner = self.recall.partner(probe, same_thread=paired_here, lookups=lookups)
         if partner is None:
             return ("the CSR posted with it" if paired_here else None), None
         # No permalink yet: it is asked for when a reminder is posted (the reply asked already).

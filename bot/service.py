@@ -24,7 +24,7 @@ from bot.files import SlackFileFetcher
 from bot.jobs.relevance import is_cert_named, worth_fetching
 from bot.memory import Fingerprint
 from bot.origins import REMEMBERED_SUFFIX, Origin, artefact_origins, own_indexes
-from bot.recall import Recall
+from bot.recall import Lookups, Recall
 from bot.reminders import Reminders
 from bot.store import Store, storable
 from certmatch import (
@@ -223,8 +223,9 @@ class Service:
             return None
         probes = self.recall.probes(message, current)
         recalled: list[str] = []
+        lookups: Lookups = {}
         try:
-            recalled = self.recall.notes(client, report, current_indexes, probes)
+            recalled = self.recall.notes(client, report, current_indexes, probes, lookups)
         except Exception:
             # The reply stands without it; a database outage is already noted by the thread
             # memory read above, so no second note here.
@@ -232,26 +233,30 @@ class Service:
         new_key = uuid.uuid4().hex
         detail_key: str | None = new_key
         try:
-            self._remember(message, current, probes)
-            self.store.save_detail(
-                new_key,
-                render_text(report),
-                report.ca_note,
-                team=message.team,
-                channel=message.channel,
-                now=self.clock(),
-            )
+            # The memory, the details and the reminders in one transaction (one commit, and
+            # inside a job's transaction none of its own: bot.jobs.runner): all kept or none.
+            with self.store.transaction():
+                self._remember(message, current, probes)
+                self.store.save_detail(
+                    new_key,
+                    render_text(report),
+                    report.ca_note,
+                    team=message.team,
+                    channel=message.channel,
+                    now=self.clock(),
+                )
+                # A certificate already inside a reminder window: its first reply says so.
+                in_window = self.reminders.watch(
+                    client, message, report, current_indexes, probes, lookups
+                )
+            recalled += in_window
         except Exception:
-            # The answer matters more than the memory: reply without buttons, say why.
-            logger.exception("could not store the check")
+            # The answer matters more than the memory: reply without buttons, say why. No
+            # reminder sentence either: none of them was scheduled.
+            logger.exception("could not store the check; expiry reminders not scheduled")
             detail_key = None
             if MEMORY_DOWN_NOTE not in notes:
                 notes.append(MEMORY_DOWN_NOTE)
-        try:
-            # A certificate already inside a reminder window: its first reply says so.
-            recalled += self.reminders.watch(client, message, report, current_indexes, probes)
-        except Exception:
-            logger.exception("expiry reminders not scheduled")
         done(
             report.verdict.value,
             ",".join(a.kind.value for a in current),

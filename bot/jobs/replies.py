@@ -41,17 +41,21 @@ class ReplyLedger:
         reply: Reply,
         post: Callable[[Mapping[str, Any]], Any] | None = None,
         then: Callable[[Connection], None] | None = None,
+        claimed: bool | None = None,
     ) -> str | None:
         """Post `reply` unless the job's reply already went out; return the reply's ts.
 
         `post` sends the message (default: chat.postMessage into the thread); it receives the
         metadata to attach and returns Slack's answer. `then` runs in the transaction that
         stores the ts (the job queue finishes the job there: one commit instead of two).
-        Raises what Slack or the database raise: a claimed key without a ts is then resolved
-        by the next attempt.
+        `claimed` is what `claim()` returned when the caller claimed the key already (committed
+        before this call); None claims it here. Raises what Slack or the database raise: a
+        claimed key without a ts is then resolved by the next attempt.
         """
         metadata = {"event_type": METADATA_EVENT_TYPE, "event_payload": {"job": key}}
-        if not self._claim(key, channel, thread_ts):
+        if claimed is None:
+            claimed = self.claim(key, channel, thread_ts)
+        if not claimed:
             posted = self._posted_ts(key)
             if posted:
                 self._store_ts(key, None, then)
@@ -77,7 +81,10 @@ class ReplyLedger:
         self._store_ts(key, ts or "-", then)
         return ts or None
 
-    def _claim(self, key: str, channel: str, thread_ts: str | None) -> bool:
+    def claim(self, key: str, channel: str, thread_ts: str | None) -> bool:
+        """Claim the reply key; True if this caller is the first. Inside the thread's open
+        transaction (bot.store.transactions) it is committed with it, which must be before
+        the post: a post whose claim was never committed could be posted twice."""
         row = {
             "reply_key": key,
             "channel": channel,
@@ -85,12 +92,12 @@ class ReplyLedger:
             "ts": None,
             "claimed_at": time.time(),
         }
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             return bool(conn.execute(self.store.insert_new(self._replies), row).rowcount == 1)
 
     def _posted_ts(self, key: str) -> str | None:
         r = self._replies
-        with self.store.engine.connect() as conn:
+        with self.store.connect() as conn:
             found = conn.execute(select(r.c.ts).where(r.c.reply_key == key)).scalar_one_or_none()
         return str(found) if found else None
 
@@ -106,7 +113,7 @@ class ReplyLedger:
             stmt = self.store.statements["store_reply_ts"] = (
                 update(r).where(r.c.reply_key == bindparam("key")).values(ts=bindparam("ts"))
             )
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             if ts is not None:
                 conn.execute(stmt, {"key": key, "ts": ts})
             if then is not None:

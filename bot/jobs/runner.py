@@ -103,7 +103,16 @@ class JobRunner:
             finished.append(True)
 
         try:
-            outcome = self.service.check(client, message, quiet=bool(payload.get("quiet", True)))
+            # The check's reads and writes and the reply claim: one connection, one commit,
+            # before the post (bot.store.transactions). A database failure here posts nothing
+            # and gives the job back; its memory is written again by the next attempt.
+            with self.service.store.transaction():
+                outcome = self.service.check(
+                    client, message, quiet=bool(payload.get("quiet", True))
+                )
+                claimed = outcome is not None and self.ledger.claim(
+                    job.key, message.channel, message.thread_ts
+                )
             if outcome is not None:
                 self.ledger.post_once(
                     client,
@@ -112,6 +121,7 @@ class JobRunner:
                     thread_ts=message.thread_ts,
                     reply=build_reply(outcome),
                     then=finish_with_the_ts,
+                    claimed=claimed,
                 )
         except SQLAlchemyError:
             raise

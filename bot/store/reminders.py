@@ -121,7 +121,7 @@ class ReminderStore:
             }
             for days in windows
         ]
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             stmt = self.store.insert_new(self.t.watched_certificates)
             if conn.execute(stmt, row).rowcount != 1:
                 return False
@@ -148,7 +148,7 @@ class ReminderStore:
             stmt = statements[("same_names", names)] = (
                 self._watched_select().where(or_(*matches)).limit(200)
             )
-        with self.store.engine.connect() as conn:
+        with self.store.connect() as conn:
             return [_watched(r) for r in conn.execute(stmt, params)]
 
     def mark_renewed(
@@ -159,7 +159,7 @@ class ReminderStore:
         Returns whether a note was queued. A second renewal seen later changes nothing.
         """
         w, r = self.t.watched_certificates, self.t.reminders
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             changed = conn.execute(
                 update(w)
                 .where(w.c.cert_key == old.cert_key, w.c.renewed_not_after.is_(None))
@@ -209,7 +209,7 @@ class ReminderStore:
             .order_by(r.c.due_at)
             .limit(limit)
         )
-        with self.store.engine.connect() as conn:
+        with self.store.connect() as conn:
             return [
                 DueReminder(row[0], row[1], float(row[2]), int(row[3]), _watched(row[4:]))
                 for row in conn.execute(stmt)
@@ -223,7 +223,7 @@ class ReminderStore:
             .where(r.c.reminder_key == reminder_key, self._takeable(now, lease_seconds))
             .values(state=CLAIMED, claimed_by=owner, claimed_at=now)
         )
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             return conn.execute(stmt).rowcount == 1
 
     def settle(
@@ -239,13 +239,13 @@ class ReminderStore:
             .where(r.c.reminder_key.in_(list(reminder_keys)), or_(*takeable))
             .values(state=state, sent_at=now if state == SENT else None)
         )
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             return max(conn.execute(stmt).rowcount, 0)
 
     def release(self, reminder_key: str, owner: str, *, give_up_after: int) -> None:
         """A post that failed for now: pending again for the next poll, or failed after enough tries."""
         r = self.t.reminders
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             conn.execute(
                 update(r)
                 .where(
@@ -277,7 +277,7 @@ class ReminderStore:
             .order_by(w.c.not_after, w.c.posted_at)
             .limit(limit)
         )
-        with self.store.engine.connect() as conn:
+        with self.store.connect() as conn:
             return [_watched(r) for r in conn.execute(stmt)]
 
     def watched_in(self, team: str, channel: str) -> list[WatchedCertificate]:
@@ -287,13 +287,13 @@ class ReminderStore:
             .where(w.c.team == team, w.c.channel == channel)
             .order_by(w.c.posted_at)
         )
-        with self.store.engine.connect() as conn:
+        with self.store.connect() as conn:
             return [_watched(r) for r in conn.execute(stmt)]
 
     def channel_enabled(self, team: str, channel: str) -> bool:
         c = self.t.reminder_channels
         stmt = select(c.c.enabled).where(c.c.team == team, c.c.channel == channel)
-        with self.store.engine.connect() as conn:
+        with self.store.connect() as conn:
             found = conn.execute(stmt).scalar_one_or_none()
         return True if found is None else bool(found)
 
@@ -311,7 +311,7 @@ class ReminderStore:
                 "updated_at": stmt.excluded.updated_at,
             },
         )
-        with self.store.engine.begin() as conn:
+        with self.store.begin() as conn:
             conn.execute(stmt)
 
     # -- internals ------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ import hashlib
 import time
 import weakref
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, delete, func, select
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.memory import Fingerprint
@@ -26,6 +27,7 @@ from bot.store.erase import Erasing
 from bot.store.fingerprints import fingerprint, fingerprint_row, fingerprint_select, related_select
 from bot.store.rows import StoredArtefact, StoredDetail
 from bot.store.schema import Tables, check_prefix, tables
+from bot.store.transactions import ThreadTransactions
 
 
 class Store(Erasing):
@@ -40,6 +42,8 @@ class Store(Erasing):
         # more CPU than running it (bench profile, issue 17), and a multi-row VALUES insert
         # was compiled anew each time, while an executemany of one INSERT is compiled once.
         self.statements: dict[Any, Any] = {}
+        # What a thread does inside `transaction()` shares one connection and one commit.
+        self._transactions = ThreadTransactions(self.engine)
         # A store dropped without close() (tests open many) still closes its connections.
         weakref.finalize(self, self.engine.dispose)
 
@@ -58,6 +62,20 @@ class Store(Erasing):
         if self._sqlite_file is not None:
             return sqlite.insert(table)
         return postgresql.insert(table)
+
+    # -- transactions (bot.store.transactions) ---------------------------------------------------
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """One connection and one commit for everything this thread does through the store inside."""
+        return self._transactions.transaction()
+
+    def begin(self) -> AbstractContextManager[Connection]:
+        """A connection to write with: the thread's transaction, else one of its own."""
+        return self._transactions.begin()
+
+    def connect(self) -> AbstractContextManager[Connection]:
+        """A connection to read with: the thread's transaction, else one of its own."""
+        return self._transactions.connect()
 
     # -- schema -------------------------------------------------------------------------------
 
@@ -83,7 +101,7 @@ class Store(Erasing):
         `team` is recorded so an uninstall deletes the workspace's claims too.
         """
         row = {"event_key": key, "seen_at": time.time() if now is None else now, "team": team}
-        with self.engine.begin() as conn:
+        with self.begin() as conn:
             result = conn.execute(self.insert_new(self.tables.events), row)
         return result.rowcount == 1
 
@@ -138,7 +156,7 @@ class Store(Erasing):
                 .order_by(t.c.posted_at, t.c.source)
             )
         params = {"team": team, "channel": channel, "thread_ts": thread_ts}
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             return [StoredArtefact(*row) for row in conn.execute(stmt, params)]
 
     # -- fingerprint index ----------------------------------------------------------------------
@@ -183,7 +201,7 @@ class Store(Erasing):
         params = {**values, "team": probe.team, "since": since, "here": probe.channel}
         if channel is not None:
             params["channel"] = channel
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             return [fingerprint(r) for r in conn.execute(stmt, params)]
 
     def channel_fingerprints(self, team: str, channel: str) -> list[Fingerprint]:
@@ -194,7 +212,7 @@ class Store(Erasing):
             .where(f.c.team == team, f.c.channel == channel)
             .order_by(f.c.posted_at, f.c.message_ts)
         )
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             return [fingerprint(r) for r in conn.execute(stmt)]
 
     # -- channel profile ------------------------------------------------------------------------
@@ -206,7 +224,7 @@ class Store(Erasing):
             stmt = self.statements["channel_profile"] = select(p.c.profile).where(
                 p.c.team == bindparam("team"), p.c.channel == bindparam("channel")
             )
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             found = conn.execute(stmt, {"team": team, "channel": channel}).scalar_one_or_none()
         return str(found) if found is not None else None
 
@@ -218,7 +236,7 @@ class Store(Erasing):
             index_elements=["team", "channel"],
             set_={"profile": stmt.excluded.profile, "updated_at": stmt.excluded.updated_at},
         )
-        with self.engine.begin() as conn:
+        with self.begin() as conn:
             conn.execute(stmt)
 
     # -- reply details (behind the buttons) -----------------------------------------------------
@@ -248,7 +266,7 @@ class Store(Erasing):
         """A reply's details; `forgotten_at` is set (and the text empty) after `/certmatch forget`."""
         d = self.tables.details
         stmt = select(d.c.detail, d.c.ca_note, d.c.forgotten_at).where(d.c.detail_key == key)
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             row = conn.execute(stmt).first()
         return StoredDetail(row[0], row[1], row[2]) if row is not None else None
 
@@ -276,6 +294,7 @@ class Store(Erasing):
             .exists()
         )
         total = 0
+        # Its own transaction, never the thread's: an hour's deletions are not a job's to roll back.
         with self.engine.begin() as conn:
             for table, condition in (
                 (t.events, t.events.c.seen_at < older_than),
@@ -297,7 +316,7 @@ class Store(Erasing):
 
     def count(self, table: Any) -> int:
         """Rows in one of this store's tables (tests and the benchmark count writes)."""
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
     # -- internals ------------------------------------------------------------------------------
@@ -306,7 +325,7 @@ class Store(Erasing):
         """Insert the rows whose key is new, in one transaction; return how many were new."""
         if not rows:
             return 0
-        with self.engine.begin() as conn:
+        with self.begin() as conn:
             return max(conn.execute(self.insert_new(table), list(rows)).rowcount, 0)
 
     def insert_new(self, table: Any) -> Any:

@@ -1,0 +1,94 @@
+"""One connection and one commit for a unit of work: what a thread does through the store inside `transaction()`.
+
+A job used to take a pooled connection (on PostgreSQL a pre-ping, a BEGIN, a COMMIT or
+ROLLBACK) for each of its dozen statements: most of the PostgreSQL server's CPU per job, and
+a share of the bot's (issue 17, docs/performance.md). Inside `transaction()` every store
+method on the same thread (bot.store, bot.store.reminders, bot.jobs.replies) joins that one
+connection, and it commits once at the end.
+
+A block nested in the transaction that raises rolls the whole transaction back before the
+exception leaves it: everything written so far in it is gone, and the connection is usable
+again (PostgreSQL refuses every statement after a failed one until then). A caller that
+catches the exception knows its block's writes were not kept, nor any earlier in the
+transaction; later statements start a new transaction on the same connection.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+
+class ThreadTransactions:
+    """The thread's open transaction, if any, for one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._local = threading.local()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything the store does on this thread inside: one connection, committed at the end.
+
+        The connection is taken at the first statement, not here: a job fetches its files
+        first, and a connection held from before then would miss a database replaced (or
+        restarted) meanwhile, which a connection taken later is checked against
+        (bot.store.engine).
+        """
+        if getattr(self._local, "open", False):
+            try:
+                yield
+            except BaseException:
+                if self._local.conn is not None:
+                    self._local.conn.rollback()
+                raise
+            return
+        self._local.open, self._local.conn = True, None
+        try:
+            yield
+            if self._local.conn is not None:
+                self._local.conn.commit()
+        finally:
+            conn, self._local.open, self._local.conn = self._local.conn, False, None
+            if conn is not None:
+                conn.close()  # after an exception: rolled back
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """`engine.begin()`, or the thread's transaction when one is open (committed with it)."""
+        if not getattr(self._local, "open", False):
+            with self._engine.begin() as own:
+                yield own
+            return
+        with self._joined() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """`engine.connect()` for reads, or the thread's transaction when one is open."""
+        if not getattr(self._local, "open", False):
+            with self._engine.connect() as own:
+                yield own
+            return
+        with self._joined() as conn:
+            yield conn
+
+    @contextmanager
+    def _joined(self) -> Iterator[Connection]:
+        conn: Connection | None = self._local.conn
+        if conn is None:
+            conn = self._local.conn = self._engine.connect()
+        with _rolled_back_on_error(conn):
+            yield conn
+
+
+@contextmanager
+def _rolled_back_on_error(conn: Connection) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise

@@ -1,0 +1,98 @@
+"""What one queued pasted CSR + certificate costs the database, counted on SQLite and PostgreSQL: a
+regression guard for issue 17's per-job work (statements and commits, never a timing)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import event
+
+from bot.config import Settings
+from bot.files import SlackFileFetcher
+from bot.jobs.intake import message_intake
+from bot.jobs.queue import JobQueue
+from bot.jobs.replies import ReplyLedger
+from bot.jobs.runner import JobRunner
+from bot.jobs.sealing import Sealer
+from bot.service import Service
+from bot.store import Store
+from standin import BOT_TOKEN, SlackStandIn
+from tests.bot_e2e_support import message_event, vector
+
+# Per job, from the take to the finish. Before issue 17's last step: 15 statements and 7
+# commits (every store call its own transaction, and the reminders looked the certificate's
+# CSR up a second time). Now: the take, the check's 4 reads and 6 writes with the reply claim
+# in one transaction, then the ts and the finish in one.
+MAX_JOB_STATEMENTS = 14
+MAX_JOB_COMMITS = 3
+# Connections taken from the pool (on PostgreSQL each one is a pre-ping round trip too).
+MAX_JOB_CHECKOUTS = 3
+
+
+@contextmanager
+def _counted(store: Store) -> Iterator[Counter[str]]:
+    counts: Counter[str] = Counter()
+
+    def statement(*_: Any) -> None:
+        counts["statements"] += 1
+
+    def commit(*_: Any) -> None:
+        counts["commits"] += 1
+
+    def checkout(*_: Any) -> None:
+        counts["checkouts"] += 1
+
+    hooks: list[tuple[Any, str, Any]] = [
+        (store.engine, "before_cursor_execute", statement),
+        (store.engine, "commit", commit),
+        (store.engine.pool, "checkout", checkout),
+    ]
+    for target, name, hook in hooks:
+        event.listen(target, name, hook)
+    try:
+        yield counts
+    finally:
+        for target, name, hook in hooks:
+            event.remove(target, name, hook)
+
+
+def test_a_queued_pasted_pair_costs_at_most_its_statements_and_commits(
+    database: tuple[str, str], standin: SlackStandIn
+) -> None:
+    url, prefix = database
+    settings = Settings(
+        bot_token=BOT_TOKEN, api_url=standin.api_url, database_url=url, table_prefix=prefix
+    )
+    store = Store.open(url, prefix)
+    try:
+        service = Service(settings, store, SlackFileFetcher(BOT_TOKEN, standin.api_url, 10**6, 3))
+        service.purge_expired()  # at start, as bot.wiring does: not a job's cost
+        queue, sealer = JobQueue(store), Sealer(BOT_TOKEN)
+        runner = JobRunner(service, queue, ReplyLedger(store), sealer)
+        intake = message_intake(queue, sealer, lambda: None)
+        queue.waiting()  # the bound's count, once a second: not this job's
+        text = (vector("server.csr.pem") + vector("server.cert.pem")).decode()
+        payload = message_event(text=text, channel="C0PKI")
+
+        with _counted(store) as queued:
+            response = intake(body=payload, next=lambda: None)
+        assert response is not None and response.status == 200
+        assert queued == {"statements": 1, "commits": 1, "checkouts": 1}
+
+        client = WebClient(token=BOT_TOKEN, base_url=standin.api_url)
+        with _counted(store) as job:
+            (taken,) = queue.take_many(4)
+            runner.run(client, taken)
+        (reply,) = standin.posts()
+        assert reply["thread_ts"] == payload["event"]["ts"]
+        assert "Match" in reply["text"], reply["text"]
+        assert set(queue.states().values()) == {"done"}
+        assert job["statements"] <= MAX_JOB_STATEMENTS, job
+        assert job["commits"] <= MAX_JOB_COMMITS, job
+        assert job["checkouts"] <= MAX_JOB_CHECKOUTS, job
+    finally:
+        store.close()
