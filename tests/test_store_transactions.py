@@ -1,0 +1,93 @@
+"""A thread's transaction (bot.store.transactions) on SQLite and PostgreSQL: one commit for what is
+done inside it, nothing kept of a block that failed, and a job's check and claim kept together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy.exc import OperationalError
+
+from bot.config import Settings
+from bot.files import SlackFileFetcher
+from bot.jobs.intake import message_intake
+from bot.jobs.queue import JobQueue
+from bot.jobs.replies import ReplyLedger
+from bot.jobs.runner import JobRunner
+from bot.jobs.sealing import Sealer
+from bot.service import MEMORY_DOWN_NOTE, Service
+from bot.store import Store
+from bot.store.reminders import ReminderStore
+from standin import BOT_TOKEN, SlackStandIn
+from tests.bot_e2e_support import message_event, post_text, vector
+
+
+@pytest.fixture
+def store(database: tuple[str, str]) -> Iterator[Store]:
+    opened = Store.open(*database)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def test_what_a_transaction_writes_is_kept_only_when_it_ends_well(store: Store) -> None:
+    with store.transaction():
+        assert store.claim("Ev1") is True
+        with store.transaction():  # joined: no commit of its own
+            assert store.claim("Ev2") is True
+    with pytest.raises(RuntimeError), store.transaction():
+        store.claim("Ev3")
+        raise RuntimeError("after the write")
+    assert store.count(store.tables.events) == 2
+    with store.transaction():
+        store.claim("Ev4")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.claim("Ev5")
+            raise RuntimeError("a nested block fails")
+        # The whole transaction so far went with it; what follows is a new one.
+        store.claim("Ev6")
+    assert not store.claim("Ev6") and store.claim("Ev4") and store.claim("Ev5")
+
+
+def _runner(store: Store, standin: SlackStandIn, url: str) -> tuple[JobRunner, JobQueue, Sealer]:
+    settings = Settings(
+        bot_token=BOT_TOKEN,
+        api_url=standin.api_url,
+        database_url=url,
+        table_prefix=store.tables.prefix,
+    )
+    service = Service(settings, store, SlackFileFetcher(BOT_TOKEN, standin.api_url, 10**6, 3))
+    queue, sealer = JobQueue(store), Sealer(BOT_TOKEN)
+    return JobRunner(service, queue, ReplyLedger(store), sealer), queue, sealer
+
+
+def test_a_check_whose_reminders_cannot_be_written_keeps_none_of_its_memory_and_says_so(
+    database: tuple[str, str],
+    store: Store,
+    standin: SlackStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runner, queue, sealer = _runner(store, standin, database[0])
+
+    def refuse(*_: Any, **__: Any) -> bool:
+        raise OperationalError("INSERT", {}, Exception("disk full"))
+
+    monkeypatch.setattr(ReminderStore, "watch", refuse)
+    text = (vector("server.csr.pem") + vector("server.cert.pem")).decode()
+    payload = message_event(text=text)
+    message_intake(queue, sealer, lambda: None)(body=payload, next=lambda: None)
+    (job,) = queue.take_many(4)
+    runner.run(WebClient(token=BOT_TOKEN, base_url=standin.api_url), job)
+    (reply,) = standin.posts()
+    assert reply["text"].startswith("certmatch: Match")
+    assert MEMORY_DOWN_NOTE in post_text(reply)
+    assert "Details" not in str(reply["blocks"])  # no details were kept to show
+    tables = store.tables
+    for table in (tables.thread_artefacts, tables.fingerprints, tables.details):
+        assert store.count(table) == 0, table.name
+    # The reply's claim and ts, and the finish, were kept: answered once.
+    assert set(queue.states().values()) == {"done"}
+    assert store.count(tables.replies) == 1
