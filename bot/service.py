@@ -232,6 +232,9 @@ class Service:
             logger.exception("workspace memory lookup failed")
         new_key = uuid.uuid4().hex
         detail_key: str | None = new_key
+        # Rendered before the first write: on SQLite the transaction holds the one write lock
+        # from its first write to its commit, and every other process's enqueue waits for it.
+        details = render_text(report)
         try:
             # The memory, the details and the reminders in one transaction (one commit, and
             # inside a job's transaction none of its own: bot.jobs.runner): all kept or none.
@@ -239,7 +242,7 @@ class Service:
                 self._remember(message, current, probes)
                 self.store.save_detail(
                     new_key,
-                    render_text(report),
+                    details,
                     report.ca_note,
                     team=message.team,
                     channel=message.channel,
