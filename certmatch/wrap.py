@@ -20,7 +20,17 @@ def wrap(text: str, width: int, initial_indent: str = "", subsequent_indent: str
     """Lines of at most `width` characters (a word longer than that gets a line of its own)."""
     if width <= 0:
         raise ValueError(f"invalid width {width!r} (must be > 0)")
-    chunks = [c for c in re.split("( +)", text.expandtabs().translate(_TO_SPACE)) if c]
+    flat = text.expandtabs().translate(_TO_SPACE)
+    if len(initial_indent) + len(flat) <= width:
+        # Fits on the first line, the common case (a finding's message, a field of the diff):
+        # textwrap's one line is the text less its last chunk when that is blank by
+        # str.strip() (a run of spaces, or a no-break space on its own). A bot job wraps
+        # about 25 texts; the split below cost 1.6 ms of a 16 ms job (issue 17).
+        last = flat[len(flat.rstrip(" ")) :] or flat.rpartition(" ")[2]
+        if not last.strip():
+            flat = flat[: len(flat) - len(last)]
+        return [initial_indent + flat] if flat else []
+    chunks = [c for c in re.split("( +)", flat) if c]
     chunks.reverse()  # a stack: the next chunk is at the end
     lines: list[str] = []
     while chunks:
