@@ -199,7 +199,7 @@ def tlv(tag: int, content: bytes) -> bytes:
 
 def certificate_spki(der: bytes) -> bytes:
     """SPKI TLV of an X.509 certificate: TBSCertificate's 7th field (6th without version)."""
-    fields = _signed_fields(der)
+    fields = signed_fields(der)
     if fields and fields[0].tag == CONTEXT_0:  # explicit [0] version
         fields = fields[1:]
     # serial, signature, issuer, validity, subject, subjectPublicKeyInfo
@@ -208,7 +208,7 @@ def certificate_spki(der: bytes) -> bytes:
 
 def certificate_names(der: bytes) -> tuple[bytes, bytes]:
     """(issuer, subject) Name TLVs of an X.509 certificate, as the bytes they were parsed from."""
-    fields = _signed_fields(der)
+    fields = signed_fields(der)
     if fields and fields[0].tag == CONTEXT_0:
         fields = fields[1:]
     return encoding(der, fields[2]), encoding(der, fields[4])
@@ -216,20 +216,21 @@ def certificate_names(der: bytes) -> tuple[bytes, bytes]:
 
 def csr_subject(der: bytes) -> bytes:
     """The subject Name TLV of a PKCS#10 request."""
-    return encoding(der, _signed_fields(der)[1])
+    return encoding(der, signed_fields(der)[1])
 
 
 def csr_spki(der: bytes) -> bytes:
     """SPKI TLV of a PKCS#10 request: CertificationRequestInfo's 3rd field."""
     # version, subject, subjectPKInfo
-    return encoding(der, _signed_fields(der)[2])
+    return encoding(der, signed_fields(der)[2])
 
 
-def _signed_fields(der: bytes) -> list[Element]:
+def signed_fields(der: bytes) -> list[Element]:
     """The fields of the to-be-signed SEQUENCE of a certificate, CSR or CRL.
 
-    The last answer is kept: the loader asks for the SPKI and then the names of the same
-    structure (a tuple swapped in whole, so threads sharing it see one answer or the other).
+    The last answer is kept: the loader classifies a structure by these fields
+    (dershape), then asks for its SPKI and then its names (a tuple swapped in whole, so
+    threads sharing it see one answer or the other).
     """
     global _last_signed
     last = _last_signed
