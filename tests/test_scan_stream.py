@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from certmatch.scan import cli as scan_cli
 from certmatch.scan import jsonout
 from certmatch.scan import walk as scan_module
-from certmatch.scan.index import renamed
+from certmatch.scan.records import renamed
 from tests.factory import Pki, issue, make_csr, make_pki, name, new_key
 from tests.vector_files import VECTORS
 

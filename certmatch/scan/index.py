@@ -1,157 +1,111 @@
-"""The inventory model of a scan: slim per-file records, the key index that pairs them, key sets.
+"""The inventory model of a scan: the key index that pairs the files' records, and key sets.
 
 Pairing is one pass over the artefacts with a dict keyed by `KeyInfo.match_id` (plus the RSA
 modulus md5 for pasted hash lines), the same "same key" as `keys.same_key`, so the cost grows
-linearly with the number of files. Records carry metadata and fingerprints only: the parsed
-cryptography objects and PEM text are dropped in the worker that read the file.
+linearly with the number of files. The records themselves are scan/records.py's.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import attrgetter
-from typing import NamedTuple
 
 from certmatch.model import Artefact, ArtefactKind, InputProblem, KeyInfo, Pair
-from certmatch.record import field_names
-
-
-@dataclass(frozen=True, slots=True)
-class Links:
-    """Chain hints of one certificate: its own and its issuer's key identifiers (hex)."""
-
-    subject_key_id: str | None = None
-    authority_key_id: str | None = None
-
+from certmatch.record import Record, field_names
+from certmatch.scan.records import Links, ScannedFile
 
 _NO_LINKS = Links()
-
-
-@dataclass(frozen=True, slots=True)
-class ScannedFile:
-    """What a worker sends back for one file: slim artefacts (no `native`, no PEM) and problems."""
-
-    path: str
-    artefacts: tuple[Artefact, ...] = ()
-    links: tuple[Links, ...] = ()  # one per artefact
-    problems: tuple[InputProblem, ...] = ()
-    digest: bytes | None = None  # SHA-256 of the file, set when a repeat may be `renamed`
-    encoded: tuple[str, ...] = ()  # each artefact's JSON, when the reader was asked for it
-
-
-class Repeat(NamedTuple):
-    """A worker's answer for a file whose bytes it already sent under another name (a tuple:
-    it crosses a pipe once per repeated file)."""
-
-    path: str
-    digest: bytes
-
-
-def renamed(record: ScannedFile, path: str) -> ScannedFile | None:
-    """The record of the same bytes found at `path`, or None when renaming would not be exact.
-
-    The loader names what it finds after the file ("x.p7b [2/3]", "x.pem: the CERTIFICATE
-    block ...") and nothing else in a record depends on the name, so swapping the leading
-    name is what loading the copy would give; a record that mentions its name anywhere else
-    (a message joining several problems) is not renamed but loaded again.
-    """
-    old = record.path
-    artefacts = []
-    for a in record.artefacts:
-        if not a.source.startswith(old) or any(old in r for r in a.repairs):
-            return None
-        artefacts.append(_with_source(a, path + a.source[len(old) :]))
-    problems = []
-    for p in record.problems:
-        if not (p.source.startswith(old) and p.message.startswith(old)):
-            return None
-        if p.message.count(old) != 1:
-            return None
-        problems.append(
-            InputProblem(path + p.source[len(old) :], path + p.message[len(old) :], p.code)
-        )
-    encoded = tuple(
-        _json_with_source(text, a.source, b.source)
-        for text, a, b in zip(record.encoded, record.artefacts, artefacts, strict=False)
-    )
-    return ScannedFile(
-        path, tuple(artefacts), record.links, tuple(problems), record.digest, encoded
-    )
-
-
-# Every field after `source`, read in one call: a copy under a new name goes straight to the
-# constructor (replace() builds a dict of every field first), paid per repeated file.
-_AFTER_SOURCE = attrgetter(*field_names(Artefact)[1:])
-assert field_names(Artefact)[0] == "source"
-
-
-def _with_source(artefact: Artefact, source: str) -> Artefact:
-    return Artefact(source, *_AFTER_SOURCE(artefact))
-
-
-def _json_with_source(text: str, old: str, new: str) -> str:
-    """An artefact's JSON (`to_dict()` puts `source` first) under another source name."""
-    head = '{"source": ' + json.dumps(old)
-    assert text.startswith(head)
-    return '{"source": ' + json.dumps(new) + text[len(head) :]
-
-
-def slim(artefact: Artefact) -> Artefact:
-    """The artefact without what would make a record heavy or unsafe to ship between processes."""
-    values = list(_ALL_FIELDS(artefact))
-    values[_PUBLIC_PEM] = ""
-    values[_NATIVE] = None
-    return Artefact(*values)
-
-
-_FIELD_NAMES = list(field_names(Artefact))
-_ALL_FIELDS = attrgetter(*_FIELD_NAMES)
 # The slot setters records are built with (certmatch/record.py), for Index._share.
 _SET_KEY = Artefact._setters[field_names(Artefact).index("key")]
 _SET_RDNS = Artefact._setters[field_names(Artefact).index("subject_rdns")]
-_PUBLIC_PEM, _NATIVE = _FIELD_NAMES.index("public_pem"), _FIELD_NAMES.index("native")
 
 
-@dataclass(frozen=True, slots=True)
-class KeySet:
+class KeySet(Record):
     """Everything found for one public key. Indexes point into `Inventory.artifacts`.
 
     `status`: "matched" (certificate and CSR/key/hash), "waiting" (CSR/key/hash, no certificate),
     "orphan" (certificate with no CSR or key), "ca" (only CA certificates, listed for chains).
+    A record, not a dataclass: `import dataclasses` (with inspect) was 19 ms of a scan's
+    start-up (certmatch/record.py says why).
     """
 
+    __slots__ = (
+        "ca_certificates",
+        "certificates",
+        "chain",
+        "csrs",
+        "findings",
+        "hashes",
+        "keys",
+        "name",
+        "status",
+    )
+    _uncompared = ("findings",)
     status: str
     name: str  # the CN a person recognises the set by ("" when none)
-    csrs: tuple[int, ...] = ()
-    keys: tuple[int, ...] = ()  # private and public keys
-    hashes: tuple[int, ...] = ()
-    certificates: tuple[int, ...] = ()  # end-entity certificates, newest first
-    ca_certificates: tuple[int, ...] = ()
-    chain: tuple[int, ...] = ()  # newest certificate, then its issuers found in the scan
-    findings: list[int] = field(default_factory=list, compare=False)  # into Inventory.findings
+    csrs: tuple[int, ...]
+    keys: tuple[int, ...]  # private and public keys
+    hashes: tuple[int, ...]
+    certificates: tuple[int, ...]  # end-entity certificates, newest first
+    ca_certificates: tuple[int, ...]
+    chain: tuple[int, ...]  # newest certificate, then its issuers found in the scan
+    findings: list[int]  # into Inventory.findings
+
+    def __init__(
+        self,
+        status: str,
+        name: str,
+        csrs: tuple[int, ...] = (),
+        keys: tuple[int, ...] = (),
+        hashes: tuple[int, ...] = (),
+        certificates: tuple[int, ...] = (),
+        ca_certificates: tuple[int, ...] = (),
+        chain: tuple[int, ...] = (),
+        findings: list[int] | None = None,
+    ) -> None:
+        self._set(
+            status,
+            name,
+            csrs,
+            keys,
+            hashes,
+            certificates,
+            ca_certificates,
+            chain,
+            [] if findings is None else findings,
+        )
 
     @property
     def requests(self) -> tuple[int, ...]:
         return self.csrs + self.keys + self.hashes
 
 
-@dataclass(slots=True)
 class Index:
     """The flat artefact list and the key index built from the scanned files."""
 
-    artifacts: list[Artefact] = field(default_factory=list)
-    links: list[Links] = field(default_factory=list)
-    folder: list[str] = field(default_factory=list)  # directory of each artefact's file
-    problems: list[InputProblem] = field(default_factory=list)
-    files: int = 0
-    groups: list[list[int]] = field(default_factory=list)
-    keys: dict[KeyInfo, KeyInfo] = field(default_factory=dict)  # one object per distinct key
-    folders: dict[str, str] = field(default_factory=dict)
-    rdn_pairs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    __slots__ = (
+        "artifacts",
+        "files",
+        "folder",
+        "folders",
+        "groups",
+        "keys",
+        "links",
+        "problems",
+        "rdn_pairs",
+    )
+
+    def __init__(self) -> None:
+        self.artifacts: list[Artefact] = []
+        self.links: list[Links] = []
+        self.folder: list[str] = []  # directory of each artefact's file
+        self.problems: list[InputProblem] = []
+        self.files = 0
+        self.groups: list[list[int]] = []
+        self.keys: dict[KeyInfo, KeyInfo] = {}  # one object per distinct key
+        self.folders: dict[str, str] = {}
+        self.rdn_pairs: dict[tuple[str, str], tuple[str, str]] = {}
 
     def add(self, scanned: ScannedFile) -> None:
         self.files += 1

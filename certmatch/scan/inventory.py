@@ -13,7 +13,6 @@ chat warning private-key-present is not raised here (rules.generic.INVENTORY_RUL
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +25,7 @@ from certmatch.model import (
     Severity,
     Verdict,
 )
-from certmatch.record import replace
+from certmatch.record import Record, replace
 from certmatch.rules.inputs import problem_finding
 from certmatch.rules.pairing import key_mismatch
 from certmatch.rules.registry import get_profile
@@ -52,10 +51,23 @@ FAILING_CODES = MISMATCH_CODES | BLOCKING_CODES
 _EXPIRED_CODES = frozenset({"cert-expired", "uc-expired"})
 
 
-@dataclass(frozen=True, slots=True)
-class Inventory:
+class Inventory(Record):
     """Everything a scan found. Indexes point into `artifacts`; `sets[i].findings` into `findings`."""
 
+    __slots__ = (
+        "artifacts",
+        "expired",
+        "expiring",
+        "expiring_days",
+        "files",
+        "findings",
+        "orphans",
+        "pairs",
+        "problems",
+        "profile",
+        "regenerated",
+        "sets",
+    )
     artifacts: tuple[Artefact, ...]
     sets: tuple[KeySet, ...]
     pairs: tuple[Pair, ...]
@@ -68,6 +80,36 @@ class Inventory:
     files: int
     expiring_days: int
     profile: str
+
+    def __init__(
+        self,
+        artifacts: tuple[Artefact, ...],
+        sets: tuple[KeySet, ...],
+        pairs: tuple[Pair, ...],
+        findings: tuple[Finding, ...],
+        orphans: tuple[int, ...],
+        regenerated: tuple[tuple[str, tuple[int, ...]], ...],
+        expiring: tuple[int, ...],
+        expired: tuple[int, ...],
+        problems: tuple[InputProblem, ...],
+        files: int,
+        expiring_days: int,
+        profile: str,
+    ) -> None:
+        self._set(
+            artifacts,
+            sets,
+            pairs,
+            findings,
+            orphans,
+            regenerated,
+            expiring,
+            expired,
+            problems,
+            files,
+            expiring_days,
+            profile,
+        )
 
     @property
     def exit_code(self) -> int:

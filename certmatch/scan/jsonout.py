@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from certmatch.model import Artefact
-from certmatch.scan.index import Index, ScannedFile
+from certmatch.scan.index import Index
 from certmatch.scan.inventory import Inventory, set_dict
+from certmatch.scan.records import ScannedFile
 
 _BATCH = 256  # list items encoded per write
 _FLUSH_CHARS = 1 << 16  # text gathered before one write (a write per file cost 22 us each)

@@ -5,7 +5,7 @@ paths in, slim records out: no parsed objects, no PEM, never a private key cross
 boundary), and come back in path order, so each file's artefacts are final (and can be
 written out, scan/jsonout.py) as soon as its record arrives. Identical files (the same CA
 certificate in 500 folders, a tree of backups) are loaded once per worker: a repeat costs a
-read and a SHA-256, and its record is the first one's under the new name (scan/index.py,
+read and a SHA-256, and its record is the first one's under the new name (scan/records.py,
 `renamed`). Pairing is one dict pass in this process (scan/index.py); the command line is
 scan/cli.py. Memory holds fingerprints and metadata per artefact, never file contents beyond
 the file being read.
@@ -28,9 +28,10 @@ from cryptography import x509
 from certmatch.errors import EncryptedKeyError, UnusableInputError
 from certmatch.load import Input, load
 from certmatch.model import Artefact, InputProblem
-from certmatch.scan.index import Index, Links, Repeat, ScannedFile, renamed, slim
+from certmatch.scan.index import Index
 from certmatch.scan.inventory import Inventory, build_inventory
 from certmatch.scan.progress import Progress
+from certmatch.scan.records import Links, Repeat, ScannedFile, renamable, renamed, slim
 from certmatch.scan.workers import Read, can_fork, forked, served
 
 PARALLEL_MIN_FILES = 200  # below this, starting workers costs more than it saves
@@ -182,7 +183,7 @@ class _Reader:
         record = _load_record(path, data)
         if len(self.seen) >= _SEEN_MAX:
             self.seen.clear()
-        exact = self.seen[digest] = renamed(record, path + "\0") is not None
+        exact = self.seen[digest] = renamable(record)
         if not (exact or self.encode):
             return record
         encoded = tuple(json.dumps(a.to_dict()) for a in record.artefacts) if self.encode else ()
