@@ -230,6 +230,8 @@ def read_all(
     # global path order: every file's artefacts are numbered and final on arrival, and the
     # output does not depend on which worker was faster (scan/workers.py).
     # A worker that fails or dies raises WorkerError here, on the first record it owes.
+    if can_fork():
+        _import_for_workers()
     start_workers = forked if can_fork() else served
     started = start_workers(shares, functools.partial(_new_reader, max_bytes, encode), CHUNK_FILES)
     try:
@@ -238,6 +240,20 @@ def read_all(
             yield [next(streams[w]) for w in owner[start : start + CHUNK_FILES]]
     finally:
         started.close()
+
+
+def _import_for_workers() -> None:
+    """Import here, once, what every worker would import on its first key or bundle.
+
+    Why: the loader imports these on first use (a one-pair check needs none of them), so each
+    forked worker imported them again, cryptography's `serialization` with the dataclasses
+    and inspect modules it brings (about 25 ms of CPU a worker); forked after this, the
+    workers inherit them.
+    """
+    import cryptography.hazmat.primitives.serialization  # noqa: F401
+
+    import certmatch.load.bundles
+    import certmatch.load.privatekeys  # noqa: F401
 
 
 def scan(
