@@ -16,8 +16,8 @@ transaction; later statements start a new transaction on the same connection.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Connection, Engine
 
@@ -56,33 +56,27 @@ class ThreadTransactions:
             if conn is not None:
                 conn.close()  # after an exception: rolled back
 
-    @contextmanager
-    def begin(self) -> Iterator[Connection]:
+    def begin(self) -> AbstractContextManager[Connection]:
         """`engine.begin()`, or the thread's transaction when one is open (committed with it)."""
-        if not getattr(self._local, "open", False):
-            with self._engine.begin() as own:
-                yield own
-            return
-        with self._joined() as conn:
-            yield conn
+        return self._own_or_joined(self._engine.begin)
 
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
+    def connect(self) -> AbstractContextManager[Connection]:
         """`engine.connect()` for reads, or the thread's transaction when one is open."""
-        if not getattr(self._local, "open", False):
-            with self._engine.connect() as own:
-                yield own
-            return
-        with self._joined() as conn:
-            yield conn
+        return self._own_or_joined(self._engine.connect)
 
     @contextmanager
-    def _joined(self) -> Iterator[Connection]:
-        conn: Connection | None = self._local.conn
-        if conn is None:
-            conn = self._local.conn = self._engine.connect()
-        with _rolled_back_on_error(conn):
-            yield conn
+    def _own_or_joined(
+        self, own: Callable[[], AbstractContextManager[Connection]]
+    ) -> Iterator[Connection]:
+        if not getattr(self._local, "open", False):
+            with own() as conn:
+                yield conn
+            return
+        joined: Connection | None = self._local.conn
+        if joined is None:
+            joined = self._local.conn = self._engine.connect()
+        with _rolled_back_on_error(joined):
+            yield joined
 
 
 @contextmanager
