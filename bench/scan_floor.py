@@ -32,10 +32,12 @@ def _keys_of_pem(data: bytes) -> int:
     start = data.find(_BEGIN)
     while start != -1:
         label_end = data.find(b"-----", start + len(_BEGIN))
+        if label_end == -1:
+            break
         label = data[start + len(_BEGIN) : label_end]
         end_marker = b"-----END " + label + b"-----"
         end = data.find(end_marker, label_end)
-        if label_end == -1 or end == -1:
+        if end == -1:
             break
         block = data[start : end + len(end_marker)]
         found += _keys_of_block(label, block)
