@@ -64,6 +64,9 @@ class Settings:
     job_workers: int = 2
     job_lease_seconds: float = 30.0
     max_queued_jobs: int = 10_000
+    # Server-side prepared statements on PostgreSQL (bot.store.engine); off behind a pooler
+    # that cannot keep them (pgbouncer in transaction mode before 1.21).
+    pg_prepared_statements: bool = True
 
     @property
     def socket_mode(self) -> bool:
@@ -145,6 +148,9 @@ def load_settings(
         max_queued_jobs=_int(
             "CERTMATCH_MAX_QUEUED_JOBS", get("CERTMATCH_MAX_QUEUED_JOBS"), 10_000, 1, 1_000_000
         ),
+        pg_prepared_statements=_on_off(
+            "CERTMATCH_PG_PREPARED_STATEMENTS", get("CERTMATCH_PG_PREPARED_STATEMENTS"), True
+        ),
         reminder_days=_reminder_days(get("CERTMATCH_REMINDER_DAYS")),
         reminder_poll_seconds=float(
             _int(
@@ -170,6 +176,17 @@ def _connect_allow(raw: str | None) -> tuple[str, ...]:
                 f"*.uc.example.com,cucm-*.corp.example (or IP addresses), not {pattern!r}"
             )
     return tuple(p.strip("[]") for p in patterns)
+
+
+def _on_off(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in ("on", "true", "yes", "1"):
+        return True
+    if value in ("off", "false", "no", "0"):
+        return False
+    raise ConfigError(f"{name} must be on or off, not {raw!r}")
 
 
 def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:

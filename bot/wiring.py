@@ -103,7 +103,11 @@ def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) 
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
-            return Store.open(settings.database_url, settings.table_prefix)
+            return Store.open(
+                settings.database_url,
+                settings.table_prefix,
+                prepared_statements=settings.pg_prepared_statements,
+            )
         except Exception as exc:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
             if attempt == attempts:

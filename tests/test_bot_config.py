@@ -64,6 +64,7 @@ def test_api_url_gets_a_trailing_slash_and_postgres_urls_are_accepted() -> None:
         ({**GOOD, "CERTMATCH_MAX_FILE_BYTES": "99999999"}, "CERTMATCH_MAX_FILE_BYTES"),
         ({**GOOD, "CERTMATCH_RETENTION_DAYS": "0"}, "CERTMATCH_RETENTION_DAYS"),
         ({**GOOD, "LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
+        ({**GOOD, "CERTMATCH_PG_PREPARED_STATEMENTS": "maybe"}, "CERTMATCH_PG_PREPARED_STATEMENTS"),
     ],
 )
 def test_bad_settings_fail_with_one_line_naming_the_variable(
@@ -73,6 +74,12 @@ def test_bad_settings_fail_with_one_line_naming_the_variable(
         _load(env)
     message = str(caught.value)
     assert message.startswith(variable) and "\n" not in message
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(None, True), ("off", False), ("ON", True)])
+def test_prepared_statements_are_on_unless_turned_off(raw: str | None, expected: bool) -> None:
+    env = GOOD if raw is None else {**GOOD, "CERTMATCH_PG_PREPARED_STATEMENTS": raw}
+    assert _load(env).pg_prepared_statements is expected
 
 
 def test_tokens_do_not_appear_in_the_settings_repr() -> None:

@@ -220,12 +220,32 @@ def test_a_kept_connection_the_server_ended_is_replaced_without_an_error(prefix:
         kept.close()  # back to the pool
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             ended = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid = %s",
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE pid = %s",
                 (pid,),
             ).fetchone()
         assert ended is not None and ended[0] >= 1  # a restart or failover, as the store sees it
         assert opened.claim("Ev-after") is True
         assert opened.claim("Ev-after") is False
+    finally:
+        opened.drop_tables()
+        opened.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("prepared", [True, False])
+def test_statements_run_again_are_prepared_on_the_server_unless_turned_off(
+    prefix: str, prepared: bool
+) -> None:
+    opened = Store.open(POSTGRES_URL, prefix, prepared_statements=prepared)
+    try:
+        for n in range(4):
+            assert opened.claim(f"Ev-{n}") is True
+        with opened.engine.connect() as conn:  # the pool's one kept connection
+            rows = conn.exec_driver_sql(
+                "SELECT statement FROM pg_prepared_statements WHERE NOT from_sql"
+            ).fetchall()
+        claims = [r for (r,) in rows if "_events" in r and "INSERT" in r]
+        assert len(claims) == (1 if prepared else 0), rows
     finally:
         opened.drop_tables()
         opened.close()

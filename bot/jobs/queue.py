@@ -19,8 +19,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, select, update
 
+from bot.jobs.replies import reply_ts_update
 from bot.store import Store
 
 # Refuse new events (503, Slack retries) beyond this many waiting jobs: at ~200 answered per
@@ -77,7 +78,7 @@ class JobQueue:
             "attempts": 0,
             "created_at": at,
         }
-        with self.store.engine.begin() as conn:
+        with self.store.single() as conn:
             added = conn.execute(self.store.insert_new(self._jobs), row).rowcount == 1
         if added:
             with self._count_lock:
@@ -93,7 +94,7 @@ class JobQueue:
             self._counted_at = now
         j = self._jobs
         stmt = select(func.count()).select_from(j).where(j.c.state == "queued")
-        with self.store.engine.connect() as conn:
+        with self.store.single() as conn:
             count = int(conn.execute(stmt).scalar_one())
         with self._count_lock:
             self._waiting = count
@@ -137,50 +138,75 @@ class JobQueue:
                 .returning(j.c.job_key, j.c.kind, j.c.payload, j.c.attempts, j.c.created_at)
             )
         params = {"now": at, "limit": limit, "owner": self.owner, "until": at + self.lease_seconds}
-        with self.store.engine.begin() as conn:
+        with self.store.single() as conn:  # one statement: atomic in autocommit
             rows = list(conn.execute(stmt, params))
         # RETURNING's order is not the subquery's: oldest first again.
         rows.sort(key=lambda r: (r[4], r[0]))
         return [Job(str(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]
 
-    def finish(self, job: Job, now: float | None = None, *, conn: Connection | None = None) -> None:
+    def finish(self, job: Job, now: float | None = None, *, reply_ts: str | None = None) -> None:
         """Done: the payload (the message's text) is deleted, the key stays as the claim.
 
-        With `conn`, inside that transaction (the reply ledger stores the reply's ts with it).
+        With `reply_ts`, the ts of the job's reply (its reply key is the job key) is stored in
+        the same commit: on PostgreSQL one statement in autocommit (the reply's UPDATE as a
+        data-modifying CTE), one round trip where a transaction of two UPDATEs took four.
         """
-        self._set("finish", job, conn, {"finished_at": now or time.time()})
+        params = {"finished_at": now or time.time(), "key": job.key, "owner": self.owner}
+        if reply_ts is None:
+            with self.store.single() as conn:
+                conn.execute(self._finish_stmt(), params)
+        elif self.store.backend == "postgresql":
+            with self.store.single() as conn:
+                conn.execute(self._finish_stmt(with_ts=True), {**params, "ts": reply_ts})
+        else:
+            with self.store.begin() as conn:
+                conn.execute(reply_ts_update(self.store), {"key": job.key, "ts": reply_ts})
+                conn.execute(self._finish_stmt(), params)
         with self._count_lock:
             self._waiting = max(0, self._waiting - 1)
 
     def release(self, job: Job, delay: float = 0.0) -> None:
         """Give the job back, for this or another process to take after `delay` seconds."""
-        self._set("release", job, None, {"available_at": time.time() + delay})
+        stmt = self.store.statements.get("release_job")
+        if stmt is None:
+            j = self._jobs
+            stmt = self.store.statements["release_job"] = (
+                update(j)
+                .where(*self._held())
+                .values(lease_owner=None, available_at=bindparam("available_at"))
+            )
+        params = {"available_at": time.time() + delay, "key": job.key, "owner": self.owner}
+        with self.store.single() as conn:
+            conn.execute(stmt, params)
 
-    def _set(self, change: str, job: Job, conn: Connection | None, params: dict[str, Any]) -> None:
-        name = f"{change}_job"
+    def _held(self) -> list[ColumnElement[bool]]:
+        """The job's row while this process holds it (a job taken over by another is left alone)."""
+        j = self._jobs
+        return [
+            j.c.job_key == bindparam("key"),
+            j.c.lease_owner == bindparam("owner"),
+            j.c.state == "queued",
+        ]
+
+    def _finish_stmt(self, *, with_ts: bool = False) -> Any:
+        name = "finish_job_with_ts" if with_ts else "finish_job"
         stmt = self.store.statements.get(name)
         if stmt is None:
             j = self._jobs
-            values: dict[str, Any] = {"lease_owner": None}
-            if change == "finish":
-                values.update(state="done", payload=None, finished_at=bindparam("finished_at"))
-            else:
-                values["available_at"] = bindparam("available_at")
-            stmt = self.store.statements[name] = (
+            stmt = (
                 update(j)
-                .where(
-                    j.c.job_key == bindparam("key"),
-                    j.c.lease_owner == bindparam("owner"),
-                    j.c.state == "queued",
+                .where(*self._held())
+                .values(
+                    lease_owner=None,
+                    state="done",
+                    payload=None,
+                    finished_at=bindparam("finished_at"),
                 )
-                .values(**values)
             )
-        params = {**params, "key": job.key, "owner": self.owner}
-        if conn is not None:
-            conn.execute(stmt, params)
-            return
-        with self.store.engine.begin() as own:
-            own.execute(stmt, params)
+            if with_ts:
+                stmt = stmt.add_cte(reply_ts_update(self.store).cte("stored_reply_ts"))
+            self.store.statements[name] = stmt
+        return stmt
 
     def states(self) -> dict[str, str]:
         """Every job's state by key (tests and the benchmark)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.store import Store
 from handlers.blocks import Reply
@@ -40,14 +40,15 @@ class ReplyLedger:
         thread_ts: str | None,
         reply: Reply,
         post: Callable[[Mapping[str, Any]], Any] | None = None,
-        then: Callable[[Connection], None] | None = None,
+        store_ts: Callable[[str | None], None] | None = None,
         claimed: bool | None = None,
     ) -> str | None:
         """Post `reply` unless the job's reply already went out; return the reply's ts.
 
         `post` sends the message (default: chat.postMessage into the thread); it receives the
-        metadata to attach and returns Slack's answer. `then` runs in the transaction that
-        stores the ts (the job queue finishes the job there: one commit instead of two).
+        metadata to attach and returns Slack's answer. `store_ts` replaces the ledger's own
+        storing of the ts (None: stored already): the job queue stores it and finishes the job
+        in one commit (`JobQueue.finish(reply_ts=...)`).
         `claimed` is what `claim()` returned when the caller claimed the key already (committed
         before this call); None claims it here. Raises what Slack or the database raise: a
         claimed key without a ts is then resolved by the next attempt.
@@ -58,12 +59,13 @@ class ReplyLedger:
         if not claimed:
             posted = self._posted_ts(key)
             if posted:
-                self._store_ts(key, None, then)
+                if store_ts is not None:
+                    store_ts(None)
                 return posted
             found = find_in_thread(client, channel, thread_ts, key)
             if found:
                 logger.info("reply for %s found in the thread; not posted again", key)
-                self._store_ts(key, found, then)
+                (store_ts or self._storer(key))(found)
                 return found
         if post is None:
             answer = client.chat_postMessage(
@@ -78,7 +80,7 @@ class ReplyLedger:
         else:
             answer = post(metadata)
         ts = str(answer.get("ts") or "") if answer is not None else ""
-        self._store_ts(key, ts or "-", then)
+        (store_ts or self._storer(key))(ts or "-")
         return ts or None
 
     def claim(self, key: str, channel: str, thread_ts: str | None) -> bool:
@@ -101,23 +103,25 @@ class ReplyLedger:
             found = conn.execute(select(r.c.ts).where(r.c.reply_key == key)).scalar_one_or_none()
         return str(found) if found else None
 
-    def _store_ts(
-        self, key: str, ts: str | None, then: Callable[[Connection], None] | None
-    ) -> None:
-        """Store the posted ts (None: already stored) and run `then`, in one transaction."""
-        if ts is None and then is None:
-            return
-        stmt = self.store.statements.get("store_reply_ts")
-        if stmt is None:
-            r = self._replies
-            stmt = self.store.statements["store_reply_ts"] = (
-                update(r).where(r.c.reply_key == bindparam("key")).values(ts=bindparam("ts"))
-            )
-        with self.store.begin() as conn:
-            if ts is not None:
-                conn.execute(stmt, {"key": key, "ts": ts})
-            if then is not None:
-                then(conn)
+    def _storer(self, key: str) -> Callable[[str | None], None]:
+        def store(ts: str | None) -> None:
+            if ts is None:
+                return
+            with self.store.begin() as conn:
+                conn.execute(reply_ts_update(self.store), {"key": key, "ts": ts})
+
+        return store
+
+
+def reply_ts_update(store: Store) -> Any:
+    """UPDATE replies SET ts = :ts WHERE reply_key = :key, built once per store."""
+    stmt = store.statements.get("store_reply_ts")
+    if stmt is None:
+        r = store.tables.replies
+        stmt = store.statements["store_reply_ts"] = (
+            update(r).where(r.c.reply_key == bindparam("key")).values(ts=bindparam("ts"))
+        )
+    return stmt
 
 
 def find_in_thread(client: WebClient, channel: str, thread_ts: str | None, key: str) -> str | None:

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.eventlog import log_event
@@ -97,9 +96,9 @@ class JobRunner:
         message = payload_message(payload)
         finished: list[bool] = []
 
-        def finish_with_the_ts(conn: Connection) -> None:
-            # The job is done in the transaction that stores its reply's ts (one commit).
-            self.queue.finish(job, conn=conn)
+        def finish_with_the_ts(ts: str | None) -> None:
+            # The job is done in the commit that stores its reply's ts (None: stored before).
+            self.queue.finish(job, reply_ts=ts)
             finished.append(True)
 
         try:
@@ -120,7 +119,7 @@ class JobRunner:
                     channel=message.channel,
                     thread_ts=message.thread_ts,
                     reply=build_reply(outcome),
-                    then=finish_with_the_ts,
+                    store_ts=finish_with_the_ts,
                     claimed=claimed,
                 )
         except SQLAlchemyError:

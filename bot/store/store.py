@@ -33,11 +33,17 @@ from bot.store.transactions import ThreadTransactions
 class Store(Erasing):
     """Thread-safe access to the bot's tables. Create with `Store.open(database_url)`."""
 
-    def __init__(self, database_url: str, table_prefix: str = "certmatch_") -> None:
+    def __init__(
+        self,
+        database_url: str,
+        table_prefix: str = "certmatch_",
+        *,
+        prepared_statements: bool = True,
+    ) -> None:
         check_prefix(table_prefix)
         self.tables: Tables = tables(table_prefix)
         self._sqlite_file = sqlite_path(database_url)
-        self.engine: Engine = open_engine(database_url)
+        self.engine: Engine = open_engine(database_url, prepared_statements=prepared_statements)
         # Statements built once and executed with parameters: building a Core statement cost
         # more CPU than running it (bench profile, issue 17), and a multi-row VALUES insert
         # was compiled anew each time, while an executemany of one INSERT is compiled once.
@@ -48,8 +54,14 @@ class Store(Erasing):
         weakref.finalize(self, self.engine.dispose)
 
     @classmethod
-    def open(cls, database_url: str, table_prefix: str = "certmatch_") -> Store:
-        store = cls(database_url, table_prefix)
+    def open(
+        cls,
+        database_url: str,
+        table_prefix: str = "certmatch_",
+        *,
+        prepared_statements: bool = True,
+    ) -> Store:
+        store = cls(database_url, table_prefix, prepared_statements=prepared_statements)
         store.create_tables()
         return store
 
@@ -74,8 +86,12 @@ class Store(Erasing):
         return self._transactions.begin()
 
     def connect(self) -> AbstractContextManager[Connection]:
-        """A connection to read with: the thread's transaction, else one of its own."""
+        """A connection to read with: the thread's transaction, else one of its own (autocommit)."""
         return self._transactions.connect()
+
+    def single(self) -> AbstractContextManager[Connection]:
+        """A connection for exactly one statement, committed by itself (no BEGIN and COMMIT)."""
+        return self._transactions.single()
 
     # -- schema -------------------------------------------------------------------------------
 

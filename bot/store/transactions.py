@@ -27,6 +27,10 @@ class ThreadTransactions:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # Reads outside a transaction, and single statements: each commits by itself, so
+        # PostgreSQL sees the statement alone instead of a BEGIN, the statement and a
+        # COMMIT or ROLLBACK (three round trips, issue 17). Same pool as the engine.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local = threading.local()
 
     @contextmanager
@@ -61,8 +65,12 @@ class ThreadTransactions:
         return self._own_or_joined(self._engine.begin)
 
     def connect(self) -> AbstractContextManager[Connection]:
-        """`engine.connect()` for reads, or the thread's transaction when one is open."""
-        return self._own_or_joined(self._engine.connect)
+        """A connection to read with: the thread's transaction when one is open, else one in autocommit."""
+        return self._own_or_joined(self._autocommit.connect)
+
+    def single(self) -> AbstractContextManager[Connection]:
+        """A connection in autocommit for one statement (atomic by itself), never the thread's transaction."""
+        return self._autocommit.connect()
 
     @contextmanager
     def _own_or_joined(
