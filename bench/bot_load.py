@@ -34,6 +34,7 @@ from bench.bot_client import (
     written_rows,
 )
 from bench.bot_paced import paced
+from bench.procs import machine_busy_seconds, named_cpu_seconds, tree_cpu_seconds
 from bench.corpus import OUT
 from standin import SlackStandIn
 
@@ -196,7 +197,15 @@ def sustained(
 
                 sampler = threading.Thread(target=sample, daemon=True)
                 sampler.start()
+                # CPU over the paced window: the bot, the database server, the whole machine
+                # (what each answered event cost, steadier than a rate on a shared machine).
+                cpu_before = _cpu_now(proc.pid)
+                answered_before = sum(1 for c in standin.calls_to("chat.postMessage") if c.ok)
                 run = paced(port, rate, seconds, concurrency, spec)
+                cpu_after = _cpu_now(proc.pid)
+                answered_window = (
+                    sum(1 for c in standin.calls_to("chat.postMessage") if c.ok) - answered_before
+                )
                 done.set()
                 sent, acks, took = run["sent"], run["acks"], run["took"]
                 window_end = run["began"] + took
@@ -222,6 +231,7 @@ def sustained(
         "rss_start_mib": rss_start,
         "rss_end_mib": rss_end,
         "rss_every_10s_mib": [round(x) for x in series],
+        **_cpu_per_event(cpu_before, cpu_after, answered_window, took),
         "answered_every_10s": answered,
     }
     # Flat: over the second half of the run RSS grew by at most 5 % of its peak (warm-up is
@@ -242,6 +252,22 @@ def sustained(
         and row["failed"] == 0
     )
     return row
+
+
+def _cpu_now(pid: int) -> tuple[float, float, float]:
+    return tree_cpu_seconds(pid), named_cpu_seconds("postgres"), machine_busy_seconds()
+
+
+def _cpu_per_event(
+    before: tuple[float, float, float], after: tuple[float, float, float], answered: int, took: float
+) -> dict[str, float]:
+    bot, database, machine = (a - b for a, b in zip(after, before, strict=True))
+    per = 1000 / max(answered, 1)
+    return {
+        "bot_cpu_ms_per_event": bot * per,
+        "db_cpu_ms_per_event": database * per,
+        "machine_cores_busy": machine / took,
+    }
 
 
 def sigkill(server: str, count: int, concurrency: int) -> dict[str, Any]:
@@ -368,7 +394,9 @@ def bot_table(bot: dict[str, Any]) -> list[str]:
                 f"{r['ack_p99_ms']:.1f} ms (sends late p99 {r['late_p99_ms']:.0f} ms); reply "
                 f"p50 {r['reply_p50_ms']:.0f} / p95 {r['reply_p95_ms']:.0f} ms; "
                 f"{r['missing']} not answered 60 s after the end (left queued), {r['duplicated']} "
-                f"twice; RSS {r['rss_start_mib']:.0f} "
+                f"twice; CPU per answered event: bot {r['bot_cpu_ms_per_event']:.1f} ms, "
+                f"database server {r['db_cpu_ms_per_event']:.1f} ms, machine "
+                f"{r['machine_cores_busy']:.2f} cores busy; RSS {r['rss_start_mib']:.0f} "
                 f"-> {r['rss_end_mib']:.0f} MiB over {r['seconds']:.0f} s | | | >= 200/s, ack p99 "
                 f"<= 50 ms, reply p95 <= 1 s; memory flat over 600 s | {met}; memory "
                 f"{r['memory']} |"

@@ -61,6 +61,48 @@ def _field_kib(path: str, name: str) -> int:
     return 0
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue  # ended between the listing and the read
+        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / _TICKS
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU (user + system) used so far by `pid` and its living descendants."""
+    return _cpu_seconds(_tree(pid))
+
+
+def named_cpu_seconds(name: str) -> float:
+    """CPU used so far by every living process whose command name is `name` (e.g. postgres)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as handle:
+                    if handle.read().strip() == name:
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return _cpu_seconds(pids)
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent not idle so far (/proc/stat)."""
+    with open("/proc/stat") as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / _TICKS
+
+
 def tree_rss_kib(pid: int) -> int:
     """Sum of VmRSS over `pid` and its descendants."""
     return sum(_field_kib(f"/proc/{p}/status", "VmRSS:") for p in _tree(pid))
