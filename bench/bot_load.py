@@ -34,8 +34,8 @@ from bench.bot_client import (
     written_rows,
 )
 from bench.bot_paced import paced
-from bench.procs import machine_busy_seconds, named_cpu_seconds, tree_cpu_seconds
 from bench.corpus import OUT
+from bench.procs import machine_busy_seconds, named_cpu_seconds, tree_cpu_seconds
 from standin import SlackStandIn
 
 CHATTER = "standup moved to 10:30, ok?"
