@@ -170,9 +170,10 @@ def start_bot(
     # cwd out of the repository so a developer's .env cannot change the measured settings; its
     # own session, so stopping it reaches gunicorn's workers too (see stop_bot)
     OUT.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        command, cwd=OUT, env=env, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    # The bot's log, kept for reading after a run (job failures, database errors).
+    log = (OUT / f"bot-{port}.log").open("wb")
+    proc = subprocess.Popen(command, cwd=OUT, env=env, stderr=log, start_new_session=True)
+    log.close()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

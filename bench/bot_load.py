@@ -259,7 +259,10 @@ def _cpu_now(pid: int) -> tuple[float, float, float]:
 
 
 def _cpu_per_event(
-    before: tuple[float, float, float], after: tuple[float, float, float], answered: int, took: float
+    before: tuple[float, float, float],
+    after: tuple[float, float, float],
+    answered: int,
+    took: float,
 ) -> dict[str, float]:
     bot, database, machine = (a - b for a, b in zip(after, before, strict=True))
     per = 1000 / max(answered, 1)

@@ -90,9 +90,7 @@ def open_engine(database_url: str, *, prepared_statements: bool = True) -> Engin
             # Server-side prepared statements unless turned off: pgbouncer in transaction mode
             # before 1.21 (or without max_prepared_statements) hands a session's statements to
             # another session (CERTMATCH_PG_PREPARED_STATEMENTS=off, docs/reliability.md).
-            connect_args={
-                "prepare_threshold": _PREPARE_THRESHOLD if prepared_statements else None
-            },
+            connect_args={"prepare_threshold": _PREPARE_THRESHOLD if prepared_statements else None},
             hide_parameters=True,
             execution_options={"preserve_rowcount": True},
         )

@@ -28,6 +28,7 @@ from bot.store.fingerprints import fingerprint, fingerprint_row, fingerprint_sel
 from bot.store.rows import StoredArtefact, StoredDetail
 from bot.store.schema import Tables, check_prefix, tables
 from bot.store.transactions import ThreadTransactions
+from bot.store.writelock import WriteLock
 
 
 class Store(Erasing):
@@ -49,7 +50,8 @@ class Store(Erasing):
         # was compiled anew each time, while an executemany of one INSERT is compiled once.
         self.statements: dict[Any, Any] = {}
         # What a thread does inside `transaction()` shares one connection and one commit.
-        self._transactions = ThreadTransactions(self.engine)
+        lock = WriteLock(self._sqlite_file) if self._sqlite_file is not None else None
+        self._transactions = ThreadTransactions(self.engine, lock)
         # A store dropped without close() (tests open many) still closes its connections.
         weakref.finalize(self, self.engine.dispose)
 

@@ -21,12 +21,17 @@ from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Connection, Engine
 
+from bot.store.writelock import WriteLock
+
 
 class ThreadTransactions:
     """The thread's open transaction, if any, for one engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, write_lock: WriteLock | None = None) -> None:
         self._engine = engine
+        # SQLite: every write waits for the host-wide write lock (bot.store.writelock), taken
+        # at a transaction's first write and kept to its commit or rollback.
+        self._write_lock = write_lock
         # Reads outside a transaction, and single statements: each commits by itself, so
         # PostgreSQL sees the statement alone instead of a BEGIN, the statement and a
         # COMMIT or ROLLBACK (three round trips, issue 17). Same pool as the engine.
@@ -47,50 +52,72 @@ class ThreadTransactions:
                 yield
             except BaseException:
                 if self._local.conn is not None:
-                    self._local.conn.rollback()
+                    self._rollback(self._local.conn)
                 raise
             return
-        self._local.open, self._local.conn = True, None
+        self._local.open, self._local.conn, self._local.locked = True, None, False
         try:
             yield
             if self._local.conn is not None:
                 self._local.conn.commit()
         finally:
             conn, self._local.open, self._local.conn = self._local.conn, False, None
-            if conn is not None:
-                conn.close()  # after an exception: rolled back
+            try:
+                if conn is not None:
+                    conn.close()  # after an exception: rolled back
+            finally:
+                self._unlock()
 
     def begin(self) -> AbstractContextManager[Connection]:
         """`engine.begin()`, or the thread's transaction when one is open (committed with it)."""
-        return self._own_or_joined(self._engine.begin)
+        return self._own_or_joined(self._engine.begin, write=True)
 
     def connect(self) -> AbstractContextManager[Connection]:
         """A connection to read with: the thread's transaction when one is open, else one in autocommit."""
         return self._own_or_joined(self._autocommit.connect)
 
-    def single(self) -> AbstractContextManager[Connection]:
+    @contextmanager
+    def single(self) -> Iterator[Connection]:
         """A connection in autocommit for one statement (atomic by itself), never the thread's transaction."""
-        return self._autocommit.connect()
+        with self._locked(), self._autocommit.connect() as conn:
+            yield conn
 
     @contextmanager
     def _own_or_joined(
-        self, own: Callable[[], AbstractContextManager[Connection]]
+        self, own: Callable[[], AbstractContextManager[Connection]], *, write: bool = False
     ) -> Iterator[Connection]:
         if not getattr(self._local, "open", False):
-            with own() as conn:
+            with self._locked() if write else _nothing(), own() as conn:
                 yield conn
             return
+        if write and self._write_lock is not None and not self._local.locked:
+            self._write_lock.acquire()
+            self._local.locked = True
         joined: Connection | None = self._local.conn
         if joined is None:
             joined = self._local.conn = self._engine.connect()
-        with _rolled_back_on_error(joined):
+        try:
             yield joined
+        except BaseException:
+            self._rollback(joined)
+            raise
+
+    def _rollback(self, conn: Connection) -> None:
+        try:
+            conn.rollback()
+        finally:
+            self._unlock()  # nothing of the transaction is written any more
+
+    def _unlock(self) -> None:
+        if getattr(self._local, "locked", False):
+            self._local.locked = False
+            assert self._write_lock is not None
+            self._write_lock.release()
+
+    def _locked(self) -> AbstractContextManager[None]:
+        return self._write_lock.held() if self._write_lock is not None else _nothing()
 
 
 @contextmanager
-def _rolled_back_on_error(conn: Connection) -> Iterator[None]:
-    try:
-        yield
-    except BaseException:
-        conn.rollback()
-        raise
+def _nothing() -> Iterator[None]:
+    yield
