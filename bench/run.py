@@ -133,7 +133,7 @@ def table(results: dict[str, Any]) -> str:
     lines.extend(scan_table(results.get("scan"), results.get("growth")))
     bot = results.get("bot")
     if bot:
-        from bench.bot_load import bot_table
+        from bench.bot_report import bot_table
 
         lines.extend(bot_table(bot))
     elif "bot_skipped" in results:
