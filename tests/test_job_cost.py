@@ -93,8 +93,9 @@ def test_a_queued_pasted_pair_costs_at_most_its_statements_and_commits(
         with _counted(store) as queued:
             response = intake(body=payload, next=lambda: None)
         assert response is not None and response.status == 200
-        # One INSERT in autocommit: no BEGIN or COMMIT of its own.
-        assert queued == {"statements": 1, "transactions": 1, "round_trips": 1, "checkouts": 1}
+        assert (queued["statements"], queued["transactions"], queued["checkouts"]) == (1, 1, 1)
+        if store.backend == "postgresql":
+            assert queued["round_trips"] == 1  # in autocommit: no BEGIN or COMMIT of its own
 
         client = WebClient(token=BOT_TOKEN, base_url=standin.api_url)
         with _counted(store) as job:

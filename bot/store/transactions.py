@@ -32,10 +32,16 @@ class ThreadTransactions:
         # SQLite: every write waits for the host-wide write lock (bot.store.writelock), taken
         # at a transaction's first write and kept to its commit or rollback.
         self._write_lock = write_lock
-        # Reads outside a transaction, and single statements: each commits by itself, so
-        # PostgreSQL sees the statement alone instead of a BEGIN, the statement and a
-        # COMMIT or ROLLBACK (three round trips, issue 17). Same pool as the engine.
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Reads outside a transaction, and single statements: on PostgreSQL each commits by
+        # itself, so the server is sent the statement alone instead of a BEGIN, the statement
+        # and a COMMIT or ROLLBACK (three round trips, issue 17). Same pool as the engine.
+        # Not on SQLite: pysqlite never opens a transaction for a read anyway, and a
+        # connection in autocommit costs a PRAGMA each time the pool resets it.
+        self._autocommit = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name != "sqlite"
+            else None
+        )
         self._local = threading.local()
 
     @contextmanager
@@ -74,12 +80,13 @@ class ThreadTransactions:
 
     def connect(self) -> AbstractContextManager[Connection]:
         """A connection to read with: the thread's transaction when one is open, else one in autocommit."""
-        return self._own_or_joined(self._autocommit.connect)
+        return self._own_or_joined((self._autocommit or self._engine).connect)
 
     @contextmanager
     def single(self) -> Iterator[Connection]:
         """A connection in autocommit for one statement (atomic by itself), never the thread's transaction."""
-        with self._locked(), self._autocommit.connect() as conn:
+        own = self._autocommit.connect if self._autocommit is not None else self._engine.begin
+        with self._locked(), own() as conn:
             yield conn
 
     @contextmanager
