@@ -188,10 +188,10 @@ def sustained(
                 done = threading.Event()
 
                 def sample() -> None:  # RSS every 10 s: a slope shows, not only two points
-                    before = sum(1 for c in standin.calls_to("chat.postMessage") if c.ok)
+                    before = _posted(standin)
                     while not done.wait(10.0):
                         series.append(rss_mib(proc.pid))
-                        now = sum(1 for c in standin.calls_to("chat.postMessage") if c.ok)
+                        now = _posted(standin)
                         answered.append(now - before)
                         before = now
 
@@ -200,12 +200,10 @@ def sustained(
                 # CPU over the paced window: the bot, the database server, the whole machine
                 # (what each answered event cost, steadier than a rate on a shared machine).
                 cpu_before = _cpu_now(proc.pid)
-                answered_before = sum(1 for c in standin.calls_to("chat.postMessage") if c.ok)
+                answered_before = _posted(standin)
                 run = paced(port, rate, seconds, concurrency, spec)
                 cpu_after = _cpu_now(proc.pid)
-                answered_window = (
-                    sum(1 for c in standin.calls_to("chat.postMessage") if c.ok) - answered_before
-                )
+                answered_window = _posted(standin) - answered_before
                 done.set()
                 sent, acks, took = run["sent"], run["acks"], run["took"]
                 window_end = run["began"] + took
@@ -252,6 +250,11 @@ def sustained(
         and row["failed"] == 0
     )
     return row
+
+
+def _posted(standin: SlackStandIn) -> int:
+    """Replies Slack (the stand-in) accepted so far."""
+    return sum(1 for c in standin.calls_to("chat.postMessage") if c.ok)
 
 
 def _cpu_now(pid: int) -> tuple[float, float, float]:

@@ -38,6 +38,13 @@ class _Record:
         self.info: dict[str, Any] = {}
 
 
+def _kept(sock: socket.socket) -> tuple[_Conn, _Record]:
+    """A connection as the pool holds it after its first checkin."""
+    conn, record = _Conn(sock), _Record()
+    engine._note_checkin(conn, record)
+    return conn, record
+
+
 @pytest.fixture
 def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
     ours, server = socket.socketpair()
@@ -58,8 +65,7 @@ def test_a_connection_just_opened_is_not_checked(pair: tuple[socket.socket, sock
 def test_a_kept_connection_with_a_quiet_socket_is_used_without_a_round_trip(
     pair: tuple[socket.socket, socket.socket],
 ) -> None:
-    conn, record = _Conn(pair[0]), _Record()
-    engine._note_checkin(conn, record)
+    conn, record = _kept(pair[0])
     engine._check_alive(conn, record, None)
     assert conn.sent == []
 
@@ -68,8 +74,7 @@ def test_a_kept_connection_with_a_quiet_socket_is_used_without_a_round_trip(
 def test_a_kept_connection_the_server_ended_is_replaced(
     pair: tuple[socket.socket, socket.socket], goodbye: str
 ) -> None:
-    conn, record = _Conn(pair[0]), _Record()
-    engine._note_checkin(conn, record)
+    conn, record = _kept(pair[0])
     if goodbye == "fatal":
         pair[1].sendall(b"E\x00\x00\x00\x05F")  # the server's last words before it closes
     elif goodbye == "eof":

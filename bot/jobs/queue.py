@@ -94,7 +94,7 @@ class JobQueue:
             self._counted_at = now
         j = self._jobs
         stmt = select(func.count()).select_from(j).where(j.c.state == "queued")
-        with self.store.single() as conn:
+        with self.store.connect() as conn:  # a read: not under SQLite's write lock
             count = int(conn.execute(stmt).scalar_one())
         with self._count_lock:
             self._waiting = count

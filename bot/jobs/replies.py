@@ -59,13 +59,12 @@ class ReplyLedger:
         if not claimed:
             posted = self._posted_ts(key)
             if posted:
-                if store_ts is not None:
-                    store_ts(None)
+                self._store_ts(key, None, store_ts)
                 return posted
             found = find_in_thread(client, channel, thread_ts, key)
             if found:
                 logger.info("reply for %s found in the thread; not posted again", key)
-                (store_ts or self._storer(key))(found)
+                self._store_ts(key, found, store_ts)
                 return found
         if post is None:
             answer = client.chat_postMessage(
@@ -80,7 +79,7 @@ class ReplyLedger:
         else:
             answer = post(metadata)
         ts = str(answer.get("ts") or "") if answer is not None else ""
-        (store_ts or self._storer(key))(ts or "-")
+        self._store_ts(key, ts or "-", store_ts)
         return ts or None
 
     def claim(self, key: str, channel: str, thread_ts: str | None) -> bool:
@@ -103,14 +102,15 @@ class ReplyLedger:
             found = conn.execute(select(r.c.ts).where(r.c.reply_key == key)).scalar_one_or_none()
         return str(found) if found else None
 
-    def _storer(self, key: str) -> Callable[[str | None], None]:
-        def store(ts: str | None) -> None:
-            if ts is None:
-                return
+    def _store_ts(
+        self, key: str, ts: str | None, store_ts: Callable[[str | None], None] | None
+    ) -> None:
+        """Store the reply's ts (None: stored already), or hand it to the caller's `store_ts`."""
+        if store_ts is not None:
+            store_ts(ts)
+        elif ts is not None:
             with self.store.begin() as conn:
                 conn.execute(reply_ts_update(self.store), {"key": key, "ts": ts})
-
-        return store
 
 
 def reply_ts_update(store: Store) -> Any:

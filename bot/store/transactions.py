@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from sqlalchemy import Connection, Engine
 
@@ -94,7 +94,7 @@ class ThreadTransactions:
         self, own: Callable[[], AbstractContextManager[Connection]], *, write: bool = False
     ) -> Iterator[Connection]:
         if not getattr(self._local, "open", False):
-            with self._locked() if write else _nothing(), own() as conn:
+            with self._locked() if write else nullcontext(), own() as conn:
                 yield conn
             return
         if write and self._write_lock is not None and not self._local.locked:
@@ -122,9 +122,4 @@ class ThreadTransactions:
             self._write_lock.release()
 
     def _locked(self) -> AbstractContextManager[None]:
-        return self._write_lock.held() if self._write_lock is not None else _nothing()
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
+        return self._write_lock.held() if self._write_lock is not None else nullcontext()
