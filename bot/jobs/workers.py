@@ -1,7 +1,12 @@
 """Worker threads that take jobs from the queue: woken at once for this process's own events, polling for the rest.
 
 The rest are jobs other processes queued, and jobs a dead process left behind (taken once
-their lease has passed). `stop(seconds)` is the SIGTERM path: take no new job, let the jobs
+their lease has passed). A worker asks the table again at once only when its last take was
+full (more may be ready) or when this process queued a job since that take began; otherwise
+it waits. It used to count one wake-up per queued job and spend each on a take, so a job
+taken in a batch, or by another worker, left a take that found nothing: under sustained
+load 58 % of takes were empty, about two takes (on SQLite two waits for the write lock)
+per answered job (issue 17, docs/performance.md). `stop(seconds)` is the SIGTERM path: take no new job, let the jobs
 in hand finish for up to `seconds`, and give back those that did not, so the next process
 answers them at once instead of after their lease.
 """
@@ -44,7 +49,7 @@ class Workers:
         self._count = count
         self._batch = batch
         self._wake = threading.Condition()
-        self._signals = 0
+        self._queued = 0  # jobs this process queued so far: a take that began before one missed it
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         # Per worker thread: the job running and the rest of its batch.
@@ -62,7 +67,7 @@ class Workers:
     def notify(self) -> None:
         """A job was queued by this process: wake one idle worker."""
         with self._wake:
-            self._signals += 1
+            self._queued += 1
             self._wake.notify()
 
     def stop(self, seconds: float) -> int:
@@ -90,6 +95,8 @@ class Workers:
     def _loop(self) -> None:
         ident = threading.get_ident()
         while not self._stopping.is_set():
+            with self._wake:
+                queued_before = self._queued
             try:
                 jobs = self.queue.take_many(self._batch)
             except SQLAlchemyError as exc:
@@ -105,10 +112,11 @@ class Workers:
                     if self._queue_down:
                         self._queue_down = False
                         logger.warning("job queue available again")
-            if not jobs:
-                self._idle()
-                continue
-            self._run_batch(ident, jobs, time.monotonic())
+            if jobs:
+                self._run_batch(ident, jobs, time.monotonic())
+            if len(jobs) < self._batch:
+                # Nothing more was ready when the take ran: wait for a job queued since.
+                self._idle(queued_before)
 
     def _run_batch(self, ident: int, jobs: list[Job], taken_at: float) -> None:
         with self._lock:
@@ -145,8 +153,7 @@ class Workers:
                 _DB_DOWN_PAUSE,
             )
 
-    def _idle(self) -> None:
+    def _idle(self, queued_before: int) -> None:
         with self._wake:
-            if self._signals == 0 and not self._stopping.is_set():
+            if self._queued == queued_before and not self._stopping.is_set():
                 self._wake.wait(POLL_SECONDS)
-            self._signals = max(0, self._signals - 1)
