@@ -90,7 +90,7 @@ def build_bot(
 
     service.request_intake = request_intake(queue, sealer, notify)
     app = build_app(settings, service, message_intake(queue, sealer, notify))
-    workers = Workers(queue, app.client, runner.run, settings.job_workers)
+    workers = Workers(queue, app.client, runner.run, settings.job_workers, batch_scope=runner.batch)
     holder.append(workers)
     if start_workers:
         workers.start()

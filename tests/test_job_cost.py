@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bot.config import Settings
 from bot.files import SlackFileFetcher
@@ -110,5 +110,47 @@ def test_a_queued_pasted_pair_costs_at_most_its_statements_and_commits(
         assert job["checkouts"] <= MAX_JOB_CHECKOUTS, job
         if store.backend == "postgresql":
             assert job["round_trips"] <= MAX_JOB_ROUND_TRIPS, job
+    finally:
+        store.close()
+
+
+def test_the_jobs_of_one_take_are_finished_in_one_commit(
+    database: tuple[str, str], standin: SlackStandIn
+) -> None:
+    url, prefix = database
+    settings = Settings(
+        bot_token=BOT_TOKEN, api_url=standin.api_url, database_url=url, table_prefix=prefix
+    )
+    store = Store.open(url, prefix)
+    try:
+        service = Service(settings, store, SlackFileFetcher(BOT_TOKEN, standin.api_url, 10**6, 3))
+        service.purge_expired()
+        queue, sealer = JobQueue(store), Sealer(BOT_TOKEN)
+        runner = JobRunner(service, queue, ReplyLedger(store), sealer)
+        intake = message_intake(queue, sealer, lambda: None)
+        queue.waiting()
+        text = (vector("server.csr.pem") + vector("server.cert.pem")).decode()
+        events = [message_event(text=text, channel=f"C0PKI{n}") for n in range(4)]
+        for payload in events:
+            assert intake(body=payload, next=lambda: None).status == 200  # type: ignore[union-attr]
+        client = WebClient(token=BOT_TOKEN, base_url=standin.api_url)
+        taken = queue.take_many(4)
+        assert len(taken) == 4
+        with _counted(store) as jobs, runner.batch():
+            for job in taken:
+                runner.run(client, job)
+            # Answered, not yet finished: the finish waits for the end of the take.
+            assert set(queue.states().values()) == {"queued"}
+        assert len(standin.posts()) == 4
+        assert set(queue.states().values()) == {"done"}
+        r = store.tables.replies
+        with store.engine.connect() as conn:
+            stored = dict(conn.execute(select(r.c.reply_key, r.c.ts)).all())
+        assert set(stored) == {job.key for job in taken}
+        # Each reply's own ts (the stand-in's, never the "-" of an answer without one).
+        assert len(set(stored.values())) == 4 and all(ts and ts != "-" for ts in stored.values())
+        # Four job transactions and one finishing commit: it was four (one a job).
+        assert jobs["transactions"] == 5, jobs
+        assert jobs["checkouts"] <= 6, jobs  # five, and the states read inside
     finally:
         store.close()

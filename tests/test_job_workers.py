@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -122,3 +124,30 @@ def test_stop_wakes_an_idle_worker() -> None:
     started = time.monotonic()
     assert workers.stop(5) == 0
     assert time.monotonic() - started < 2  # not the 60 s poll
+
+
+def test_the_jobs_of_one_take_run_inside_one_batch_scope() -> None:
+    queue = CountingQueue()
+    queue.add(*(f"job-{n}" for n in range(6)))
+    scopes: list[list[str]] = []
+    ran: list[str] = []
+
+    @contextmanager
+    def scope() -> Iterator[None]:
+        began = len(ran)
+        yield
+        scopes.append(ran[began:])  # the jobs run inside this scope
+
+    workers = Workers(
+        queue,
+        None,  # type: ignore[arg-type]
+        lambda client, job: ran.append(job.key),
+        1,
+        4,
+        batch_scope=scope,
+    ).start()
+    try:
+        _wait_for(lambda: len(ran) == 6 and len(scopes) == 2)
+    finally:
+        workers.stop(1)
+    assert scopes == [[f"job-{n}" for n in range(4)], ["job-4", "job-5"]]

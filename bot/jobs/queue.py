@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,6 +165,29 @@ class JobQueue:
                 conn.execute(self._finish_stmt(), params)
         with self._count_lock:
             self._waiting = max(0, self._waiting - 1)
+
+    def finish_many(self, done: Sequence[tuple[Job, str | None]], now: float | None = None) -> None:
+        """`finish` for several jobs (each with its reply's ts, or None), in one commit.
+
+        A worker finishes the jobs of one take together (bot.jobs.runner): on SQLite one wait
+        for the write lock instead of one a job, on PostgreSQL the UPDATEs pipelined in one
+        transaction instead of a round trip and a commit each (issue 17).
+        """
+        if len(done) == 1:
+            ((job, ts),) = done
+            self.finish(job, now, reply_ts=ts)
+            return
+        if not done:
+            return
+        at = now or time.time()
+        finishing = [{"finished_at": at, "key": job.key, "owner": self.owner} for job, _ in done]
+        stored = [{"key": job.key, "ts": ts} for job, ts in done if ts is not None]
+        with self.store.begin() as conn:
+            if stored:
+                conn.execute(reply_ts_update(self.store), stored)
+            conn.execute(self._finish_stmt(), finishing)
+        with self._count_lock:
+            self._waiting = max(0, self._waiting - len(done))
 
     def release(self, job: Job, delay: float = 0.0) -> None:
         """Give the job back, for this or another process to take after `delay` seconds."""

@@ -10,7 +10,9 @@ when the database returns.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from slack_sdk import WebClient
@@ -64,6 +66,30 @@ class JobRunner:
         self.ledger = ledger
         self.sealer = sealer
         self.kinds = dict(kinds or {})
+        # Inside batch(): the jobs done on this thread, finished together when it ends.
+        self._local = threading.local()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Jobs run on this thread inside are finished together at the end, in one commit.
+
+        A worker runs the jobs of one take inside (bot.jobs.workers): one finishing commit
+        a take instead of one a job. Until then a job answered is still queued under this
+        process's lease: were the process to die first, the job is taken again after the
+        lease, finds its reply claimed, and finds the reply in the thread (bot.jobs.replies)
+        instead of posting it again.
+        """
+        done: list[tuple[Job, str | None]] = []
+        self._local.done = done
+        try:
+            yield
+        finally:
+            self._local.done = None
+            try:
+                self.queue.finish_many(done)
+            except SQLAlchemyError:
+                # Replies posted stay posted; the jobs come back after their lease and find them.
+                logger.exception("could not mark %d jobs done", len(done))
 
     def run(self, client: WebClient, job: Job) -> None:
         """Answer `job` (or give it back); never raises."""
@@ -98,7 +124,7 @@ class JobRunner:
 
         def finish_with_the_ts(ts: str | None) -> None:
             # The job is done in the commit that stores its reply's ts (None: stored before).
-            self.queue.finish(job, reply_ts=ts)
+            self._done(job, ts)
             finished.append(True)
 
         try:
@@ -165,9 +191,17 @@ class JobRunner:
             error=code or type(error).__name__,
         )
 
+    def _done(self, job: Job, ts: str | None) -> None:
+        """Finish `job` (storing its reply's ts), or leave it to the batch's end."""
+        done: list[tuple[Job, str | None]] | None = getattr(self._local, "done", None)
+        if done is not None:
+            done.append((job, ts))
+        else:
+            self.queue.finish(job, reply_ts=ts)
+
     def _finish(self, job: Job) -> None:
         try:
-            self.queue.finish(job)
+            self._done(job, None)
         except SQLAlchemyError:
             # The reply (if any) is recorded; the job is taken again after its lease and finds it.
             logger.exception("could not mark job %s done", job.key)

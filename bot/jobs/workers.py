@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,10 +43,13 @@ class Workers:
         run: Callable[[WebClient, Job], None],
         count: int,
         batch: int = TAKE_AT_ONCE,
+        batch_scope: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.queue = queue
         self.client = client
         self._run = run
+        # Around the jobs of one take (JobRunner.batch: they are finished together).
+        self._batch_scope = batch_scope
         self._count = count
         self._batch = batch
         self._wake = threading.Condition()
@@ -122,19 +126,23 @@ class Workers:
         with self._lock:
             self._in_hand[ident] = list(jobs)
         try:
-            for n, job in enumerate(jobs):
-                late = time.monotonic() - taken_at > self.queue.lease_seconds / 2
-                if n and (late or self._stopping.is_set()):
-                    # Stopping, or so slow that the lease nears its end: the rest go back now
-                    # rather than be taken by another process while this one still holds them.
-                    self._give_back(jobs[n:])
-                    return
-                self._run(self.client, job)
-                with self._lock:
-                    self._in_hand[ident] = jobs[n + 1 :]
+            with self._batch_scope():
+                self._run_each(ident, jobs, taken_at)
         finally:
             with self._lock:
                 self._in_hand.pop(ident, None)
+
+    def _run_each(self, ident: int, jobs: list[Job], taken_at: float) -> None:
+        for n, job in enumerate(jobs):
+            late = time.monotonic() - taken_at > self.queue.lease_seconds / 2
+            if n and (late or self._stopping.is_set()):
+                # Stopping, or so slow that the lease nears its end: the rest go back now
+                # rather than be taken by another process while this one still holds them.
+                self._give_back(jobs[n:])
+                return
+            self._run(self.client, job)
+            with self._lock:
+                self._in_hand[ident] = jobs[n + 1 :]
 
     def _give_back(self, jobs: list[Job]) -> None:
         for job in jobs:
