@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, select, update
 
+from bot.jobs.grouped import GroupedInsert
 from bot.jobs.replies import reply_ts_update
 from bot.store import Store
 
@@ -63,6 +64,22 @@ class JobQueue:
         self._count_lock = threading.Lock()
         self._counted_at = float("-inf")
         self._waiting = 0
+        # SQLite: the enqueues of this process's threads that meet at the write lock share
+        # one INSERT and one commit (bot.jobs.grouped).
+        self._grouped = (
+            GroupedInsert(self._insert_rows, "job_key") if store.backend == "sqlite" else None
+        )
+
+    def _insert_rows(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Insert the jobs not yet queued, in one statement; the keys inserted."""
+        j = self._jobs
+        if len(rows) == 1:
+            stmt = self.store.insert_new(j)
+            with self.store.single() as conn:
+                return {str(rows[0]["job_key"])} if conn.execute(stmt, rows[0]).rowcount else set()
+        stmt = self.store.insert(j).values(list(rows)).on_conflict_do_nothing()
+        with self.store.single() as conn:
+            return {str(k) for (k,) in conn.execute(stmt.returning(j.c.job_key))}
 
     def enqueue(self, key: str, kind: str, payload: str, now: float | None = None) -> bool:
         """Write the job; True if new, False if already queued (a retry). Raises when the database fails."""
@@ -79,8 +96,11 @@ class JobQueue:
             "attempts": 0,
             "created_at": at,
         }
-        with self.store.single() as conn:
-            added = conn.execute(self.store.insert_new(self._jobs), row).rowcount == 1
+        if self._grouped is not None:
+            added = self._grouped.add(row)
+        else:
+            with self.store.single() as conn:
+                added = conn.execute(self.store.insert_new(self._jobs), row).rowcount == 1
         if added:
             with self._count_lock:
                 self._waiting += 1
