@@ -77,9 +77,15 @@ class JobQueue:
             stmt = self.store.insert_new(j)
             with self.store.single() as conn:
                 return {str(rows[0]["job_key"])} if conn.execute(stmt, rows[0]).rowcount else set()
-        stmt = self.store.insert(j).values(list(rows)).on_conflict_do_nothing()
+        # Built and compiled once: SQLAlchemy sends the rows as one multi-row INSERT
+        # ("insertmanyvalues"); a new .values(rows) statement cost its compile under the lock.
+        stmt = self.store.statements.get("enqueue_many")
+        if stmt is None:
+            stmt = self.store.statements["enqueue_many"] = self.store.insert_new(j).returning(
+                j.c.job_key
+            )
         with self.store.single() as conn:
-            return {str(k) for (k,) in conn.execute(stmt.returning(j.c.job_key))}
+            return {str(k) for (k,) in conn.execute(stmt, list(rows))}
 
     def enqueue(self, key: str, kind: str, payload: str, now: float | None = None) -> bool:
         """Write the job; True if new, False if already queued (a retry). Raises when the database fails."""
