@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,23 +17,29 @@ from bot.store import Store
 
 
 class SlowTable:
-    """write_rows over a set of keys; the first write waits until `gate` opens (a held lock)."""
+    """write_rows over a set of keys, as the queue's: `lock` is the write lock the writer waits
+    for before it takes the rows; `busy` holds the first write after it took them."""
 
     def __init__(self) -> None:
         self.keys: set[str] = set()
         self.writes: list[list[str]] = []
-        self.gate = threading.Event()
+        self.lock = threading.Event()
+        self.lock.set()
+        self.busy = threading.Event()
+        self.busy.set()
+        self.waiting_for_lock = threading.Event()
+        self.writing = threading.Event()
         self.fail_with: Exception | None = None
 
-    def write_rows(self, rows: Sequence[dict[str, Any]]) -> set[str]:
-        if not self.writes:
-            self.writes.append([])  # the first write has begun
-            self.gate.wait(5)
-            self.writes[0] = [str(r["k"]) for r in rows]
-        else:
-            self.writes.append([str(r["k"]) for r in rows])
+    def write_rows(self, take: Callable[[], list[dict[str, Any]]]) -> set[str]:
+        self.waiting_for_lock.set()
+        self.lock.wait(5)
         if self.fail_with is not None:
             raise self.fail_with
+        rows = take()
+        self.writes.append([str(r["k"]) for r in rows])
+        self.writing.set()
+        self.busy.wait(5)
         new = {str(r["k"]) for r in rows} - self.keys
         self.keys |= new
         return new
@@ -46,39 +52,55 @@ def _wait_for(predicate: Any) -> None:
         time.sleep(0.002)
 
 
-def test_rows_that_arrive_during_a_write_go_in_one_write_each_with_its_answer() -> None:
+def test_rows_that_arrive_while_the_writer_waits_for_the_lock_go_in_its_write() -> None:
     table = SlowTable()
     table.keys.add("old")  # queued before: a retry of it is not new
+    table.lock.clear()
     grouped = GroupedInsert(table.write_rows, "k")
     with ThreadPoolExecutor(8) as pool:
         first = pool.submit(grouped.add, {"k": "a"})
-        _wait_for(lambda: table.writes)
+        assert table.waiting_for_lock.wait(5)
         later = [(k, pool.submit(grouped.add, {"k": k})) for k in ("b", "c", "old", "c")]
-        _wait_for(lambda: len(grouped._pending) == 4)
-        table.gate.set()
-        assert first.result(5) is True
-        answers = [(k, f.result(5)) for k, f in later]
-    assert table.writes == [["a"], ["b", "c", "old", "c"]]
-    assert answers == [("b", True), ("c", True), ("old", False), ("c", False)]
-    # "c" twice in one write (a retry racing its first delivery): new for one of the two.
+        _wait_for(lambda: len(grouped._pending) == 5)
+        table.lock.set()
+        answers = [("a", first.result(5))] + [(k, f.result(5)) for k, f in later]
+    assert table.writes == [["a", "b", "c", "old", "c"]]
+    # "c" twice in one write (a retry racing its first delivery): new once.
+    assert answers == [("a", True), ("b", True), ("c", True), ("old", False), ("c", False)]
     assert table.keys == {"old", "a", "b", "c"}
+
+
+def test_rows_that_arrive_during_a_write_go_in_the_next_one() -> None:
+    table = SlowTable()
+    table.busy.clear()
+    grouped = GroupedInsert(table.write_rows, "k")
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(grouped.add, {"k": "a"})
+        assert table.writing.wait(5)
+        later = [pool.submit(grouped.add, {"k": k}) for k in ("b", "c")]
+        _wait_for(lambda: len(grouped._pending) == 2)
+        table.busy.set()
+        assert [first.result(5)] + [f.result(5) for f in later] == [True, True, True]
+    assert table.writes == [["a"], ["b", "c"]]
 
 
 def test_a_failed_write_raises_in_every_thread_of_its_group() -> None:
     table = SlowTable()
+    table.lock.clear()
+    table.fail_with = RuntimeError("database is locked")
     grouped = GroupedInsert(table.write_rows, "k")
     with ThreadPoolExecutor(4) as pool:
         first = pool.submit(grouped.add, {"k": "a"})
-        _wait_for(lambda: table.writes)
-        table.fail_with = RuntimeError("database is locked")
+        assert table.waiting_for_lock.wait(5)
         later = [pool.submit(grouped.add, {"k": k}) for k in ("b", "c")]
-        _wait_for(lambda: len(grouped._pending) == 2)
-        table.gate.set()
+        _wait_for(lambda: len(grouped._pending) == 3)
+        table.lock.set()
         for future in [first, *later]:
             with pytest.raises(RuntimeError, match="database is locked"):
                 future.result(5)
     table.fail_with = None
     assert grouped.add({"k": "b"}) is True  # the next write starts afresh
+    assert table.keys == {"b"}
 
 
 def test_concurrent_enqueues_on_sqlite_are_each_queued_once(tmp_path: Path, prefix: str) -> None:

@@ -2,8 +2,9 @@
 
 SQLite takes one writer at a time on the host (bot.store.writelock), and under load every
 acknowledgement's enqueue waited about 10 ms for that lock, then held it 0.7 ms for one row.
-Here the first thread to arrive writes its row and the rows of every thread that arrived
-while it waited, in one statement and one commit, and hands each thread its own answer:
+Here the first thread to arrive waits for the lock, and once it holds it writes its row and
+the rows of every thread that arrived meanwhile, in one statement and one commit (a group
+commit), and hands each thread its own answer:
 new, already queued (Slack's retry), or the database's error. A thread alone writes alone,
 at no cost in latency. PostgreSQL locks rows, not the database, and does not use this.
 """
@@ -11,7 +12,7 @@ at no cost in latency. PostgreSQL locks rows, not the database, and does not use
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,12 +28,15 @@ class _Waiting:
 class GroupedInsert:
     """`add(row)` from any thread: True when the row's key was new; writes through `write_rows`.
 
-    `write_rows(rows)` inserts the rows (ON CONFLICT DO NOTHING) in one commit and returns
-    the keys it inserted; `key` names a row's key column.
+    `write_rows(take)` takes the write lock, calls `take()` for the rows waiting by then,
+    inserts them (ON CONFLICT DO NOTHING) in one commit and returns the keys it inserted;
+    `key` names a row's key column.
     """
 
     def __init__(
-        self, write_rows: Callable[[Sequence[dict[str, Any]]], set[str]], key: str
+        self,
+        write_rows: Callable[[Callable[[], list[dict[str, Any]]]], set[str]],
+        key: str,
     ) -> None:
         self._write_rows = write_rows
         self._key = key
@@ -48,22 +52,31 @@ class GroupedInsert:
                 self._cond.wait()
             if me.done:
                 return self._answer(me)
-            # This thread writes what is pending: its own row, and those that came while the
-            # last writer wrote (rows that come now wait for this one's commit).
+            # This thread writes its own row and those that come until it holds the lock;
+            # rows that come later wait for its commit, then one of them writes the next.
             self._writing = True
-            group, self._pending = self._pending, []
+        group: list[_Waiting] = []
+
+        def take() -> list[dict[str, Any]]:
+            with self._cond:
+                group.extend(self._pending)
+                self._pending = []
+            return [w.row for w in group]
+
         try:
-            self._write(group)
+            self._write(group, take)
         finally:
             with self._cond:
                 self._writing = False
                 self._cond.notify_all()
         return self._answer(me)
 
-    def _write(self, group: list[_Waiting]) -> None:
+    def _write(self, group: list[_Waiting], take: Callable[[], list[dict[str, Any]]]) -> None:
         try:
-            inserted = self._write_rows([w.row for w in group])
+            inserted = self._write_rows(take)
         except BaseException as error:  # each thread raises it as its own
+            if not group:
+                take()  # failed before the rows were taken (no lock, no connection): all of them
             for w in group:
                 w.error, w.done = error, True
             return

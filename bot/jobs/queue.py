@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,13 +70,9 @@ class JobQueue:
             GroupedInsert(self._insert_rows, "job_key") if store.backend == "sqlite" else None
         )
 
-    def _insert_rows(self, rows: Sequence[dict[str, Any]]) -> set[str]:
-        """Insert the jobs not yet queued, in one statement; the keys inserted."""
+    def _insert_rows(self, take: Callable[[], list[dict[str, Any]]]) -> set[str]:
+        """Insert the jobs `take()` names once the write lock is held, in one statement; the keys inserted."""
         j = self._jobs
-        if len(rows) == 1:
-            stmt = self.store.insert_new(j)
-            with self.store.single() as conn:
-                return {str(rows[0]["job_key"])} if conn.execute(stmt, rows[0]).rowcount else set()
         # Built and compiled once: SQLAlchemy sends the rows as one multi-row INSERT
         # ("insertmanyvalues"); a new .values(rows) statement cost its compile under the lock.
         stmt = self.store.statements.get("enqueue_many")
@@ -85,7 +81,8 @@ class JobQueue:
                 j.c.job_key
             )
         with self.store.single() as conn:
-            return {str(k) for (k,) in conn.execute(stmt, list(rows))}
+            rows = take()
+            return {str(k) for (k,) in conn.execute(stmt, rows)}
 
     def enqueue(self, key: str, kind: str, payload: str, now: float | None = None) -> bool:
         """Write the job; True if new, False if already queued (a retry). Raises when the database fails."""
