@@ -19,7 +19,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 
 from slack_sdk import WebClient
@@ -68,6 +68,17 @@ _PERMANENT = frozenset(
 _MAX_LISTED = 25
 
 
+@dataclass
+class WatchPlan:
+    """`Reminders.plan`'s answer for `Reminders.watch`: each certificate to watch, the
+    renewals to record if it is new to its conversation, and whether it is then superseded."""
+
+    now: float
+    certificates: list[
+        tuple[WatchedCertificate, list[tuple[WatchedCertificate, float, str]], bool]
+    ] = field(default_factory=list)
+
+
 class Reminders:
     """One per process; implements handlers.reminder_commands.ReminderPort."""
 
@@ -87,7 +98,7 @@ class Reminders:
 
     # -- at check time --------------------------------------------------------------------------
 
-    def watch(
+    def plan(
         self,
         client: WebClient,
         message: SlackMessage,
@@ -95,18 +106,21 @@ class Reminders:
         current: Sequence[int],
         probes: Sequence[Fingerprint],
         lookups: Lookups | None = None,
-    ) -> list[str]:
-        """Schedule the reminders of a posted message's server certificates; sentences for its reply.
+    ) -> WatchPlan:
+        """What watching a posted message's server certificates will write: reads only.
 
         `current` are the indexes in `report.artifacts` of the message's own artefacts, in the
         order of `probes`; `lookups` are the check's lookups so far (bot.recall). Slash
-        commands and the form (no message) schedule nothing.
+        commands and the form (no message) schedule nothing. The reads (the certificates of
+        the same names) and the permalinks of renewals happen here, before the check's first
+        write: on SQLite that write takes the host's one write lock, which every other
+        writer then waits for until the commit (issue 17).
         """
-        if message.message_ts is None or message.thread_ts is None:
-            return []
         now = self.clock()
+        planned = WatchPlan(now)
+        if message.message_ts is None or message.thread_ts is None:
+            return planned
         paired = {p.right: p.left for p in report.pairs if p.match}
-        sentences = []
         for index, probe in zip(current, probes, strict=True):
             artefact = report.artifacts[index]
             if not probe.is_leaf or artefact.not_after is None:
@@ -134,9 +148,21 @@ class Reminders:
                 csr_channel=partner.channel if partner else None,
                 csr_message_ts=partner.message_ts if partner else None,
             )
+            planned.certificates.append((cert, *self._renewals(client, cert)))
+        return planned
+
+    def watch(self, planned: WatchPlan) -> list[str]:
+        """Write what `plan` found (inside the check's transaction); sentences for its reply.
+
+        A certificate this conversation already had is left as it was, renewals included.
+        """
+        now, sentences = planned.now, []
+        for cert, renewals, superseded_if_new in planned.certificates:
             superseded = False
             if self.rows.watch(cert, self.windows, now=now, keep_days=KEEP_DAYS_AFTER_EXPIRY):
-                superseded = self._renewals(client, cert, now)
+                for renewed, renewed_not_after, where in renewals:
+                    self.rows.mark_renewed(renewed, renewed_not_after, where, now=now)
+                superseded = superseded_if_new
             sentence = self._window_sentence(cert, now, superseded)
             if sentence:
                 sentences.append(sentence)
@@ -163,23 +189,26 @@ class Reminders:
             later = []  # no reminder will follow: say none
         return window_sentence(_facts(cert), min(entered), later, now=now)
 
-    def _renewals(self, client: WebClient, cert: WatchedCertificate, now: float) -> bool:
+    def _renewals(
+        self, client: WebClient, cert: WatchedCertificate
+    ) -> tuple[list[tuple[WatchedCertificate, float, str]], bool]:
         """A newer certificate for the same names (CN or SAN set) cancels an older one's reminders.
 
-        Returns whether `cert` itself is the older one (a newer one was posted here before it).
+        Returns the renewals to record once `cert` is watched, each (the older certificate,
+        the newer one's notAfter, where the newer one was posted), and whether `cert` itself
+        is the older one (a newer one was posted here before it).
         """
+        renewals: list[tuple[WatchedCertificate, float, str]] = []
         superseded = False
         for other in self.rows.same_names(cert.team, cert.common_name, cert.san_set):
             if other.cert_key == cert.cert_key or not self._may_link(other, cert):
                 continue
             if other.not_after < cert.not_after and other.renewed_not_after is None:
-                where = self._renewal_where(client, other, cert)
-                self.rows.mark_renewed(other, cert.not_after, where, now=now)
+                renewals.append((other, cert.not_after, self._renewal_where(client, other, cert)))
             elif other.not_after > cert.not_after and not superseded:
-                where = self._renewal_where(client, cert, other)
-                self.rows.mark_renewed(cert, other.not_after, where, now=now)
+                renewals.append((cert, other.not_after, self._renewal_where(client, cert, other)))
                 superseded = True
-        return superseded
+        return renewals, superseded
 
     def _may_link(self, a: WatchedCertificate, b: WatchedCertificate) -> bool:
         """Whether one certificate's renewal may act on (and be named in) the other's thread.

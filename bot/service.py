@@ -232,10 +232,14 @@ class Service:
             logger.exception("workspace memory lookup failed")
         new_key = uuid.uuid4().hex
         detail_key: str | None = new_key
-        # Rendered before the first write: on SQLite the transaction holds the one write lock
-        # from its first write to its commit, and every other process's enqueue waits for it.
+        # Rendered, and the reminders' reads done, before the first write: on SQLite the
+        # transaction holds the one write lock from its first write to its commit, and every
+        # other process's enqueue waits for it.
         details = render_text(report)
         try:
+            watching = self.reminders.plan(
+                client, message, report, current_indexes, probes, lookups
+            )
             # The memory, the details and the reminders in one transaction (one commit, and
             # inside a job's transaction none of its own: bot.jobs.runner): all kept or none.
             with self.store.transaction():
@@ -249,9 +253,7 @@ class Service:
                     now=self.clock(),
                 )
                 # A certificate already inside a reminder window: its first reply says so.
-                in_window = self.reminders.watch(
-                    client, message, report, current_indexes, probes, lookups
-                )
+                in_window = self.reminders.watch(watching)
             recalled += in_window
         except Exception:
             # The answer matters more than the memory: reply without buttons, say why. No

@@ -98,9 +98,27 @@ def test_a_queued_pasted_pair_costs_at_most_its_statements_and_commits(
             assert queued["round_trips"] == 1  # in autocommit: no BEGIN or COMMIT of its own
 
         client = WebClient(token=BOT_TOKEN, base_url=standin.api_url)
-        with _counted(store) as job:
-            (taken,) = queue.take_many(4)
-            runner.run(client, taken)
+        (taken,) = queue.take_many(4)
+        sent: list[str] = []
+
+        def verb(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            sent.append(statement.lstrip().split(None, 1)[0].upper())
+
+        event.listen(store.engine, "before_cursor_execute", verb)
+        try:
+            with _counted(store) as job:
+                runner.run(client, taken)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", verb)
+        job["statements"] += 1  # the take, outside the trace: counted as before
+        job["transactions"] += 1
+        job["checkouts"] += 1
+        job["round_trips"] += 1
+        # Every read of the check before its first write: on SQLite the write lock is held
+        # from that write to the commit, so a read after it kept every other writer waiting
+        # (the reminders' lookup of earlier versions did, until issue 17's fifth session).
+        first_write = next(n for n, v in enumerate(sent) if v in ("INSERT", "UPDATE"))
+        assert "SELECT" not in sent[first_write:], sent
         (reply,) = standin.posts()
         assert reply["thread_ts"] == payload["event"]["ts"]
         assert "Match" in reply["text"], reply["text"]
