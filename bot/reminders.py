@@ -1,6 +1,6 @@
 """Expiry reminders (issue 16): watch the server certificates posted, remind their thread before notAfter, once.
 
-`Reminders.watch()` runs after a posted message is checked: each server certificate is recorded
+`bot.reminder_watch` runs when a posted message is checked: each server certificate is recorded
 for its conversation with one reminder per window (`CERTMATCH_REMINDER_DAYS`); a window it is
 already inside goes into the first reply instead; a newer certificate for the same names cancels
 an older one's remaining reminders. `Reminders.run_due()` posts what is due, each reminder
@@ -18,32 +18,25 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from itertools import groupby
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import memory
 from bot.config import Settings
 from bot.eventlog import log_event
 from bot.jobs.replies import METADATA_EVENT_TYPE, find_in_thread
-from bot.memory import Fingerprint
-from bot.recall import Lookups, Recall
 from bot.store import Store
 from bot.store import reminders as rows
 from bot.store.reminders import DueReminder, ReminderStore, WatchedCertificate
-from certmatch import Report
-from handlers.ports import SlackMessage
 from handlers.reminder_blocks import (
     CertificateFacts,
     build_reminder_blocks,
     build_renewed_blocks,
     reminder_text,
     renewed_text,
-    slack_date,
-    window_sentence,
 )
 
 logger = logging.getLogger("certmatch.bot")
@@ -68,166 +61,17 @@ _PERMANENT = frozenset(
 _MAX_LISTED = 25
 
 
-@dataclass
-class WatchPlan:
-    """`Reminders.plan`'s answer for `Reminders.watch`: each certificate to watch, the
-    renewals to record if it is new to its conversation, and whether it is then superseded."""
-
-    now: float
-    certificates: list[
-        tuple[WatchedCertificate, list[tuple[WatchedCertificate, float, str]], bool]
-    ] = field(default_factory=list)
-
-
 class Reminders:
     """One per process; implements handlers.reminder_commands.ReminderPort."""
 
-    def __init__(
-        self, store: Store, settings: Settings, recall: Recall, clock: Callable[[], float]
-    ) -> None:
+    def __init__(self, store: Store, settings: Settings, clock: Callable[[], float]) -> None:
         self.rows = ReminderStore(store)
-        self.windows = settings.reminder_days
         self.poll_seconds = settings.reminder_poll_seconds
-        self.scope = settings.memory_scope
-        self.recall = recall
         self.clock = clock
         # Who holds a claim: enough to tell processes (and restarts of one) apart in the table.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._lock = threading.Lock()
         self._in_hand: set[str] = set()  # claimed by this process, being posted
-
-    # -- at check time --------------------------------------------------------------------------
-
-    def plan(
-        self,
-        client: WebClient,
-        message: SlackMessage,
-        report: Report,
-        current: Sequence[int],
-        probes: Sequence[Fingerprint],
-        lookups: Lookups | None = None,
-    ) -> WatchPlan:
-        """What watching a posted message's server certificates will write: reads only.
-
-        `current` are the indexes in `report.artifacts` of the message's own artefacts, in the
-        order of `probes`; `lookups` are the check's lookups so far (bot.recall). Slash
-        commands and the form (no message) schedule nothing. The reads (the certificates of
-        the same names) and the permalinks of renewals happen here, before the check's first
-        write: on SQLite that write takes the host's one write lock, which every other
-        writer then waits for until the commit (issue 17).
-        """
-        now = self.clock()
-        planned = WatchPlan(now)
-        if message.message_ts is None or message.thread_ts is None:
-            return planned
-        paired = {p.right: p.left for p in report.pairs if p.match}
-        for index, probe in zip(current, probes, strict=True):
-            artefact = report.artifacts[index]
-            if not probe.is_leaf or artefact.not_after is None:
-                continue
-            not_after = artefact.not_after.timestamp()
-            if not_after <= now:
-                continue  # expired: the check's own finding says so, loudly
-            csr_where, partner = self._csr_partner(probe, index in paired, lookups)
-            cert = WatchedCertificate(
-                cert_key=rows.cert_key(
-                    message.team, message.channel, probe.key_id, artefact.serial, not_after
-                ),
-                team=message.team,
-                channel=message.channel,
-                thread_ts=message.thread_ts,
-                message_ts=message.message_ts,
-                key_id=probe.key_id,
-                subject=artefact.subject,
-                common_name=probe.common_name,
-                san_set=probe.san_set,
-                serial=artefact.serial,
-                not_after=not_after,
-                csr_where=csr_where,
-                posted_at=now,
-                csr_channel=partner.channel if partner else None,
-                csr_message_ts=partner.message_ts if partner else None,
-            )
-            planned.certificates.append((cert, *self._renewals(client, cert)))
-        return planned
-
-    def watch(self, planned: WatchPlan) -> list[str]:
-        """Write what `plan` found (inside the check's transaction); sentences for its reply.
-
-        A certificate this conversation already had is left as it was, renewals included.
-        """
-        now, sentences = planned.now, []
-        for cert, renewals, superseded_if_new in planned.certificates:
-            superseded = False
-            if self.rows.watch(cert, self.windows, now=now, keep_days=KEEP_DAYS_AFTER_EXPIRY):
-                for renewed, renewed_not_after, where in renewals:
-                    self.rows.mark_renewed(renewed, renewed_not_after, where, now=now)
-                superseded = superseded_if_new
-            sentence = self._window_sentence(cert, now, superseded)
-            if sentence:
-                sentences.append(sentence)
-        return sentences
-
-    def _csr_partner(
-        self, probe: Fingerprint, paired_here: bool, lookups: Lookups | None
-    ) -> tuple[str | None, Fingerprint | None]:
-        """What its reminders say about its CSR (what matched it and where, as the reply said)."""
-        partner = self.recall.partner(probe, same_thread=paired_here, lookups=lookups)
-        if partner is None:
-            return ("the CSR posted with it" if paired_here else None), None
-        # No permalink yet: it is asked for when a reminder is posted (the reply asked already).
-        return f"{memory.kind_words(partner)} posted {memory.where(partner, probe, None)}", partner
-
-    def _window_sentence(
-        self, cert: WatchedCertificate, now: float, superseded: bool
-    ) -> str | None:
-        entered = [d for d in self.windows if cert.not_after - d * DAY <= now]
-        if not entered:
-            return None
-        later = [d for d in self.windows if cert.not_after - d * DAY > now]
-        if superseded or not self.rows.channel_enabled(cert.team, cert.channel):
-            later = []  # no reminder will follow: say none
-        return window_sentence(_facts(cert), min(entered), later, now=now)
-
-    def _renewals(
-        self, client: WebClient, cert: WatchedCertificate
-    ) -> tuple[list[tuple[WatchedCertificate, float, str]], bool]:
-        """A newer certificate for the same names (CN or SAN set) cancels an older one's reminders.
-
-        Returns the renewals to record once `cert` is watched, each (the older certificate,
-        the newer one's notAfter, where the newer one was posted), and whether `cert` itself
-        is the older one (a newer one was posted here before it).
-        """
-        renewals: list[tuple[WatchedCertificate, float, str]] = []
-        superseded = False
-        for other in self.rows.same_names(cert.team, cert.common_name, cert.san_set):
-            if other.cert_key == cert.cert_key or not self._may_link(other, cert):
-                continue
-            if other.not_after < cert.not_after and other.renewed_not_after is None:
-                renewals.append((other, cert.not_after, self._renewal_where(client, other, cert)))
-            elif other.not_after > cert.not_after and not superseded:
-                renewals.append((cert, other.not_after, self._renewal_where(client, cert, other)))
-                superseded = True
-        return renewals, superseded
-
-    def _may_link(self, a: WatchedCertificate, b: WatchedCertificate) -> bool:
-        """Whether one certificate's renewal may act on (and be named in) the other's thread.
-
-        Only within one conversation (and one thread under the `thread` scope). Across
-        conversations the DESIGN's privacy rule would need both conversations' kinds, which
-        the watched rows do not know: unknown counts as private, so a renewal posted elsewhere
-        leaves the old certificate's reminders alone (they still name it correctly).
-        """
-        if (a.team, a.channel) != (b.team, b.channel):
-            return False
-        return self.scope != "thread" or a.thread_ts == b.thread_ts
-
-    @staticmethod
-    def _renewal_where(client: WebClient, old: WatchedCertificate, new: WatchedCertificate) -> str:
-        """Where the renewal was posted (the same conversation), with a link to it."""
-        place = "in this thread" if old.thread_ts == new.thread_ts else f"in <#{new.channel}>"
-        link = _permalink(client, new.channel, new.message_ts)
-        return f"{place} on {slack_date(new.posted_at)}" + (f" (<{link}|message>)" if link else "")
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -297,9 +141,9 @@ class Reminders:
             self.rows.settle([due.reminder_key], rows.MUTED, now=now, owner=self.owner)
             _log(cert, window, "muted")
             return 0
-        facts = _facts(cert)
+        facts = certificate_facts(cert)
         if cert.csr_where and cert.csr_channel and cert.csr_message_ts:
-            link = _permalink(client, cert.csr_channel, cert.csr_message_ts)
+            link = permalink(client, cert.csr_channel, cert.csr_message_ts)
             if link:
                 facts = replace(facts, csr_where=f"{cert.csr_where} (<{link}|message>)")
         if due.window_days is None:
@@ -353,7 +197,8 @@ class Reminders:
             team, channel, until=now + days * DAY, since=now - DAY, limit=_MAX_LISTED + 1
         )
         listed = [
-            _facts(c, link=_permalink(client, c.channel, c.message_ts)) for c in found[:_MAX_LISTED]
+            certificate_facts(c, link=permalink(client, c.channel, c.message_ts))
+            for c in found[:_MAX_LISTED]
         ]
         return listed, len(found) > _MAX_LISTED, now
 
@@ -366,7 +211,7 @@ class Reminders:
         self.rows.set_channel_enabled(team, channel, enabled, user=user, now=self.clock())
 
 
-def _facts(cert: WatchedCertificate, link: str | None = None) -> CertificateFacts:
+def certificate_facts(cert: WatchedCertificate, link: str | None = None) -> CertificateFacts:
     return CertificateFacts(
         subject=cert.subject,
         sans=tuple(_display_san(s) for s in cert.san_set),
@@ -379,7 +224,7 @@ def _facts(cert: WatchedCertificate, link: str | None = None) -> CertificateFact
     )
 
 
-def _permalink(client: WebClient, channel: str, message_ts: str) -> str | None:
+def permalink(client: WebClient, channel: str, message_ts: str) -> str | None:
     try:
         link = client.chat_getPermalink(channel=channel, message_ts=message_ts).get("permalink")
     except Exception:

@@ -25,6 +25,7 @@ from bot.jobs.relevance import is_cert_named, worth_fetching
 from bot.memory import Fingerprint
 from bot.origins import REMEMBERED_SUFFIX, Origin, artefact_origins, own_indexes
 from bot.recall import Lookups, Recall
+from bot.reminder_watch import ReminderWatch
 from bot.reminders import Reminders
 from bot.store import Store, storable
 from certmatch import (
@@ -70,8 +71,10 @@ class Service:
             retention_days=settings.retention_days,
             clock=clock,
         )
-        # Expiry reminders (issue 16): scheduled here at check time, posted by bot.reminders.
-        self.reminders = Reminders(store, settings, self.recall, clock)
+        # Expiry reminders (issue 16): scheduled here at check time (bot.reminder_watch), posted
+        # by bot.reminders.
+        self.reminders = Reminders(store, settings, clock)
+        self.reminder_watch = ReminderWatch(self.reminders.rows, settings, self.recall, clock)
         self._purge_lock = threading.Lock()
         self._last_purge = 0.0
         self.endpoints = EndpointChecker(settings.connect_allow)
@@ -237,7 +240,7 @@ class Service:
         # other process's enqueue waits for it.
         details = render_text(report)
         try:
-            watching = self.reminders.plan(
+            watching = self.reminder_watch.plan(
                 client, message, report, current_indexes, probes, lookups
             )
             # The memory, the details and the reminders in one transaction (one commit, and
@@ -253,7 +256,7 @@ class Service:
                     now=self.clock(),
                 )
                 # A certificate already inside a reminder window: its first reply says so.
-                in_window = self.reminders.watch(watching)
+                in_window = self.reminder_watch.watch(watching)
             recalled += in_window
         except Exception:
             # The answer matters more than the memory: reply without buttons, say why. No

@@ -139,7 +139,7 @@ def test_the_jobs_of_one_take_run_inside_one_batch_scope() -> None:
         scopes.append(ran[began:])  # the jobs run inside this scope
 
     workers = Workers(
-        queue,
+        queue,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
         lambda client, job: ran.append(job.key),
         1,

@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives import serialization
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.recall import Recall
 from bot.reminders import Reminders
 from bot.store.reminders import ReminderStore
 from handlers.ports import ACTION_FORGET_CONFIRM
@@ -79,13 +78,10 @@ def clock() -> Clock:
 def start(settings: Settings, clock: Clock) -> Instance:
     running = start_bot(settings, clock=clock)
     store = running.store
-    recall = Recall(
-        store, scope=settings.memory_scope, retention_days=settings.retention_days, clock=clock
-    )
     client = WebClient(token=BOT_TOKEN, base_url=settings.api_url)
     return Instance(
         running,
-        Reminders(store, settings, recall, clock),
+        Reminders(store, settings, clock),
         client,
     )
 
