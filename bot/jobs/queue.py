@@ -82,9 +82,6 @@ class JobQueue:
             )
         with self.store.single() as conn:
             rows = take()
-            if len(rows) == 1:  # alone: the plain INSERT, no RETURNING to read
-                added = conn.execute(self.store.insert_new(j), rows[0]).rowcount == 1
-                return {str(rows[0]["job_key"])} if added else set()
             return {str(k) for (k,) in conn.execute(stmt, rows)}
 
     def enqueue(self, key: str, kind: str, payload: str, now: float | None = None) -> bool:
