@@ -196,11 +196,11 @@ class JobQueue:
         for the write lock instead of one a job, on PostgreSQL the UPDATEs pipelined in one
         transaction instead of a round trip and a commit each (issue 17).
         """
-        if len(done) == 1:
+        if not done:
+            return
+        if len(done) == 1:  # alone: finish's own statement (on PostgreSQL one round trip)
             ((job, ts),) = done
             self.finish(job, now, reply_ts=ts)
-            return
-        if not done:
             return
         at = now or time.time()
         finishing = [{"finished_at": at, "key": job.key, "owner": self.owner} for job, _ in done]

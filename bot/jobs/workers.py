@@ -6,10 +6,11 @@ full (more may be ready) or when this process queued a job since that take began
 it waits. It used to count one wake-up per queued job and spend each on a take, so a job
 taken in a batch, or by another worker, left a take that found nothing: under sustained
 load 58 % of takes were empty, about two takes (on SQLite two waits for the write lock)
-per answered job (issue 17, docs/performance.md). `stop(seconds)` is the SIGTERM path: take no new job, let the jobs
-in hand finish for up to `seconds`, and give back those that did not, so the next process
-answers them at once instead of after their lease.
-"""
+per answered job (issue 17, docs/performance.md).
+
+`stop(seconds)` is the SIGTERM path: take no new job, let the jobs in hand finish for up to
+`seconds`, and give back those that did not, so the next process answers them at once
+instead of after their lease."""
 
 from __future__ import annotations
 
