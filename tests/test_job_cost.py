@@ -40,10 +40,13 @@ MAX_JOB_ROUND_TRIPS = 15
 
 
 @contextmanager
-def _counted(store: Store) -> Iterator[Counter[str]]:
+def _counted(store: Store, verbs: list[str] | None = None) -> Iterator[Counter[str]]:
+    """What `store` is sent inside: counts, and each statement's first word into `verbs`."""
     counts: Counter[str] = Counter()
 
-    def statement(conn: Any, *_: Any) -> None:
+    def statement(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
+        if verbs is not None:
+            verbs.append(sql.lstrip().split(None, 1)[0].upper())
         counts["statements"] += 1
         if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
             counts["transactions"] += 1
@@ -72,9 +75,11 @@ def _counted(store: Store) -> Iterator[Counter[str]]:
             event.remove(target, name, hook)
 
 
-def test_a_queued_pasted_pair_costs_at_most_its_statements_and_commits(
+@contextmanager
+def _pipeline(
     database: tuple[str, str], standin: SlackStandIn
-) -> None:
+) -> Iterator[tuple[Store, JobQueue, JobRunner, Any]]:
+    """The store, queue, runner and message intake of one process, as bot.wiring makes them."""
     url, prefix = database
     settings = Settings(
         bot_token=BOT_TOKEN, api_url=standin.api_url, database_url=url, table_prefix=prefix
@@ -87,8 +92,20 @@ def test_a_queued_pasted_pair_costs_at_most_its_statements_and_commits(
         runner = JobRunner(service, queue, ReplyLedger(store), sealer)
         intake = message_intake(queue, sealer, lambda: None)
         queue.waiting()  # the bound's count, once a second: not this job's
-        text = (vector("server.csr.pem") + vector("server.cert.pem")).decode()
-        payload = message_event(text=text, channel="C0PKI")
+        yield store, queue, runner, intake
+    finally:
+        store.close()
+
+
+def _pasted_pair() -> str:
+    return (vector("server.csr.pem") + vector("server.cert.pem")).decode()
+
+
+def test_a_queued_pasted_pair_costs_at_most_its_statements_and_commits(
+    database: tuple[str, str], standin: SlackStandIn
+) -> None:
+    with _pipeline(database, standin) as (store, queue, runner, intake):
+        payload = message_event(text=_pasted_pair(), channel="C0PKI")
 
         with _counted(store) as queued:
             response = intake(body=payload, next=lambda: None)
@@ -98,27 +115,17 @@ def test_a_queued_pasted_pair_costs_at_most_its_statements_and_commits(
             assert queued["round_trips"] == 1  # in autocommit: no BEGIN or COMMIT of its own
 
         client = WebClient(token=BOT_TOKEN, base_url=standin.api_url)
-        (taken,) = queue.take_many(4)
         sent: list[str] = []
-
-        def verb(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-            sent.append(statement.lstrip().split(None, 1)[0].upper())
-
-        event.listen(store.engine, "before_cursor_execute", verb)
-        try:
-            with _counted(store) as job:
-                runner.run(client, taken)
-        finally:
-            event.remove(store.engine, "before_cursor_execute", verb)
-        job["statements"] += 1  # the take, outside the trace: counted as before
-        job["transactions"] += 1
-        job["checkouts"] += 1
-        job["round_trips"] += 1
-        # Every read of the check before its first write: on SQLite the write lock is held
-        # from that write to the commit, so a read after it kept every other writer waiting
-        # (the reminders' lookup of earlier versions did, until issue 17's fifth session).
-        first_write = next(n for n, v in enumerate(sent) if v in ("INSERT", "UPDATE"))
-        assert "SELECT" not in sent[first_write:], sent
+        with _counted(store, sent) as job:
+            (taken,) = queue.take_many(4)
+            runner.run(client, taken)
+        # Every read of the check before its first write (after the take, the first statement):
+        # on SQLite the write lock is held from that write to the commit, so a read after it
+        # kept every other writer waiting (the reminders' lookup of earlier versions did,
+        # before bot.reminder_watch).
+        checked = sent[1:]
+        first_write = next(n for n, v in enumerate(checked) if v in ("INSERT", "UPDATE"))
+        assert "SELECT" not in checked[first_write:], sent
         (reply,) = standin.posts()
         assert reply["thread_ts"] == payload["event"]["ts"]
         assert "Match" in reply["text"], reply["text"]
@@ -128,29 +135,15 @@ def test_a_queued_pasted_pair_costs_at_most_its_statements_and_commits(
         assert job["checkouts"] <= MAX_JOB_CHECKOUTS, job
         if store.backend == "postgresql":
             assert job["round_trips"] <= MAX_JOB_ROUND_TRIPS, job
-    finally:
-        store.close()
 
 
 def test_the_jobs_of_one_take_are_finished_in_one_commit(
     database: tuple[str, str], standin: SlackStandIn
 ) -> None:
-    url, prefix = database
-    settings = Settings(
-        bot_token=BOT_TOKEN, api_url=standin.api_url, database_url=url, table_prefix=prefix
-    )
-    store = Store.open(url, prefix)
-    try:
-        service = Service(settings, store, SlackFileFetcher(BOT_TOKEN, standin.api_url, 10**6, 3))
-        service.purge_expired()
-        queue, sealer = JobQueue(store), Sealer(BOT_TOKEN)
-        runner = JobRunner(service, queue, ReplyLedger(store), sealer)
-        intake = message_intake(queue, sealer, lambda: None)
-        queue.waiting()
-        text = (vector("server.csr.pem") + vector("server.cert.pem")).decode()
-        events = [message_event(text=text, channel=f"C0PKI{n}") for n in range(4)]
+    with _pipeline(database, standin) as (store, queue, runner, intake):
+        events = [message_event(text=_pasted_pair(), channel=f"C0PKI{n}") for n in range(4)]
         for payload in events:
-            assert intake(body=payload, next=lambda: None).status == 200  # type: ignore[union-attr]
+            assert intake(body=payload, next=lambda: None).status == 200
         client = WebClient(token=BOT_TOKEN, base_url=standin.api_url)
         taken = queue.take_many(4)
         assert len(taken) == 4
@@ -170,5 +163,3 @@ def test_the_jobs_of_one_take_are_finished_in_one_commit(
         # Four job transactions and one finishing commit: it was four (one a job).
         assert jobs["transactions"] == 5, jobs
         assert jobs["checkouts"] <= 6, jobs  # five, and the states read inside
-    finally:
-        store.close()
