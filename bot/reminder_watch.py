@@ -112,7 +112,7 @@ class ReminderWatch:
                 csr_message_ts=partner.message_ts if partner else None,
             )
             renewals, superseded = self._renewals(client, cert)
-            entered = any(cert.not_after - d * DAY <= now for d in self.windows)
+            entered = self._entered(cert, now)
             on = self.rows.channel_enabled(cert.team, cert.channel) if entered else None
             planned.certificates.append(_Planned(cert, renewals, superseded, on))
         return planned
@@ -144,10 +144,14 @@ class ReminderWatch:
         # No permalink yet: it is asked for when a reminder is posted (the reply asked already).
         return f"{memory.kind_words(partner)} posted {memory.where(partner, probe, None)}", partner
 
+    def _entered(self, cert: WatchedCertificate, now: float) -> list[float]:
+        """The reminder windows (days before notAfter) `cert` is already inside at `now`."""
+        return [d for d in self.windows if cert.not_after - d * DAY <= now]
+
     def _window_sentence(
         self, cert: WatchedCertificate, now: float, none_later: bool
     ) -> str | None:
-        entered = [d for d in self.windows if cert.not_after - d * DAY <= now]
+        entered = self._entered(cert, now)
         if not entered:
             return None
         later = [d for d in self.windows if cert.not_after - d * DAY > now]
