@@ -28,6 +28,7 @@ from bot.memory import Fingerprint
 from bot.store import Store
 from bot.store.reminders import ReminderStore
 from tests.conftest import POSTGRES_URL
+from tests.fingerprint_rows import numbered_fingerprint
 
 pytestmark = pytest.mark.postgres
 
@@ -58,23 +59,8 @@ def _settle(store: Store, statistics: str) -> None:
 
 
 def _fingerprint(n: int) -> Fingerprint:
-    return Fingerprint(
-        kind="csr" if n % 2 else "certificate",
-        spki_sha256=f"spki{n}",
-        modulus_md5=f"md5{n}",
-        key_id=f"key{n}",
-        common_name=f"host{n}.example.com",
-        san_set=(f"host{n}.example.com",),
-        is_ca=False,
-        team="T1",
-        channel=f"C{n % 7}",
-        thread_ts=f"{n}.0",
-        message_ts=f"{n}.0",
-        poster="U1",
-        posted_at=1_000_000.0 + n,
-        conversation_kind="channel",
-        ext_shared=False,
-    )
+    """Row n, in one of seven public internal channels (the public lookup's candidates)."""
+    return numbered_fingerprint(n, f"C{n % 7}", ext_shared=False)
 
 
 def _explained(store: Store, run: Any) -> list[dict[str, Any]]:

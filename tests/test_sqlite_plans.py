@@ -15,6 +15,7 @@ from sqlalchemy import event
 from bot.jobs.queue import JobQueue
 from bot.memory import Fingerprint
 from bot.store import Store
+from tests.fingerprint_rows import numbered_fingerprint
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def _plans(
     return plans
 
 
-def test_taking_a_job_searches_its_key_not_every_queued_row(store: Store) -> None:
+def test_taking_a_job_searches_its_key_not_every_queuednumbered_fingerprint(store: Store) -> None:
     queue = JobQueue(store)
     with store.engine.begin() as conn:
         conn.execute(
@@ -84,31 +85,11 @@ def test_taking_a_job_searches_its_key_not_every_queued_row(store: Store) -> Non
     ]
 
 
-def _row(n: int, channel: str) -> Fingerprint:
-    return Fingerprint(
-        kind="csr" if n % 2 else "certificate",
-        spki_sha256=f"spki{n}",
-        modulus_md5=f"md5{n}",
-        key_id=f"key{n}",
-        common_name=f"host{n}.example.com",
-        san_set=(f"host{n}.example.com",),
-        is_ca=False,
-        team="T1",
-        channel=channel,
-        thread_ts=f"{n}.0",
-        message_ts=f"{n}.0",
-        poster="U1",
-        posted_at=float(n),
-        conversation_kind="channel",
-        ext_shared=None,
-    )
-
-
 def test_a_lookup_in_one_channel_does_not_read_the_whole_channel(store: Store) -> None:
-    store.add_fingerprints([_row(n, "C1") for n in range(2000)])
+    store.add_fingerprints([numbered_fingerprint(n, "C1") for n in range(2000)])
     found: list[Fingerprint] = []
     # A certificate's probe (no modulus hash): four terms, the shape the planner got wrong.
-    probe = dataclasses.replace(_row(7, "C1"), modulus_md5=None)
+    probe = dataclasses.replace(numbered_fingerprint(7, "C1"), modulus_md5=None)
     plans = _plans(store, lambda: found.extend(store.related_fingerprints(probe, channel="C1")))
     assert [row.message_ts for row in found] == ["7.0"]
     (plan,) = plans.values()
@@ -119,7 +100,7 @@ def test_a_lookup_in_one_channel_does_not_read_the_whole_channel(store: Store) -
 
 
 def test_every_delete_of_the_purge_finds_its_rows_by_an_index(store: Store) -> None:
-    store.add_fingerprints([_row(n, "C1") for n in range(200)])
+    store.add_fingerprints([numbered_fingerprint(n, "C1") for n in range(200)])
     plans = _plans(store, lambda: store.purge(older_than=100.0, now=100.0), ("DELETE",))
     tables = store.tables
     assert len(plans) == 8, plans  # one per table: events ... watched_certificates, jobs
