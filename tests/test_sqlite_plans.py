@@ -51,7 +51,7 @@ def _plans(
     return plans
 
 
-def test_taking_a_job_searches_its_key_not_every_queuednumbered_fingerprint(store: Store) -> None:
+def test_taking_a_job_searches_its_key_not_every_queued(store: Store) -> None:
     queue = JobQueue(store)
     with store.engine.begin() as conn:
         conn.execute(
@@ -96,7 +96,7 @@ def test_a_lookup_in_one_channel_does_not_read_the_whole_channel(store: Store) -
     # Before: `SEARCH ... fp_channel (team=? AND channel=?)` for the key and CN terms, every
     # row of the channel read for each (a lookup grew with the channel).
     assert not any("fp_channel" in step for step in plan), plan
-    assert any("fp_key (team=? AND key_id=?)" in step for step in plan), plan
+    assert any("fp_key_at (team=? AND key_id=? AND posted_at>?)" in step for step in plan), plan
 
 
 def test_every_delete_of_the_purge_finds_its_rows_by_an_index(store: Store) -> None:

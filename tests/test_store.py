@@ -276,8 +276,9 @@ def test_the_migrations_build_exactly_the_tables_the_code_defines(store: Store) 
     for table in store.tables.metadata.sorted_tables:
         migrated = {c["name"] for c in inspector.get_columns(table.name)}
         assert migrated == {c.name for c in table.columns}, table.name
-        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
-        assert {i.name for i in table.indexes} <= indexes, table.name
+        indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name)}
+        declared = {i.name: [c.name for c in i.columns] for i in table.indexes}
+        assert declared.items() <= indexes.items(), table.name
 
 
 def test_a_database_the_hand_written_store_created_is_taken_over(tmp_path: Path) -> None:
@@ -312,20 +313,9 @@ def _forgotten(store: Store, key: str) -> bool:
 def test_migration_0005_gives_a_database_at_0004_the_purge_indexes(
     store_url: str, prefix: str
 ) -> None:
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import inspect
 
-    from bot.store.engine import open_engine
-
-    engine = open_engine(store_url)
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrate.__file__).parent / "migrations"))
-    config.attributes["prefix"] = prefix
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0004")
-    engine.dispose()
+    _migrate_to(store_url, prefix, "0004")
     purge_indexes = {
         f"{prefix}{name}"
         for name in (
@@ -351,3 +341,39 @@ def test_migration_0005_gives_a_database_at_0004_the_purge_indexes(
     finally:
         store.drop_tables()
         store.close()
+
+
+def test_migration_0006_gives_a_database_at_0005_the_lookup_indexes_newest_first(
+    store_url: str, prefix: str
+) -> None:
+    from sqlalchemy import inspect
+
+    _migrate_to(store_url, prefix, "0005")
+    store = Store.open(store_url, prefix)  # what every process does at start: up to 0006
+    try:
+        found = {
+            index["name"]: index["column_names"]
+            for index in inspect(store.engine).get_indexes(store.tables.fingerprints.name)
+        }
+        assert found[f"{prefix}fp_cn_at"] == ["team", "common_name", "posted_at"]
+        assert f"{prefix}fp_cn" not in found and f"{prefix}fp_key" not in found
+    finally:
+        store.drop_tables()
+        store.close()
+
+
+def _migrate_to(store_url: str, prefix: str, revision: str) -> None:
+    """The database as a release at `revision` left it."""
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.store.engine import open_engine
+
+    engine = open_engine(store_url)
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrate.__file__).parent / "migrations"))
+    config.attributes["prefix"] = prefix
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+    engine.dispose()
