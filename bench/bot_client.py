@@ -95,6 +95,10 @@ def event(
         "type": "event_callback",
         "event_id": f"Ev{uuid.uuid4().hex[:8]}{n:08d}",
         "event_time": int(time.time()),
+        # Slack sends it in every envelope (../shared/slack/event-message-*.json); without it the
+        # bot cannot tell a public channel from a Slack Connect one and looks up this channel
+        # only (bot.privacy), which is not what a team channel does.
+        "is_ext_shared_channel": False,
         "authorizations": [
             {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "enterprise_id": None}
         ],
