@@ -15,6 +15,7 @@ import pytest
 
 from bot.memory import Fingerprint
 from bot.store import Store
+from bot.store.fingerprints import LOOKUP_LIMIT
 
 POSTGRES_URL = os.environ.get(
     "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -246,4 +247,4 @@ def test_rows_the_privacy_rule_hides_take_no_place_under_the_lookup_limit(store:
     assert [r.channel for r in found] == ["C0PUBLIC"]
     assert (found[0].conversation_kind, found[0].ext_shared) == ("channel", False)
     everything = store.related_fingerprints(probe)
-    assert len(everything) == 200 and "C0PUBLIC" not in {r.channel for r in everything}
+    assert len(everything) == LOOKUP_LIMIT and "C0PUBLIC" not in {r.channel for r in everything}
