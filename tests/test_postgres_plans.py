@@ -9,14 +9,12 @@ Before issue 17's fix, prepared statements switched to one generic plan per sess
 five runs: for the fingerprint lookup's OR with ORDER BY ... LIMIT it walked fp_time
 backwards and tested every row posted in the retention window (1.7 ms a lookup in the
 sustained benchmark, growing with the table), and a plan made while a table was empty read
-every row (11.6 ms). EXPLAIN plans with the values, as a custom plan does; the lookups must
-be sent unprepared (planned with their values each time), which the server's list of the
-session's prepared statements checks.
+every row (11.6 ms). EXPLAIN plans with the values, as a custom plan does; the session must
+ask for custom plans, which `SHOW plan_cache_mode` checks.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import uuid
@@ -26,7 +24,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from bot.jobs.queue import JobQueue
 from bot.memory import Fingerprint
 from bot.store import Store
 from bot.store.reminders import ReminderStore
@@ -82,6 +79,7 @@ def _explained(store: Store, run: Any) -> list[dict[str, Any]]:
     assert sent, "the lookup sent no SELECT"
     nodes: list[dict[str, Any]] = []
     with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one() == "force_custom_plan"
         for statement, params in sent:
             (plan,) = conn.exec_driver_sql(
                 "EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params
@@ -173,33 +171,3 @@ def test_the_renewal_lookup_reads_the_certificates_of_that_name_only(
     assert [c.cert_key for c in found] == ["k5"]
     assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], nodes
     assert _rows_read(nodes) <= 4, _rows_read(nodes)
-
-
-def test_the_lookups_are_planned_with_their_values_and_the_rest_prepared(store: Store) -> None:
-    store.add_fingerprints([_fingerprint(n) for n in range(50)])  # young: no statistics
-    probe = dataclasses.replace(_fingerprint(17), channel="C9", message_ts="99.0")
-    queue = JobQueue(store)
-    for n in range(12):  # past psycopg's threshold and the server's five custom plans
-        store.related_fingerprints(probe, public_elsewhere=True)
-        ReminderStore(store).same_names("T1", "host5.example.com", ["dns:host5.example.com"])
-        queue.take_many(2)
-        queue._counted_at = float("-inf")  # recount each time
-        queue.waiting()
-        store.claim(f"Ev{n}")
-    prepared: dict[str, int] = {}
-    # Every connection of the pool (five, no overflow), each its own session's statements.
-    with contextlib.ExitStack() as held:
-        for _ in range(5):
-            conn = held.enter_context(store.engine.connect())
-            for statement, generic in conn.exec_driver_sql(
-                "SELECT statement, generic_plans FROM pg_prepared_statements"
-            ):
-                prepared[statement] = prepared.get(statement, 0) + int(generic)
-    tables = store.tables
-    for looked_up in (tables.fingerprints.name, tables.watched_certificates.name, tables.jobs.name):
-        assert not [s for s in prepared if f"FROM {looked_up}" in s], (looked_up, list(prepared))
-    # A claim (by primary key) is prepared and runs on the session's one generic plan.
-    claims = [
-        g for s, g in prepared.items() if s.lstrip().startswith("INSERT INTO") and "events" in s
-    ]
-    assert claims and sum(claims) > 0, prepared

@@ -25,7 +25,6 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, select, update
 from bot.jobs.grouped import GroupedInsert
 from bot.jobs.replies import reply_ts_update
 from bot.store import Store
-from bot.store.engine import PLAN_EACH_TIME
 
 # Refuse new events (503, Slack retries) beyond this many waiting jobs: at ~200 answered per
 # second that is under a minute of backlog per instance, and the table stays small.
@@ -118,12 +117,7 @@ class JobQueue:
                 return self._waiting
             self._counted_at = now
         j = self._jobs
-        stmt = (
-            select(func.count())
-            .select_from(j)
-            .where(j.c.state == "queued")
-            .execution_options(**{PLAN_EACH_TIME: True})
-        )
+        stmt = select(func.count()).select_from(j).where(j.c.state == "queued")
         with self.store.connect() as conn:  # a read: not under SQLite's write lock
             count = int(conn.execute(stmt).scalar_one())
         with self._count_lock:
@@ -166,8 +160,6 @@ class JobQueue:
                     attempts=j.c.attempts + 1,
                 )
                 .returning(j.c.job_key, j.c.kind, j.c.payload, j.c.attempts, j.c.created_at)
-                # The backlog's size and the done rows' share decide the ready index's worth.
-                .execution_options(**{PLAN_EACH_TIME: True})
             )
         params = {"now": at, "limit": limit, "owner": self.owner, "until": at + self.lease_seconds}
         with self.store.single() as conn:  # one statement: atomic in autocommit

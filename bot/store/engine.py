@@ -94,7 +94,7 @@ def open_engine(database_url: str, *, prepared_statements: bool = True) -> Engin
             hide_parameters=True,
             execution_options={"preserve_rowcount": True},
         )
-        event.listen(engine, "do_execute", _plan_each_time)
+        event.listen(engine, "connect", _custom_plans)
         event.listen(engine, "checkin", _note_checkin)
         event.listen(engine, "checkout", _check_alive)
     _ENGINES.add(engine)
@@ -140,22 +140,16 @@ def _same_file(path: Path) -> Any:
     return check
 
 
-# The execution option naming a statement PostgreSQL must plan with its values every time.
-PLAN_EACH_TIME = "certmatch_plan_each_time"
-
-
-def _plan_each_time(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    # A prepared statement gets one generic plan per session after five runs, kept after the
-    # tables have grown. For the statements by primary key (most of a job's) that plan is the
-    # one a custom plan would be, without the planning; for the lookups whose best plan
-    # depends on the values and the tables (the fingerprint and renewal lookups), a plan
-    # chosen while a table was young read every row: the fingerprint lookup took 11.6 ms a
-    # run that way against 0.5 ms planned each time (issue 17, docs/performance.md). Those
-    # are sent unprepared (psycopg's prepare=False: planned at each Bind with the values).
-    if not context.execution_options.get(PLAN_EACH_TIME):
-        return False  # SQLAlchemy's own execute
-    cursor.execute(statement, parameters, prepare=False)
-    return True
+def _custom_plans(dbapi_connection: Any, connection_record: Any) -> None:
+    # A prepared statement is planned each time it runs, with the tables as they are then.
+    # PostgreSQL otherwise switches to one generic plan after five runs and keeps it for the
+    # session; a plan chosen while the tables were young (a new install, the benchmark's
+    # fresh database: no statistics yet) stays after they have grown. The fingerprint lookup
+    # took 11.6 ms a run that way, every row read, against 0.5 ms (0.4 of it planning)
+    # planned each time (issue 17, docs/performance.md). Parsing is still skipped.
+    # A SET rather than a startup option: poolers such as pgbouncer refuse unknown ones.
+    dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.commit()
 
 
 def _note_checkin(dbapi_connection: Any, record: Any) -> None:

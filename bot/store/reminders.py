@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, or_, select, update
 
-from bot.store.engine import PLAN_EACH_TIME
 from bot.store.store import Store
 
 # States a reminder ends in; `pending` and `claimed` are the only ones that still lead to a post.
@@ -147,10 +146,7 @@ class ReminderStore:
             in_team = w.c.team == bindparam("team")
             matches = [and_(in_team, w.c[n] == bindparam(n)) for n in names]
             stmt = statements[("same_names", names)] = (
-                self._watched_select()
-                .where(or_(*matches))
-                .limit(200)
-                .execution_options(**{PLAN_EACH_TIME: True})  # as the fingerprint lookup
+                self._watched_select().where(or_(*matches)).limit(200)
             )
         with self.store.connect() as conn:
             return [_watched(r) for r in conn.execute(stmt, params)]

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.memory import Fingerprint
 from bot.store import migrate
-from bot.store.engine import PLAN_EACH_TIME, open_engine, sqlite_path
+from bot.store.engine import open_engine, sqlite_path
 from bot.store.erase import Erasing
 from bot.store.fingerprints import fingerprint, fingerprint_row, fingerprint_select, related_select
 from bot.store.rows import StoredArtefact, StoredDetail
@@ -215,9 +215,7 @@ class Store(Erasing):
         shape = ("related", tuple(values), channel is not None, public_elsewhere)
         stmt = self.statements.get(shape)
         if stmt is None:
-            stmt = self.statements[shape] = related_select(
-                self.tables.fingerprints, *shape[1:]
-            ).execution_options(**{PLAN_EACH_TIME: True})  # its plan depends on the values
+            stmt = self.statements[shape] = related_select(self.tables.fingerprints, *shape[1:])
         params = {**values, "team": probe.team, "since": since, "here": probe.channel}
         if channel is not None:
             params["channel"] = channel
