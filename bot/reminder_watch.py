@@ -168,7 +168,7 @@ class ReminderWatch:
         """
         renewals: list[Renewal] = []
         superseded = False
-        for other in self.rows.same_names(cert.team, cert.common_name, cert.san_set):
+        for other in self.rows.same_names(cert.team, cert.channel, cert.common_name, cert.san_set):
             if other.cert_key == cert.cert_key or not self._may_link(other, cert):
                 continue
             if other.not_after < cert.not_after and other.renewed_not_after is None:

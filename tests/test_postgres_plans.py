@@ -165,7 +165,9 @@ def test_the_renewal_lookup_reads_the_certificates_of_that_name_only(
     nodes = _explained(
         store,
         lambda: found.extend(
-            ReminderStore(store).same_names("T1", "host5.example.com", ["dns:host5.example.com"])
+            ReminderStore(store).same_names(
+                "T1", "C5", "host5.example.com", ["dns:host5.example.com"]
+            )
         ),
     )
     assert [c.cert_key for c in found] == ["k5"]

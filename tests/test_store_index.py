@@ -248,3 +248,35 @@ def test_rows_the_privacy_rule_hides_take_no_place_under_the_lookup_limit(store:
     assert (found[0].conversation_kind, found[0].ext_shared) == ("channel", False)
     everything = store.related_fingerprints(probe)
     assert len(everything) == LOOKUP_LIMIT and "C0PUBLIC" not in {r.channel for r in everything}
+
+
+def test_the_renewal_lookup_reads_this_conversations_certificates_of_the_name_newest_first(
+    store: Store,
+) -> None:
+    from bot.store.reminders import ReminderStore
+
+    def watched(n: int, channel: str) -> dict[str, object]:
+        return {
+            "cert_key": f"k{channel}{n}",
+            "team": "T1",
+            "channel": channel,
+            "thread_ts": f"{n}.0",
+            "message_ts": f"{n}.0",
+            "common_name": "cucm01.example.com",
+            "san_set": "dns:cucm01.example.com",
+            "not_after": 2e9 + n,
+            "posted_at": 1e6 + n,
+            "keep_until": 3e9,
+        }
+
+    # The same name in 250 other channels (a workspace's many clusters called the same),
+    # and this channel's two certificates posted among them.
+    rows = [watched(n, f"C{n:03d}") for n in range(250)]
+    rows += [watched(10, "CHERE"), watched(240, "CHERE")]
+    with store.engine.begin() as conn:
+        conn.execute(store.tables.watched_certificates.insert(), rows)
+    found = ReminderStore(store).same_names(
+        "T1", "CHERE", "cucm01.example.com", ["dns:cucm01.example.com"]
+    )
+    # Before: the workspace's first 200 rows in no order, this channel's left out or mixed in.
+    assert [c.cert_key for c in found] == ["kCHERE240", "kCHERE10"]

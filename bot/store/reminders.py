@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, literal, or_, select, update
 
 from bot.store.store import Store
 
@@ -130,11 +130,21 @@ class ReminderStore:
         return True
 
     def same_names(
-        self, team: str, common_name: str | None, san_set: Sequence[str]
+        self, team: str, channel: str, common_name: str | None, san_set: Sequence[str]
     ) -> list[WatchedCertificate]:
-        """Watched certificates in the workspace with this CN or this (non-empty) SAN set."""
+        """Watched certificates of one conversation with this CN or this (non-empty) SAN set, newest first.
+
+        One conversation: a renewal acts within its own only (bot.reminder_watch). Before,
+        the whole workspace was read and its first 200 rows, in no order, kept: a workspace
+        with more certificates of one name than that could leave this conversation's out.
+        """
         w = self.t.watched_certificates
-        params = {"team": team, "common_name": common_name, "san_set": "\n".join(san_set)}
+        params = {
+            "team": team,
+            "channel": channel,
+            "common_name": common_name,
+            "san_set": "\n".join(san_set),
+        }
         names = tuple(n for n in ("common_name", "san_set") if params[n])
         if not names:
             return []
@@ -145,8 +155,15 @@ class ReminderStore:
             # The team inside each OR term, for SQLite's MULTI-INDEX OR (bot.store.fingerprints).
             in_team = w.c.team == bindparam("team")
             matches = [and_(in_team, w.c[n] == bindparam(n)) for n in names]
+            # `channel || ''`: as a bare column SQLite would search wc_channel or wc_message
+            # (every certificate of the channel) instead of the name's index (as the
+            # fingerprint lookup, bot.store.fingerprints).
+            in_channel = w.c.channel.op("||")(literal("")) == bindparam("channel")
             stmt = statements[("same_names", names)] = (
-                self._watched_select().where(or_(*matches)).limit(200)
+                self._watched_select()
+                .where(in_channel, or_(*matches))
+                .order_by(w.c.posted_at.desc())
+                .limit(200)
             )
         with self.store.connect() as conn:
             return [_watched(r) for r in conn.execute(stmt, params)]
