@@ -132,19 +132,10 @@ class ReminderStore:
     def same_names(
         self, team: str, channel: str, common_name: str | None, san_set: Sequence[str]
     ) -> list[WatchedCertificate]:
-        """Watched certificates of one conversation with this CN or this (non-empty) SAN set, newest first.
-
-        One conversation: a renewal acts within its own only (bot.reminder_watch). Before,
-        the whole workspace was read and its first 200 rows, in no order, kept: a workspace
-        with more certificates of one name than that could leave this conversation's out.
-        """
+        """Watched certificates of one conversation (where a renewal acts) with this CN or this (non-empty) SAN set, newest first."""
         w = self.t.watched_certificates
-        params = {
-            "team": team,
-            "channel": channel,
-            "common_name": common_name,
-            "san_set": "\n".join(san_set),
-        }
+        sans = "\n".join(san_set)
+        params = {"team": team, "channel": channel, "common_name": common_name, "san_set": sans}
         names = tuple(n for n in ("common_name", "san_set") if params[n])
         if not names:
             return []
@@ -155,9 +146,7 @@ class ReminderStore:
             # The team inside each OR term, for SQLite's MULTI-INDEX OR (bot.store.fingerprints).
             in_team = w.c.team == bindparam("team")
             matches = [and_(in_team, w.c[n] == bindparam(n)) for n in names]
-            # `channel || ''`: as a bare column SQLite would search wc_channel or wc_message
-            # (every certificate of the channel) instead of the name's index (as the
-            # fingerprint lookup, bot.store.fingerprints).
+            # `channel || ''`: SQLite keeps the name's index (as bot.store.fingerprints).
             in_channel = w.c.channel.op("||")(literal("")) == bindparam("channel")
             stmt = statements[("same_names", names)] = (
                 self._watched_select()
