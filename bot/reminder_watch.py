@@ -169,7 +169,7 @@ class ReminderWatch:
         renewals: list[Renewal] = []
         superseded = False
         for other in self.rows.same_names(cert.team, cert.channel, cert.common_name, cert.san_set):
-            if other.cert_key == cert.cert_key or not self._may_link(other, cert):
+            if other.cert_key == cert.cert_key or not self._same_thread_if_asked(other, cert):
                 continue
             if other.not_after < cert.not_after and other.renewed_not_after is None:
                 renewals.append((other, cert.not_after, self._renewal_where(client, other, cert)))
@@ -178,16 +178,15 @@ class ReminderWatch:
                 superseded = True
         return renewals, superseded
 
-    def _may_link(self, a: WatchedCertificate, b: WatchedCertificate) -> bool:
-        """Whether one certificate's renewal may act on (and be named in) the other's thread.
+    def _same_thread_if_asked(self, a: WatchedCertificate, b: WatchedCertificate) -> bool:
+        """Whether one certificate's renewal may act on the other's thread, both of one conversation.
 
-        Only within one conversation (and one thread under the `thread` scope). Across
-        conversations the DESIGN's privacy rule would need both conversations' kinds, which
-        the watched rows do not know: unknown counts as private, so a renewal posted elsewhere
-        leaves the old certificate's reminders alone (they still name it correctly).
+        `same_names` reads the certificate's own conversation only: across conversations the
+        DESIGN's privacy rule would need both conversations' kinds, which the watched rows do
+        not know (unknown counts as private), so a renewal posted elsewhere leaves the old
+        certificate's reminders alone (they still name it correctly). Under the `thread`
+        scope, one thread only.
         """
-        if (a.team, a.channel) != (b.team, b.channel):
-            return False
         return self.scope != "thread" or a.thread_ts == b.thread_ts
 
     @staticmethod
