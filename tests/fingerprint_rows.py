@@ -1,4 +1,4 @@
-"""Numbered fingerprint index rows for the plan tests (tests/test_sqlite_plans.py, tests/test_postgres_plans.py): row n has its own key, hashes and names."""
+"""Numbered rows of one workspace (T1) for the plan and lookup tests: fingerprint index rows (row n has its own key, hashes and names) and watched certificates."""
 
 from __future__ import annotations
 
@@ -24,3 +24,21 @@ def numbered_fingerprint(n: int, channel: str, *, ext_shared: bool | None = None
         conversation_kind="channel",
         ext_shared=ext_shared,
     )
+
+
+def watched_row(
+    key: str, n: int, channel: str, name: str, *, not_after: float = 2e9
+) -> dict[str, object]:
+    """A watched certificate's row named `name` (CN and SAN), posted in message n at 1e6 + n seconds."""
+    return {
+        "cert_key": key,
+        "team": "T1",
+        "channel": channel,
+        "thread_ts": f"{n}.0",
+        "message_ts": f"{n}.0",
+        "common_name": name,
+        "san_set": f"dns:{name}",
+        "not_after": not_after,
+        "posted_at": 1e6 + n,
+        "keep_until": 3e9,
+    }

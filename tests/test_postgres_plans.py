@@ -28,7 +28,7 @@ from bot.memory import Fingerprint
 from bot.store import Store
 from bot.store.reminders import ReminderStore
 from tests.conftest import POSTGRES_URL
-from tests.fingerprint_rows import numbered_fingerprint
+from tests.fingerprint_rows import numbered_fingerprint, watched_row
 
 pytestmark = pytest.mark.postgres
 
@@ -143,21 +143,7 @@ def test_the_renewal_lookup_reads_the_certificates_of_that_name_only(
     store: Store, statistics: str
 ) -> None:
     w = store.tables.watched_certificates
-    rows = [
-        {
-            "cert_key": f"k{n}",
-            "team": "T1",
-            "channel": f"C{n % 7}",
-            "thread_ts": f"{n}.0",
-            "message_ts": f"{n}.0",
-            "common_name": f"host{n}.example.com",
-            "san_set": f"dns:host{n}.example.com",
-            "not_after": 2e9,
-            "posted_at": 1e6 + n,
-            "keep_until": 3e9,
-        }
-        for n in range(ROWS)
-    ]
+    rows = [watched_row(f"k{n}", n, f"C{n % 7}", f"host{n}.example.com") for n in range(ROWS)]
     with store.engine.begin() as conn:
         conn.execute(w.insert(), rows)
     _settle(store, statistics)

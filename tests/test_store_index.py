@@ -16,6 +16,7 @@ import pytest
 from bot.memory import Fingerprint
 from bot.store import Store
 from bot.store.fingerprints import LOOKUP_LIMIT
+from tests.fingerprint_rows import watched_row
 
 POSTGRES_URL = os.environ.get(
     "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -256,18 +257,7 @@ def test_the_renewal_lookup_reads_this_conversations_certificates_of_the_name_ne
     from bot.store.reminders import ReminderStore
 
     def watched(n: int, channel: str) -> dict[str, object]:
-        return {
-            "cert_key": f"k{channel}{n}",
-            "team": "T1",
-            "channel": channel,
-            "thread_ts": f"{n}.0",
-            "message_ts": f"{n}.0",
-            "common_name": "cucm01.example.com",
-            "san_set": "dns:cucm01.example.com",
-            "not_after": 2e9 + n,
-            "posted_at": 1e6 + n,
-            "keep_until": 3e9,
-        }
+        return watched_row(f"k{channel}{n}", n, channel, "cucm01.example.com", not_after=2e9 + n)
 
     # The same name in 250 other channels (a workspace's many clusters called the same),
     # and this channel's two certificates posted among them.
