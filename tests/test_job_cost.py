@@ -26,18 +26,17 @@ from tests.bot_e2e_support import message_event, vector
 # Per job, from the take to the finish. Before issue 17's last steps: 15 statements and 7
 # commits (every store call its own transaction, and the reminders looked the certificate's
 # CSR up a second time), and on PostgreSQL a pre-ping per connection taken. Now: the take (one
-# statement in autocommit), the check's 4 reads and 7 writes with the reply claim in one
-# transaction (the 7th marks the older reposts of its artefacts, migration 0006), then the ts
-# and the finish (on PostgreSQL one statement in autocommit).
-MAX_JOB_STATEMENTS = {"sqlite": 15, "postgresql": 14}
+# statement in autocommit), the check's 4 reads and 6 writes with the reply claim in one
+# transaction, then the ts and the finish (on PostgreSQL one statement in autocommit).
+MAX_JOB_STATEMENTS = {"sqlite": 14, "postgresql": 13}
 # Transactions: commits, and statements run in autocommit (each its own transaction).
 MAX_JOB_TRANSACTIONS = 3
 # Connections taken from the pool.
 MAX_JOB_CHECKOUTS = 3
 # What PostgreSQL is sent, one round trip each: statements, and a BEGIN and a COMMIT per
 # transaction that is not a single autocommitted statement (was 23: 14 statements, three
-# BEGIN/COMMIT pairs and three pre-pings; 15 before migration 0006's UPDATE).
-MAX_JOB_ROUND_TRIPS = 16
+# BEGIN/COMMIT pairs and three pre-pings).
+MAX_JOB_ROUND_TRIPS = 15
 
 
 @contextmanager

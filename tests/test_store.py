@@ -343,61 +343,6 @@ def test_migration_0005_gives_a_database_at_0004_the_purge_indexes(
         store.close()
 
 
-def test_migration_0006_marks_the_older_reposts_of_a_database_at_0005(
-    store_url: str, prefix: str
-) -> None:
-    import dataclasses
-
-    from sqlalchemy import column, inspect, select, table
-
-    from bot.store.fingerprints import fingerprint_row
-    from tests.fingerprint_rows import numbered_fingerprint
-
-    _migrate_to(store_url, prefix, "0005")
-    # Row 1 posted three times in C1 (the newest at 30 s) and once in C2; row 2 once.
-    first = numbered_fingerprint(1, "C1")
-    posts = [
-        first,
-        dataclasses.replace(first, message_ts="30.0", posted_at=30.0),
-        dataclasses.replace(first, message_ts="20.0", posted_at=20.0),
-        dataclasses.replace(first, channel="C2", message_ts="10.0", posted_at=10.0),
-        numbered_fingerprint(2, "C1"),
-    ]
-    old_columns = set(fingerprint_row(first)) - {"artefact_key", "superseded"}
-    rows = [{k: v for k, v in fingerprint_row(r).items() if k in old_columns} for r in posts]
-    from bot.store.engine import open_engine
-
-    engine = open_engine(store_url)
-    with engine.begin() as conn:
-        conn.execute(table(f"{prefix}fingerprints", *map(column, old_columns)).insert(), rows)
-    engine.dispose()
-    store = Store.open(store_url, prefix)  # what every process does at start: up to 0006
-    try:
-        f = store.tables.fingerprints
-        with store.engine.connect() as conn:
-            marked = conn.execute(select(f.c.message_ts, f.c.superseded, f.c.artefact_key))
-            by_ts = {ts: (superseded, key) for ts, superseded, key in marked}
-        assert {ts for ts, (superseded, _) in by_ts.items() if not superseded} == {
-            "30.0",
-            "10.0",
-            "2.0",
-        }
-        # The keys the running code computes: a repost after the upgrade supersedes them too.
-        assert by_ts["1.0"][1] == fingerprint_row(first)["artefact_key"]
-        store.add_fingerprints([dataclasses.replace(first, message_ts="40.0", posted_at=40.0)])
-        probe = dataclasses.replace(numbered_fingerprint(1, "C9"), kind="certificate")
-        found = store.related_fingerprints(probe)
-        assert [(r.channel, r.message_ts) for r in found] == [("C1", "40.0"), ("C2", "10.0")]
-        found_indexes = {
-            index["name"]: index["column_names"]
-            for index in inspect(store.engine).get_indexes(f.name)
-        }
-        assert found_indexes[f"{prefix}fp_cn"] == ["team", "common_name", "superseded"]
-    finally:
-        store.drop_tables()
-        store.close()
-
-
 def _migrate_to(store_url: str, prefix: str, revision: str) -> None:
     """The database as a release at `revision` left it."""
     from alembic import command

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import false, select
 
 from bot.memory import Fingerprint
 from bot.store import Store
@@ -55,7 +54,6 @@ def _row(
     team: str = "T1",
     ts: str = "100.000100",
     at: float = 1000.0,
-    thread: str = "100.000100",
 ) -> Fingerprint:
     return Fingerprint(
         kind=kind,
@@ -67,7 +65,7 @@ def _row(
         is_ca=False,
         team=team,
         channel=channel,
-        thread_ts=thread,
+        thread_ts="100.000100",
         message_ts=ts,
         poster="U0ALICE",
         posted_at=at,
@@ -86,35 +84,6 @@ def test_the_same_artefact_in_the_same_message_is_indexed_once(store: Store) -> 
     # The same CSR posted again in another message is a new row (another place to point at).
     assert store.add_fingerprints([_row(ts="200.000100")]) == 1
     assert len(store.channel_fingerprints("T1", "C1")) == 2
-
-
-def test_a_repost_in_its_channel_leaves_the_lookups_its_newest_row_and_its_threads_rows(
-    store: Store,
-) -> None:
-    # Issue 17: a CSR posted all day cost every lookup one row per post. Posted in C1 in
-    # threads 1, 2 and 3 (thread 3's job ran last, with an older time), and once in C2.
-    store.add_fingerprints([_row(ts="1.0", thread="1.0", at=1000.0)])
-    store.add_fingerprints(
-        [_row(ts="2.0", thread="2.0", at=3000.0), _row(channel="C2", ts="5.0", at=1500.0)]
-    )
-    store.add_fingerprints([_row(ts="3.0", thread="3.0", at=2000.0)])
-    elsewhere = _row(kind="certificate", channel="C9", ts="9.0", thread="9.0", at=4000.0)
-    found = store.related_fingerprints(elsewhere)
-    assert [(r.channel, r.message_ts) for r in found] == [("C1", "2.0"), ("C2", "5.0")]
-    # From thread 1 of C1, the thread's own row too, though a newer post superseded it.
-    in_thread = replace(elsewhere, channel="C1", thread_ts="1.0")
-    found = store.related_fingerprints(in_thread)
-    assert [(r.channel, r.message_ts) for r in found] == [
-        ("C1", "2.0"),
-        ("C2", "5.0"),
-        ("C1", "1.0"),
-    ]
-    # Every post stays indexed: `forget` and the purge see them all.
-    assert [r.message_ts for r in store.channel_fingerprints("T1", "C1")] == ["1.0", "3.0", "2.0"]
-    f = store.tables.fingerprints
-    with store.engine.connect() as conn:
-        current = conn.execute(select(f.c.message_ts).where(f.c.superseded == false())).scalars()
-        assert sorted(current) == ["2.0", "5.0"]
 
 
 def test_lookup_finds_rows_by_key_by_cn_and_by_san_set(store: Store) -> None:

@@ -1,4 +1,4 @@
-"""The fingerprint index's rows and statements: a `Fingerprint` to a row and back, the lookups' SELECT, the reposts' UPDATE.
+"""The fingerprint index's rows and statements: a `Fingerprint` to a row and back, the lookups' SELECT.
 
 bot.store.store runs them; the lookup's statement is built once per shape (which of the
 probe's values are set, one channel or the public ones) with bound parameters.
@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, false, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, literal, or_, select
 
 from bot.memory import Fingerprint
 
@@ -25,19 +25,6 @@ LOOKUP_LIMIT = 50
 def fingerprint_row(row: Fingerprint) -> dict[str, Any]:
     return {
         "row_key": _row_key(row),
-        "artefact_key": artefact_key(
-            row.team,
-            row.channel,
-            row.kind,
-            row.key_id,
-            row.modulus_md5,
-            row.spki_sha256,
-            row.common_name,
-            "\n".join(row.san_set),
-            row.is_ca,
-        ),
-        # New rows are the newest of their artefact until `supersede_older` says otherwise.
-        "superseded": False,
         "team": row.team,
         "channel": row.channel,
         "thread_ts": row.thread_ts,
@@ -79,26 +66,13 @@ def fingerprint_select(f: Table) -> Any:
 def related_select(f: Table, names: tuple[str, ...], one_channel: bool, public: bool) -> Any:
     """Rows sharing any of the columns `names` (parameters of the same names) in `:team` since `:since`.
 
-    Of each artefact's reposts in one channel the newest only, but every matching row of the
-    probe's own thread (`:here`, `:thread`): what the thread scope and a pair in one thread
-    compare.
     `one_channel` narrows to `:channel`, `public` to `:here` and public internal channels.
     """
     # The team inside each OR term: SQLite then searches one index per term (MULTI-INDEX OR);
     # with `team = ? AND (a OR b)` it scanned every row of the team through the index's team
     # prefix, and a lookup grew with the table (0.1 ms a row fetched at 6,000 watched rows).
-    # `superseded = false` in each term, as the last column of its index: the older reposts
-    # are never read (before, every post of a CSR was, then sorted; issue 17).
-    values = [f.c[name] == bindparam(name) for name in names]
-    matches = [and_(f.c.team == bindparam("team"), v, f.c.superseded == false()) for v in values]
-    # The thread's own rows, superseded or not (a handful, through fp_channel).
-    thread = and_(
-        f.c.team == bindparam("team"),
-        f.c.channel == bindparam("here"),
-        f.c.thread_ts == bindparam("thread"),
-        or_(*values),
-    )
-    stmt = fingerprint_select(f).where(f.c.posted_at >= bindparam("since"), or_(*matches, thread))
+    matches = [and_(f.c.team == bindparam("team"), f.c[name] == bindparam(name)) for name in names]
+    stmt = fingerprint_select(f).where(f.c.posted_at >= bindparam("since"), or_(*matches))
     if one_channel:
         # `channel || ''`, not `channel`: as a bare column SQLite answered the key and CN terms
         # through fp_channel (team, channel) instead of fp_key / fp_cn, reading every row of
@@ -113,53 +87,6 @@ def related_select(f: Table, names: tuple[str, ...], one_channel: bool, public: 
             )
         )
     return stmt.order_by(f.c.posted_at.desc()).limit(LOOKUP_LIMIT)
-
-
-def supersede_older(f: Table) -> Any:
-    """Mark all but the newest current row of artefact `:artefact` superseded (run after an insert).
-
-    Newest by posted_at, then row_key, whatever order the rows came in (a job retried late).
-    Two processes inserting reposts of one artefact at once may both leave theirs current:
-    the lookup then reads two rows, and the next repost supersedes both.
-    """
-    newer = f.alias("newer")
-    newest = (
-        select(newer.c.row_key)
-        .where(newer.c.artefact_key == bindparam("artefact"), newer.c.superseded == false())
-        .order_by(newer.c.posted_at.desc(), newer.c.row_key.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return (
-        update(f)
-        .where(
-            f.c.artefact_key == bindparam("artefact"),
-            f.c.superseded == false(),
-            f.c.row_key != newest,
-        )
-        .values(superseded=True)
-    )
-
-
-def artefact_key(
-    team: str,
-    channel: str,
-    kind: str,
-    key_id: str | None,
-    modulus_md5: str | None,
-    spki_sha256: str | None,
-    common_name: str | None,
-    san_set: str,
-    is_ca: bool,
-) -> str:
-    """One artefact in one channel, whichever message carried it: its reposts share this key.
-
-    Migration 0006 computes it from stored columns, hence plain values and not a Fingerprint.
-    """
-    ca = "ca" if is_ca else ""
-    parts = (team, channel, kind, key_id, modulus_md5, spki_sha256, common_name, san_set, ca)
-    joined = "\x1f".join(part or "" for part in parts)
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
 def _row_key(row: Fingerprint) -> str:

@@ -21,7 +21,6 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
-    false,
 )
 
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -109,20 +108,12 @@ def tables(prefix: str) -> Tables:
         # conversation is shared with another organisation (Slack Connect).
         Column("conversation_kind", Text),
         Column("ext_shared", Boolean),
-        # Reposts (issue 17, migration 0006): the rows of one artefact in one channel share
-        # `artefact_key`, and all but the newest are `superseded`. The lookup's terms read the
-        # newest only (their indexes end in `superseded`), so a CSR posted all day costs a
-        # lookup one row per channel, not one per post; a thread's own rows are read whole
-        # through fp_channel. NULL only between migration 0006's steps.
-        Column("artefact_key", Text),
-        Column("superseded", Boolean, nullable=False, server_default=false()),
-        Index(f"{p}fp_key", "team", "key_id", "superseded"),
-        Index(f"{p}fp_md5", "team", "modulus_md5", "superseded"),
-        Index(f"{p}fp_spki", "team", "spki_sha256", "superseded"),
-        Index(f"{p}fp_cn", "team", "common_name", "superseded"),
-        Index(f"{p}fp_sans", "team", "san_set", "superseded"),
-        Index(f"{p}fp_channel", "team", "channel", "thread_ts"),
-        Index(f"{p}fp_artefact", "artefact_key", "superseded", "posted_at"),
+        Index(f"{p}fp_key", "team", "key_id"),
+        Index(f"{p}fp_md5", "team", "modulus_md5"),
+        Index(f"{p}fp_spki", "team", "spki_sha256"),
+        Index(f"{p}fp_cn", "team", "common_name"),
+        Index(f"{p}fp_sans", "team", "san_set"),
+        Index(f"{p}fp_channel", "team", "channel"),
         Index(f"{p}fp_time", "posted_at"),
     )
     channel_profiles = Table(

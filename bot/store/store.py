@@ -24,13 +24,7 @@ from bot.memory import Fingerprint
 from bot.store import migrate
 from bot.store.engine import open_engine, sqlite_path
 from bot.store.erase import Erasing
-from bot.store.fingerprints import (
-    fingerprint,
-    fingerprint_row,
-    fingerprint_select,
-    related_select,
-    supersede_older,
-)
+from bot.store.fingerprints import fingerprint, fingerprint_row, fingerprint_select, related_select
 from bot.store.rows import StoredArtefact, StoredDetail
 from bot.store.schema import Tables, check_prefix, tables
 from bot.store.transactions import ThreadTransactions
@@ -186,25 +180,9 @@ class Store(Erasing):
     # -- fingerprint index ----------------------------------------------------------------------
 
     def add_fingerprints(self, rows: Sequence[Fingerprint]) -> int:
-        """Index public fingerprints; the same artefact in the same message is indexed once.
-
-        A repost of an artefact in the same channel supersedes its older rows (kept for the
-        thread and for `forget`, left out of the workspace lookups).
-        """
+        """Index public fingerprints; the same artefact in the same message is indexed once."""
         values = [fingerprint_row(row) for row in rows]
-        if not values:
-            return 0
-        f = self.tables.fingerprints
-        supersede = self.statements.get("supersede")
-        if supersede is None:
-            supersede = self.statements["supersede"] = supersede_older(f)
-        # Sorted: two PostgreSQL processes superseding the same artefacts lock in one order.
-        artefacts = sorted({v["artefact_key"] for v in values})
-        with self.begin() as conn:
-            new = max(conn.execute(self.insert_new(f), values).rowcount, 0)
-            if new:
-                conn.execute(supersede, [{"artefact": a} for a in artefacts])
-        return new
+        return self._insert_new(self.tables.fingerprints, values)
 
     def related_fingerprints(
         self,
@@ -238,13 +216,7 @@ class Store(Erasing):
         stmt = self.statements.get(shape)
         if stmt is None:
             stmt = self.statements[shape] = related_select(self.tables.fingerprints, *shape[1:])
-        params = {
-            **values,
-            "team": probe.team,
-            "since": since,
-            "here": probe.channel,
-            "thread": probe.thread_ts,
-        }
+        params = {**values, "team": probe.team, "since": since, "here": probe.channel}
         if channel is not None:
             params["channel"] = channel
         with self.connect() as conn:
