@@ -26,7 +26,6 @@ from sqlalchemy import event, text
 
 from bot.memory import Fingerprint
 from bot.store import Store
-from bot.store.fingerprints import LOOKUP_LIMIT
 from bot.store.reminders import ReminderStore
 from tests.conftest import POSTGRES_URL
 from tests.fingerprint_rows import numbered_fingerprint, watched_row
@@ -121,7 +120,7 @@ def test_the_fingerprint_lookup_reads_its_matches_not_the_workspace(
     assert [row.message_ts for row in found] == ["9.0", "17.0"]  # newest first, each once
     assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], nodes
     used = {n.get("Index Name", "") for n in nodes}
-    assert {f"{store.tables.prefix}fp_key_at", f"{store.tables.prefix}fp_cn_at"} <= used, used
+    assert {f"{store.tables.prefix}fp_key", f"{store.tables.prefix}fp_cn"} <= used, used
     assert f"{store.tables.prefix}fp_time" not in used, used
     # Five values, two rows each: ten read, not the 3,001 of the workspace.
     assert _rows_read(nodes) <= 20, _rows_read(nodes)
@@ -160,31 +159,3 @@ def test_the_renewal_lookup_reads_the_certificates_of_that_name_only(
     assert [c.cert_key for c in found] == ["k5"]
     assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], nodes
     assert _rows_read(nodes) <= 4, _rows_read(nodes)
-
-
-def test_a_lookup_reads_its_limit_however_often_the_artefact_was_posted(
-    store: Store, statistics: str
-) -> None:
-    # One CSR and its certificate posted again and again (the sustained benchmark's 2,000
-    # pairs, each about 60 times in 10 minutes), among the workspace's other rows.
-    reposts = 6 * LOOKUP_LIMIT
-    same = [
-        dataclasses.replace(_fingerprint(17), message_ts=f"{n}.5", posted_at=1e6 + n)
-        for n in range(reposts)
-    ]
-    store.add_fingerprints([_fingerprint(n) for n in range(ROWS)] + same)
-    _settle(store, statistics)
-    probe = dataclasses.replace(_fingerprint(17), channel="C9", message_ts="99.0")
-    found: list[Fingerprint] = []
-    nodes = _explained(
-        store,
-        lambda: found.extend(store.related_fingerprints(probe, public_elsewhere=True)),
-    )
-    # The newest of them, newest first, each once.
-    assert [row.posted_at for row in found] == [1e6 + n for n in range(reposts)][::-1][
-        :LOOKUP_LIMIT
-    ]
-    assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], nodes
-    # Five terms, each its limit: not the five times 301 rows of every repost (before the
-    # indexes ended in posted_at: 1,806 read, and a lookup grew with each repost).
-    assert _rows_read(nodes) <= 5 * LOOKUP_LIMIT + 5, _rows_read(nodes)

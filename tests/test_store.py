@@ -343,25 +343,6 @@ def test_migration_0005_gives_a_database_at_0004_the_purge_indexes(
         store.close()
 
 
-def test_migration_0006_gives_a_database_at_0005_the_lookup_indexes_newest_first(
-    store_url: str, prefix: str
-) -> None:
-    from sqlalchemy import inspect
-
-    _migrate_to(store_url, prefix, "0005")
-    store = Store.open(store_url, prefix)  # what every process does at start: up to 0006
-    try:
-        found = {
-            index["name"]: index["column_names"]
-            for index in inspect(store.engine).get_indexes(store.tables.fingerprints.name)
-        }
-        assert found[f"{prefix}fp_cn_at"] == ["team", "common_name", "posted_at"]
-        assert f"{prefix}fp_cn" not in found and f"{prefix}fp_key" not in found
-    finally:
-        store.drop_tables()
-        store.close()
-
-
 def _migrate_to(store_url: str, prefix: str, revision: str) -> None:
     """The database as a release at `revision` left it."""
     from alembic import command

@@ -10,15 +10,15 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, literal, or_, select, union
+from sqlalchemy import Table, and_, bindparam, literal, or_, select
 
 from bot.memory import Fingerprint
 
-# A lookup returns at most this many rows, the newest, and each of its terms (the key id,
-# each hash, the CN, the SAN set) reads at most this many: five times this at most, however
-# often one artefact was posted (a workspace that posts the same CSR all day). The memory's
-# rules want the newest partner and the newest CSRs of a name (bot.memory); each row returned
-# costs the bot's CPU (a Fingerprint, the privacy rule, the rules' passes).
+# One lookup returns at most this many rows, the newest (a workspace that posts the same CSR
+# all day). The memory's rules want the newest partner and the newest CSRs of a name
+# (bot.memory); each row returned costs the bot's CPU (a Fingerprint, the privacy rule, the
+# rules' passes), and at 200 the sustained benchmark's reposts (2,000 pairs, each posted in
+# many channels) took SQLite's answers from 2,100 to 1,300 per 10 s within four minutes.
 LOOKUP_LIMIT = 50
 
 
@@ -64,45 +64,29 @@ def fingerprint_select(f: Table) -> Any:
 
 
 def related_select(f: Table, names: tuple[str, ...], one_channel: bool, public: bool) -> Any:
-    """Rows sharing any of the columns `names` (parameters of the same names) in `:team` since `:since`, newest first.
+    """Rows sharing any of the columns `names` (parameters of the same names) in `:team` since `:since`.
 
-    The newest LOOKUP_LIMIT of them, each row once, read as each column's newest
-    LOOKUP_LIMIT. `one_channel` narrows to `:channel`, `public` to `:here` and public
-    internal channels.
+    `one_channel` narrows to `:channel`, `public` to `:here` and public internal channels.
     """
-    members = []
-    for name in names:
-        # One term a member, each walking its index (team, column, posted_at) from the newest
-        # row and stopping at its limit. As one OR (before issue 17's fix) every row sharing
-        # any value was read, then sorted: the lookup grew with the reposts of one artefact
-        # (fp_md5 read 15 rows a lookup after 30 s of the sustained benchmark, 164 after
-        # 180 s, and PostgreSQL's answers fell from 2,000 to 1,600 per 10 s over 10 minutes).
-        term = fingerprint_select(f).where(
-            f.c.team == bindparam("team"),
-            f.c[name] == bindparam(name),
-            f.c.posted_at >= bindparam("since"),
-        )
-        if one_channel:
-            # `channel || ''`, not `channel`: as a bare column SQLite answered the key and CN
-            # terms through fp_channel (team, channel) instead of their own index, reading
-            # every row of the channel, and a lookup grew with the channel (0.55 ms against
-            # 0.16 ms at 30,000 rows, 2.5 rows found).
-            term = term.where(f.c.channel.op("||")(literal("")) == bindparam("channel"))
-        if public:
-            term = term.where(
-                or_(
-                    f.c.channel == bindparam("here"),
-                    and_(f.c.conversation_kind == "channel", f.c.ext_shared.is_(False)),
-                )
+    # The team inside each OR term: SQLite then searches one index per term (MULTI-INDEX OR);
+    # with `team = ? AND (a OR b)` it scanned every row of the team through the index's team
+    # prefix, and a lookup grew with the table (0.1 ms a row fetched at 6,000 watched rows).
+    matches = [and_(f.c.team == bindparam("team"), f.c[name] == bindparam(name)) for name in names]
+    stmt = fingerprint_select(f).where(f.c.posted_at >= bindparam("since"), or_(*matches))
+    if one_channel:
+        # `channel || ''`, not `channel`: as a bare column SQLite answered the key and CN terms
+        # through fp_channel (team, channel) instead of fp_key / fp_cn, reading every row of
+        # the channel, and a lookup grew with the channel (0.55 ms against 0.16 ms at 30,000
+        # rows, 2.5 rows found; 33 % of a worker's samples late in the sustained bench).
+        stmt = stmt.where(f.c.channel.op("||")(literal("")) == bindparam("channel"))
+    if public:
+        stmt = stmt.where(
+            or_(
+                f.c.channel == bindparam("here"),
+                and_(f.c.conversation_kind == "channel", f.c.ext_shared.is_(False)),
             )
-        # A subquery each: SQLite allows ORDER BY and LIMIT on a compound's members only so.
-        limited = term.order_by(f.c.posted_at.desc()).limit(LOOKUP_LIMIT).subquery()
-        members.append(select(*limited.c))
-    # UNION, not UNION ALL: a row found by its key and by its name is one row. The newest
-    # LOOKUP_LIMIT of the union are the newest LOOKUP_LIMIT of all the matches, as the one OR
-    # with its limit returned, and only they cost the bot a Fingerprint.
-    found = union(*members).subquery() if len(members) > 1 else members[0].subquery()
-    return select(*found.c).order_by(found.c.posted_at.desc()).limit(LOOKUP_LIMIT)
+        )
+    return stmt.order_by(f.c.posted_at.desc()).limit(LOOKUP_LIMIT)
 
 
 def _row_key(row: Fingerprint) -> str:

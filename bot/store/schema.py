@@ -108,13 +108,11 @@ def tables(prefix: str) -> Tables:
         # conversation is shared with another organisation (Slack Connect).
         Column("conversation_kind", Text),
         Column("ext_shared", Boolean),
-        # The lookup's, one a term (bot.store.fingerprints): newest first within a value
-        # (migration 0006; before, (team, column) and every match read and sorted).
-        Index(f"{p}fp_key_at", "team", "key_id", "posted_at"),
-        Index(f"{p}fp_md5_at", "team", "modulus_md5", "posted_at"),
-        Index(f"{p}fp_spki_at", "team", "spki_sha256", "posted_at"),
-        Index(f"{p}fp_cn_at", "team", "common_name", "posted_at"),
-        Index(f"{p}fp_sans_at", "team", "san_set", "posted_at"),
+        Index(f"{p}fp_key", "team", "key_id"),
+        Index(f"{p}fp_md5", "team", "modulus_md5"),
+        Index(f"{p}fp_spki", "team", "spki_sha256"),
+        Index(f"{p}fp_cn", "team", "common_name"),
+        Index(f"{p}fp_sans", "team", "san_set"),
         Index(f"{p}fp_channel", "team", "channel"),
         Index(f"{p}fp_time", "posted_at"),
     )
