@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, literal, or_, select
+from sqlalchemy import Table, and_, bindparam, literal, literal_column, or_, select, union
 
 from bot.memory import Fingerprint
 
@@ -63,16 +63,39 @@ def fingerprint_select(f: Table) -> Any:
     )
 
 
-def related_select(f: Table, names: tuple[str, ...], one_channel: bool, public: bool) -> Any:
-    """Rows sharing any of the columns `names` (parameters of the same names) in `:team` since `:since`.
+def related_select(
+    f: Table, names: tuple[str, ...], one_channel: bool, public: bool, *, sqlite: bool
+) -> Any:
+    """The newest rows sharing any of the columns `names` (parameters of the same names) in `:team` since `:since`.
 
     `one_channel` narrows to `:channel`, `public` to `:here` and public internal channels.
     """
-    # The team inside each OR term: SQLite then searches one index per term (MULTI-INDEX OR);
-    # with `team = ? AND (a OR b)` it scanned every row of the team through the index's team
-    # prefix, and a lookup grew with the table (0.1 ms a row fetched at 6,000 watched rows).
-    matches = [and_(f.c.team == bindparam("team"), f.c[name] == bindparam(name)) for name in names]
-    stmt = fingerprint_select(f).where(f.c.posted_at >= bindparam("since"), or_(*matches))
+    # One branch per term, each walking its index (team, column, posted_at, then the privacy
+    # filter's columns: migration 0006) from the newest row and stopping at the limit, and
+    # keeping only a row's id and time; the newest ids of their union are then fetched whole.
+    # The newest LOOKUP_LIMIT of a union are among the newest LOOKUP_LIMIT of each term, so
+    # the rows are those of one OR over the terms, but the work no longer grows with the
+    # reposts: the OR fetched and sorted every row of every term, and a key posted 1,000 times
+    # cost 3.3 ms a lookup against 0.65 ms at 50 (docs/performance.md). On SQLite the id is
+    # the rowid, which every index holds, so a branch never reads the table.
+    hit = literal_column("rowid") if sqlite else f.c.row_key
+    branches = []
+    for name in names:
+        branch = select(hit.label("hit"), f.c.posted_at).where(
+            f.c.team == bindparam("team"),
+            f.c[name] == bindparam(name),
+            f.c.posted_at >= bindparam("since"),
+        )
+        branch = _narrowed(f, branch, one_channel, public)
+        limited = branch.order_by(f.c.posted_at.desc()).limit(LOOKUP_LIMIT).subquery()
+        # Wrapped: a branch keeps its own ORDER BY and LIMIT inside the UNION.
+        branches.append(select(limited.c.hit, limited.c.posted_at))
+    hits = (union(*branches) if len(branches) > 1 else branches[0]).subquery()
+    newest = select(hits.c.hit).order_by(hits.c.posted_at.desc()).limit(LOOKUP_LIMIT)
+    return fingerprint_select(f).where(hit.in_(newest)).order_by(f.c.posted_at.desc())
+
+
+def _narrowed(f: Table, stmt: Any, one_channel: bool, public: bool) -> Any:
     if one_channel:
         # `channel || ''`, not `channel`: as a bare column SQLite answered the key and CN terms
         # through fp_channel (team, channel) instead of fp_key / fp_cn, reading every row of
@@ -86,7 +109,7 @@ def related_select(f: Table, names: tuple[str, ...], one_channel: bool, public: 
                 and_(f.c.conversation_kind == "channel", f.c.ext_shared.is_(False)),
             )
         )
-    return stmt.order_by(f.c.posted_at.desc()).limit(LOOKUP_LIMIT)
+    return stmt
 
 
 def _row_key(row: Fingerprint) -> str:

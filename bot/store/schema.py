@@ -25,6 +25,17 @@ from sqlalchemy import (
 
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
+# The fingerprint lookup's indexes (name without the prefix, the term's column); each is
+# (team, column, *_LOOKUP_TAIL). Migration 0006 made them so.
+LOOKUP_INDEXES = (
+    ("fp_key", "key_id"),
+    ("fp_md5", "modulus_md5"),
+    ("fp_spki", "spki_sha256"),
+    ("fp_cn", "common_name"),
+    ("fp_sans", "san_set"),
+)
+_LOOKUP_TAIL = ("posted_at", "channel", "conversation_kind", "ext_shared")
+
 
 @dataclass(frozen=True, slots=True)
 class Tables:
@@ -108,11 +119,10 @@ def tables(prefix: str) -> Tables:
         # conversation is shared with another organisation (Slack Connect).
         Column("conversation_kind", Text),
         Column("ext_shared", Boolean),
-        Index(f"{p}fp_key", "team", "key_id"),
-        Index(f"{p}fp_md5", "team", "modulus_md5"),
-        Index(f"{p}fp_spki", "team", "spki_sha256"),
-        Index(f"{p}fp_cn", "team", "common_name"),
-        Index(f"{p}fp_sans", "team", "san_set"),
+        # The lookup's, one per term (migration 0006): posted_at next, so a term's newest rows
+        # come first and its walk stops at the lookup's limit; then what the privacy filter
+        # reads, so the walk is decided on the index alone (bot.store.fingerprints).
+        *(Index(f"{p}{name}", "team", column, *_LOOKUP_TAIL) for name, column in LOOKUP_INDEXES),
         Index(f"{p}fp_channel", "team", "channel"),
         Index(f"{p}fp_time", "posted_at"),
     )

@@ -215,7 +215,9 @@ class Store(Erasing):
         shape = ("related", tuple(values), channel is not None, public_elsewhere)
         stmt = self.statements.get(shape)
         if stmt is None:
-            stmt = self.statements[shape] = related_select(self.tables.fingerprints, *shape[1:])
+            stmt = self.statements[shape] = related_select(
+                self.tables.fingerprints, *shape[1:], sqlite=self.backend == "sqlite"
+            )
         params = {**values, "team": probe.team, "since": since, "here": probe.channel}
         if channel is not None:
             params["channel"] = channel
