@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import time
 
 
 def machine() -> dict[str, str]:
@@ -26,7 +27,25 @@ def machine() -> dict[str, str]:
         "kernel": platform.release(),
         # the machine is shared: the load before the run says how quiet it was
         "loadavg_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "core_ms": f"{core_ms():.0f}",
     }
+
+
+def core_ms() -> float:
+    """Milliseconds one core takes for a fixed piece of pure Python (the best of five).
+
+    Sessions land on different machines under one CPU name ("AMD EPYC"), and the bot's
+    figures moved about 2x with them for the same commit (docs/performance.md): this says
+    how fast a core was, so figures from two sessions can be compared.
+    """
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for n in range(2_000_000):
+            total += n
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def _tree(pid: int) -> list[int]:

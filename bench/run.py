@@ -110,7 +110,8 @@ def table(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [
         f"machine: {m['nproc']} cores ({m['cpu']}), Python {m['python']}, {m['openssl']}; "
-        f"load average {m['loadavg_start']} at start, {m.get('loadavg_end', '?')} at end",
+        f"load average {m['loadavg_start']} at start, {m.get('loadavg_end', '?')} at end; "
+        f"one core runs the fixed Python loop in {m.get('core_ms', '?')} ms (bench/procs.py)",
         "",
         "| measurement | certmatch | baseline | ratio | target | met |",
         "|---|---|---|---|---|---|",

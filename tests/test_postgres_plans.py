@@ -26,6 +26,7 @@ from sqlalchemy import event, text
 
 from bot.memory import Fingerprint
 from bot.store import Store
+from bot.store.fingerprints import LOOKUP_LIMIT
 from bot.store.reminders import ReminderStore
 from tests.conftest import POSTGRES_URL
 from tests.fingerprint_rows import numbered_fingerprint, watched_row
@@ -124,6 +125,32 @@ def test_the_fingerprint_lookup_reads_its_matches_not_the_workspace(
     assert f"{store.tables.prefix}fp_time" not in used, used
     # Five values, two rows each: ten read, not the 3,001 of the workspace.
     assert _rows_read(nodes) <= 20, _rows_read(nodes)
+
+
+def test_the_lookup_reads_the_newest_posts_of_a_key_not_every_post(
+    store: Store, statistics: str
+) -> None:
+    # Issue 17: a key posted 1,200 times (the sustained benchmark's reposts). On (team, column)
+    # indexes the lookup's OR read every post of each term and sorted them (19 ms a lookup at
+    # 1,000 posts); each term now walks its index from the newest post to the limit.
+    base = _fingerprint(17)
+    store.add_fingerprints([_fingerprint(n) for n in range(ROWS)])
+    store.add_fingerprints(
+        [
+            dataclasses.replace(base, channel=f"C{n % 7}", message_ts=f"{n}.5", posted_at=1e6 + n)
+            for n in range(1200)
+        ]
+    )
+    _settle(store, statistics)
+    probe = dataclasses.replace(base, channel="C9", message_ts="99.0")
+    found: list[Fingerprint] = []
+    nodes = _explained(
+        store,
+        lambda: found.extend(store.related_fingerprints(probe, public_elsewhere=True)),
+    )
+    assert [row.posted_at for row in found] == [1e6 + n for n in range(1199, 1149, -1)]
+    # Five terms, each stopping at its newest 50, then the 50 rows: not the 6,000 of the OR.
+    assert _rows_read(nodes) <= 6 * LOOKUP_LIMIT, _rows_read(nodes)
 
 
 def test_the_one_channel_lookup_reads_its_matches_not_the_channel(

@@ -71,17 +71,23 @@ def related_select(
     `one_channel` narrows to `:channel`, `public` to `:here` and public internal channels.
     """
     # One branch per term, each walking its index (team, column, posted_at, then the privacy
-    # filter's columns: migration 0006) from the newest row and stopping at the limit, and
-    # keeping only a row's id and time; the newest ids of their union are then fetched whole.
-    # The newest LOOKUP_LIMIT of a union are among the newest LOOKUP_LIMIT of each term, so
-    # the rows are those of one OR over the terms, but the work no longer grows with the
-    # reposts: the OR fetched and sorted every row of every term, and a key posted 1,000 times
-    # cost 3.3 ms a lookup against 0.65 ms at 50 (docs/performance.md). On SQLite the id is
-    # the rowid, which every index holds, so a branch never reads the table.
-    hit = literal_column("rowid") if sqlite else f.c.row_key
+    # filter's columns: migration 0006) from the newest row and stopping at the limit; the
+    # newest LOOKUP_LIMIT of their union. Those are among the newest LOOKUP_LIMIT of each
+    # term, so the rows are those of one OR over the terms, but the work no longer grows with
+    # the reposts: the OR fetched and sorted every row of every term (a key posted 1,000 times
+    # cost 2.0-2.8 ms a lookup on SQLite against 0.5 ms at 50, 19 ms on PostgreSQL; see
+    # docs/performance.md). On SQLite a branch keeps only the rowid, which every index holds,
+    # so it never reads the table, and the newest rowids are then read whole. On PostgreSQL a
+    # branch reads the table anyway (its index holds no row id it can return), so it returns
+    # the whole row: one step less to plan, and no join the planner could turn into a scan.
+    columns = (
+        [literal_column("rowid").label("hit")]
+        if sqlite
+        else list(fingerprint_select(f).selected_columns)
+    )
     branches = []
     for name in names:
-        branch = select(hit.label("hit"), f.c.posted_at).where(
+        branch = select(*columns, f.c.posted_at.label("at")).where(
             f.c.team == bindparam("team"),
             f.c[name] == bindparam(name),
             f.c.posted_at >= bindparam("since"),
@@ -89,10 +95,14 @@ def related_select(
         branch = _narrowed(f, branch, one_channel, public)
         limited = branch.order_by(f.c.posted_at.desc()).limit(LOOKUP_LIMIT).subquery()
         # Wrapped: a branch keeps its own ORDER BY and LIMIT inside the UNION.
-        branches.append(select(limited.c.hit, limited.c.posted_at))
+        branches.append(select(limited))
     hits = (union(*branches) if len(branches) > 1 else branches[0]).subquery()
-    newest = select(hits.c.hit).order_by(hits.c.posted_at.desc()).limit(LOOKUP_LIMIT)
-    return fingerprint_select(f).where(hit.in_(newest)).order_by(f.c.posted_at.desc())
+    newest = hits.c.at.desc()
+    if not sqlite:
+        return select(*(hits.c[c.name] for c in columns)).order_by(newest).limit(LOOKUP_LIMIT)
+    ids = select(hits.c.hit).order_by(newest).limit(LOOKUP_LIMIT)
+    whole = fingerprint_select(f).where(literal_column("rowid").in_(ids))
+    return whole.order_by(f.c.posted_at.desc())
 
 
 def _narrowed(f: Table, stmt: Any, one_channel: bool, public: bool) -> Any:
