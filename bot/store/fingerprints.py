@@ -10,7 +10,18 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, literal, literal_column, or_, select, union
+from sqlalchemy import (
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union,
+)
 
 from bot.memory import Fingerprint
 
@@ -71,23 +82,18 @@ def related_select(
     `one_channel` narrows to `:channel`, `public` to `:here` and public internal channels.
     """
     # One branch per term, each walking its index (team, column, posted_at, then the privacy
-    # filter's columns: migration 0006) from the newest row and stopping at the limit; the
-    # newest LOOKUP_LIMIT of their union. Those are among the newest LOOKUP_LIMIT of each
-    # term, so the rows are those of one OR over the terms, but the work no longer grows with
-    # the reposts: the OR fetched and sorted every row of every term (a key posted 1,000 times
+    # filter's columns: migration 0006) from the newest row and stopping at the limit, and
+    # keeping only the row's id and time; the newest ids of their union are then read whole.
+    # The newest LOOKUP_LIMIT of a union are among the newest LOOKUP_LIMIT of each term, so
+    # the rows are those of one OR over the terms, but the work no longer grows with the
+    # reposts: the OR fetched and sorted every row of every term (a key posted 1,000 times
     # cost 2.0-2.8 ms a lookup on SQLite against 0.5 ms at 50, 19 ms on PostgreSQL; see
-    # docs/performance.md). On SQLite a branch keeps only the rowid, which every index holds,
-    # so it never reads the table, and the newest rowids are then read whole. On PostgreSQL a
-    # branch reads the table anyway (its index holds no row id it can return), so it returns
-    # the whole row: one step less to plan, and no join the planner could turn into a scan.
-    columns = (
-        [literal_column("rowid").label("hit")]
-        if sqlite
-        else list(fingerprint_select(f).selected_columns)
-    )
+    # docs/performance.md). On SQLite the id is the rowid, which every index holds, so a
+    # branch never reads the table.
+    hit = literal_column("rowid") if sqlite else f.c.row_key
     branches = []
     for name in names:
-        branch = select(*columns, f.c.posted_at.label("at")).where(
+        branch = select(hit.label("hit"), f.c.posted_at.label("at")).where(
             f.c.team == bindparam("team"),
             f.c[name] == bindparam(name),
             f.c.posted_at >= bindparam("since"),
@@ -97,12 +103,12 @@ def related_select(
         # Wrapped: a branch keeps its own ORDER BY and LIMIT inside the UNION.
         branches.append(select(limited))
     hits = (union(*branches) if len(branches) > 1 else branches[0]).subquery()
-    newest = hits.c.at.desc()
-    if not sqlite:
-        return select(*(hits.c[c.name] for c in columns)).order_by(newest).limit(LOOKUP_LIMIT)
-    ids = select(hits.c.hit).order_by(newest).limit(LOOKUP_LIMIT)
-    whole = fingerprint_select(f).where(literal_column("rowid").in_(ids))
-    return whole.order_by(f.c.posted_at.desc())
+    ids = select(hits.c.hit).order_by(hits.c.at.desc()).limit(LOOKUP_LIMIT)
+    # PostgreSQL: `= ANY(ARRAY(...))`, the ids computed once and then found by the primary
+    # key. With `IN (...)` its planner hash-joined them against a scan of the whole table
+    # while the table was small (4,500 rows read for 50 in tests/test_postgres_plans.py).
+    wanted = hit.in_(ids) if sqlite else hit == any_(func.array(ids.scalar_subquery()))
+    return fingerprint_select(f).where(wanted).order_by(f.c.posted_at.desc())
 
 
 def _narrowed(f: Table, stmt: Any, one_channel: bool, public: bool) -> Any:
