@@ -118,11 +118,12 @@ def test_the_lookup_returns_the_newest_rows_one_or_over_its_terms_would(store: S
     rows = [_random_row(rnd, n) for n in range(900)]
     store.add_fingerprints(rows)
     probes = [replace(rnd.choice(rows), message_ts="9.9") for _ in range(25)]
-    # Probes with fewer terms: a certificate's (no modulus hash), a hash line, a name only.
+    # Probes with fewer terms: a certificate's (no modulus hash), a hash line, names only.
     probes += [
         replace(probes[0], modulus_md5=None),
         replace(probes[1], key_id=None, spki_sha256=None, common_name=None, san_set=()),
         replace(probes[2], key_id=None, spki_sha256=None, modulus_md5=None),
+        replace(probes[3], key_id=None, modulus_md5=None),  # an SPKI without a key id
     ]
     checked = 0
     for probe in probes:

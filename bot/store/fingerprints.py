@@ -86,10 +86,11 @@ def related_select(
     # keeping only the row's id and time; the newest ids of their union are then read whole.
     # The newest LOOKUP_LIMIT of a union are among the newest LOOKUP_LIMIT of each term, so
     # the rows are those of one OR over the terms, but the work no longer grows with the
-    # reposts: the OR fetched and sorted every row of every term (a key posted 1,000 times
-    # cost 2.0-2.8 ms a lookup on SQLite against 0.5 ms at 50, 19 ms on PostgreSQL; see
-    # docs/performance.md). On SQLite the id is the rowid, which every index holds, so a
-    # branch never reads the table.
+    # reposts: the OR fetched and sorted every row of every term (SQLite 0.5-0.7 ms a lookup
+    # at 50 posts of a key, 2.0-3.4 ms at 1,000; PostgreSQL 1.2-1.4 and 19-22 ms), the union
+    # about 0.5-0.7 ms at both on SQLite and 2.8-3.2 ms on PostgreSQL, where planning its
+    # five branches is most of it (docs/performance.md). On SQLite the id is the rowid, which
+    # every index holds, so a branch never reads the table.
     hit = literal_column("rowid") if sqlite else f.c.row_key
     branches = []
     for name in names:

@@ -204,7 +204,10 @@ class Store(Erasing):
             for name, value in (
                 ("key_id", probe.key_id),
                 ("modulus_md5", probe.modulus_md5),
-                ("spki_sha256", probe.spki_sha256),
+                # The SPKI decides the key, and so its key id: every row sharing the probe's
+                # SPKI shares its key id (only hash lines have neither), and the term would be
+                # one more branch to plan and read for rows the key id's already finds.
+                ("spki_sha256", None if probe.key_id else probe.spki_sha256),
                 ("common_name", probe.common_name),
                 ("san_set", "\n".join(probe.san_set) or None),
             )
