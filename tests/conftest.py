@@ -8,11 +8,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from standin import SlackStandIn
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 POSTGRES_URL = os.environ.get(
     "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -31,6 +35,27 @@ def standin() -> Iterator[SlackStandIn]:
 def prefix() -> str:
     """A unique table prefix: parallel runs (other engineers') on one PostgreSQL stay apart."""
     return f"t{uuid.uuid4().hex[:12]}_"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store's URL on SQLite (a file of this test's) and on this machine's PostgreSQL."""
+    if request.param == "postgresql":
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+
+
+@pytest.fixture
+def store(store_url: str, prefix: str) -> Iterator[Store]:
+    """A store with its tables under this test's prefix, dropped after the test."""
+    from bot.store import Store  # only the bot's tests pay for SQLAlchemy
+
+    opened = Store.open(store_url, prefix)
+    try:
+        yield opened
+    finally:
+        opened.drop_tables()
+        opened.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

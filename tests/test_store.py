@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,26 +14,6 @@ from certmatch.model import Artefact, ArtefactKind, KeyInfo
 POSTGRES_URL = os.environ.get(
     "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-
-
-def _url(backend: str, tmp_path: Path) -> str:
-    if backend == "postgresql":
-        return POSTGRES_URL
-    return f"sqlite:///{tmp_path / 'store.sqlite3'}"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return _url(str(request.param), tmp_path)
-
-
-@pytest.fixture
-def store(store_url: str, prefix: str) -> Iterator[Store]:
-    opened = Store.open(store_url, prefix)
-    try:
-        yield opened
-    finally:
-        opened.drop_tables()
 
 
 def _stored(

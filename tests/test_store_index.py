@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,32 +14,13 @@ import pytest
 from bot.memory import Fingerprint
 from bot.store import Store
 from bot.store.fingerprints import LOOKUP_LIMIT
+from tests.conftest import POSTGRES_URL
 from tests.fingerprint_rows import watched_row
-
-POSTGRES_URL = os.environ.get(
-    "CERTMATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return POSTGRES_URL
-    return f"sqlite:///{tmp_path / 'index.sqlite3'}"
 
 
 @pytest.fixture
 def prefix() -> str:
     return f"i{uuid.uuid4().hex[:12]}_"
-
-
-@pytest.fixture
-def store(store_url: str, prefix: str) -> Iterator[Store]:
-    opened = Store.open(store_url, prefix)
-    try:
-        yield opened
-    finally:
-        opened.drop_tables()
 
 
 def _row(

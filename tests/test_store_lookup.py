@@ -12,40 +12,19 @@ lines without a key id, rows the privacy filter hides, rows older than `since`, 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
-import pytest
 from sqlalchemy import inspect
 
 from bot.memory import Fingerprint
 from bot.store import Store
 from bot.store.fingerprints import LOOKUP_LIMIT
-from tests.conftest import POSTGRES_URL
 from tests.test_store import _migrate_to
 
 KEYS = ("ka", "kb", "kc", "kd")
 NAMES = ("cucm01.example.com", "imp01.example.com", "cuc01.example.com")
 # (conversation_kind, ext_shared): public internal, Slack Connect, private, DM, unknown.
 PLACES = (("channel", False), ("channel", True), ("group", False), ("im", None), (None, None))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return POSTGRES_URL
-    return f"sqlite:///{tmp_path / 'lookup.sqlite3'}"
-
-
-@pytest.fixture
-def store(store_url: str, prefix: str) -> Iterator[Store]:
-    opened = Store.open(store_url, prefix)
-    try:
-        yield opened
-    finally:
-        opened.drop_tables()
-        opened.close()
 
 
 def _random_row(rnd: random.Random, n: int) -> Fingerprint:
