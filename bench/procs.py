@@ -26,9 +26,23 @@ def machine() -> dict[str, str]:
         "openssl": openssl,
         "kernel": platform.release(),
         # the machine is shared: the load before the run says how quiet it was
-        "loadavg_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "loadavg_start": loadavg(),
         "core_ms": f"{core_ms():.0f}",
     }
+
+
+def machine_end() -> dict[str, str]:
+    """The readings of `machine()` that change during a run, taken again at its end."""
+    return {
+        "loadavg_end": loadavg(),
+        # A shared machine's core speed moved 57-89 ms within minutes (issue 17, eighth
+        # session): one reading at the start does not say what the run ran on.
+        "core_ms_end": f"{core_ms():.0f}",
+    }
+
+
+def loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def core_ms() -> float:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import compileall
 import json
-import os
 import resource
 import shlex
 import statistics
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import OUT, build_pair
-from bench.procs import core_ms, machine
+from bench.procs import machine, machine_end
 from bench.scan_bench import bench_growth, bench_scan, scan_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,10 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sigkill_events": args.sigkill_events,
             }
         )
-    results["machine"]["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    # Again at the end: a shared machine's core speed moved 57-89 ms within minutes (issue 17,
-    # eighth session), so one reading at the start does not say what the run ran on.
-    results["machine"]["core_ms_end"] = f"{core_ms():.0f}"
+    results["machine"].update(machine_end())
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     print(table(results))

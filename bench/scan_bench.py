@@ -26,13 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import build_copies, build_tree
-from bench.procs import tree_memory_kib
+from bench.procs import loadavg, tree_memory_kib
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def run_measured(cmd: list[str], **kwargs: Any) -> dict[str, Any]:
@@ -145,7 +141,7 @@ def bench_scan(n_files: int, repeat: int, sample: int) -> dict[str, Any]:
     """The corpus scan, generic and cisco-uc interleaved, then the openssl loop, same run."""
     tree = build_tree(n_files)
     _scan(tree)  # warm the page cache and the bytecode
-    load_before = _load()
+    load_before = loadavg()
     generic: list[dict[str, Any]] = []
     cisco: list[dict[str, Any]] = []
     floor: list[dict[str, Any]] = []
@@ -176,7 +172,7 @@ def bench_scan(n_files: int, repeat: int, sample: int) -> dict[str, Any]:
         "cisco_uc": uc,
         "floor": least,
         "openssl_loop": loop,
-        "load": f"{load_before} -> {_load()}",
+        "load": f"{load_before} -> {loadavg()}",
     }
 
 
@@ -189,9 +185,9 @@ def bench_growth(
     for n in sizes:
         tree = build_copies(n, base_files)
         _scan(tree)  # the first run pays for the directory cache
-        before = _load()
+        before = loadavg()
         row = _median_row([_scan(tree) for _ in range(repeat)], n)
-        row["load"] = f"{before} -> {_load()}"
+        row["load"] = f"{before} -> {loadavg()}"
         rows[str(n)] = row
     out: dict[str, Any] = {"sizes": rows, "base_files": base_files}
     if distinct_repeat > 0:
@@ -200,9 +196,9 @@ def bench_growth(
         # cache helps, so this is the memory bound's hard case. One scan: about 40 s of CPU.
         n = max(sizes)
         tree = build_tree(n)
-        before = _load()
+        before = loadavg()
         row = _median_row([_scan(tree) for _ in range(distinct_repeat)], n)
-        row["load"] = f"{before} -> {_load()}"
+        row["load"] = f"{before} -> {loadavg()}"
         out["distinct"] = row
     if len(sizes) >= 2:
         small, large = rows[str(min(sizes))], rows[str(max(sizes))]
