@@ -79,6 +79,9 @@ def test_thread_memory_survives_an_outage_and_returns_without_a_restart(
         thread_ts = parent["event"]["ts"]
         bot.send_event(parent)
         standin.wait_for(lambda s: len(s.posts()) == 1)
+        # The worker marks the job done just after the post lands: wait for that too, or the
+        # database goes away between the two and the parent waits out its lease (30 s).
+        wait_quiet(standin, bot)
 
         moved = _take_database_away(db_file)
         during = message_event(
