@@ -110,7 +110,11 @@ class JobQueue:
         return added
 
     def waiting(self) -> int:
-        """Jobs not yet done (queued or in hand), recounted at most once a second."""
+        """Jobs not yet done (queued or in hand), recounted at most once a second.
+
+        Between recounts this process's own enqueues and finishes move it; one that races a
+        recount can be missed until the next. Good enough for the bound it guards.
+        """
         now = time.monotonic()
         with self._count_lock:
             if now - self._counted_at < _COUNT_EVERY_SECONDS:
