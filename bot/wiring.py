@@ -27,6 +27,7 @@ from bot.logs import configure_logging
 from bot.reminder_poller import ReminderPoller
 from bot.service import Service
 from bot.store import Store
+from bot.store.checkpoint import WalCheckpointer
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -42,6 +43,7 @@ class Bot:
     workers: Workers
     app: App
     reminder_poller: ReminderPoller | None = None
+    checkpointer: WalCheckpointer | None = None
 
     def stop_workers(self, seconds: float) -> int:
         """Stop taking jobs and reminders, let those in hand finish for up to `seconds`; return
@@ -53,6 +55,8 @@ class Bot:
         given_back = self.workers.stop(seconds)
         if poller is not None:
             given_back += poller.stop(max(0.0, deadline - time.monotonic()))
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         return given_back
 
 
@@ -92,10 +96,15 @@ def build_bot(
     app = build_app(settings, service, message_intake(queue, sealer, notify))
     workers = Workers(queue, app.client, runner.run, settings.job_workers, batch_scope=runner.batch)
     holder.append(workers)
+    checkpointer = None
     if start_workers:
         workers.start()
+        # SQLite: the workers' commits no longer each stop to checkpoint the WAL.
+        checkpointer = store.wal_checkpointer()
+        if checkpointer is not None:
+            checkpointer.start()
     poller = ReminderPoller(service.reminders, app.client).start() if remind else None
-    return Bot(settings, store, service, queue, workers, app, poller)
+    return Bot(settings, store, service, queue, workers, app, poller, checkpointer)
 
 
 def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) -> Store:

@@ -38,6 +38,11 @@ _PING_AFTER_IDLE_SECONDS = 10.0
 # then skips its parse and plan (the backend's CPU per job 6.3-7.3 -> 4.1-5.1 ms, issue 17).
 _PREPARE_THRESHOLD = 2
 
+# A SQLite connection checkpoints the WAL in the commit that takes it past this many pages
+# (about 80 MB of 4 KB pages) instead of SQLite's 1,000: the bot's own thread does it outside
+# the commits (bot.store.checkpoint), and this bounds the WAL when no such thread runs.
+WAL_SAFETY_PAGES = 20_000
+
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
@@ -109,6 +114,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         # documentation); FULL made every commit an fsync (1.3 ms each).
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_SAFETY_PAGES}")
     finally:
         cursor.close()
 

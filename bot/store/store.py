@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.memory import Fingerprint
 from bot.store import migrate
+from bot.store.checkpoint import DEFAULT_INTERVAL, WalCheckpointer
 from bot.store.engine import open_engine, sqlite_path
 from bot.store.erase import Erasing
 from bot.store.fingerprints import fingerprint, fingerprint_row, fingerprint_select, related_select
@@ -50,8 +51,8 @@ class Store(Erasing):
         # was compiled anew each time, while an executemany of one INSERT is compiled once.
         self.statements: dict[Any, Any] = {}
         # What a thread does inside `transaction()` shares one connection and one commit.
-        lock = WriteLock(self._sqlite_file) if self._sqlite_file is not None else None
-        self._transactions = ThreadTransactions(self.engine, lock)
+        self._write_lock = WriteLock(self._sqlite_file) if self._sqlite_file is not None else None
+        self._transactions = ThreadTransactions(self.engine, self._write_lock)
         # A store dropped without close() (tests open many) still closes its connections.
         weakref.finalize(self, self.engine.dispose)
 
@@ -94,6 +95,13 @@ class Store(Erasing):
     def single(self) -> AbstractContextManager[Connection]:
         """A connection for exactly one statement, committed by itself (no BEGIN and COMMIT)."""
         return self._transactions.single()
+
+    def wal_checkpointer(self, interval: float = DEFAULT_INTERVAL) -> WalCheckpointer | None:
+        """SQLite: a thread to checkpoint the WAL outside the commits (bot.store.checkpoint), not
+        started; None on PostgreSQL. A process that writes a lot runs one (bot.wiring)."""
+        if self._write_lock is None or self._sqlite_file is None:
+            return None
+        return WalCheckpointer(self._sqlite_file, self._write_lock, interval)
 
     # -- schema -------------------------------------------------------------------------------
 

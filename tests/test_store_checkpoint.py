@@ -1,0 +1,142 @@
+"""The WAL checkpointer (bot.store.checkpoint): commits leave the WAL to it, it copies the WAL while
+writers go on, and the WAL starts again from its beginning although writers never pause."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+from bot.store.checkpoint import Round, WalCheckpointer
+from bot.store.engine import WAL_SAFETY_PAGES
+from standin import SlackStandIn
+from tests.bot_e2e_support import settings_for, start_bot
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    store = Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _checkpointer(store: Store, interval: float = 1.0) -> WalCheckpointer:
+    checkpointer = store.wal_checkpointer(interval)
+    assert checkpointer is not None
+    return checkpointer
+
+
+def _write(store: Store, details: int, size: int = 8000) -> None:
+    with store.transaction():
+        for _ in range(details):
+            store.save_detail(uuid.uuid4().hex, "x" * size, None)
+
+
+def test_commits_leave_the_wal_to_the_checkpointer_which_empties_it(sqlite_store: Store) -> None:
+    checkpointer = _checkpointer(sqlite_store)
+    _write(sqlite_store, 800)  # about 1,600 pages in one commit
+    _write(sqlite_store, 1)
+    first = checkpointer.round()
+    # SQLite's own checkpoint (past 1,000 pages, in the commit) would have let the second
+    # commit start the WAL again: it is still all there.
+    assert 1_000 < first.wal_pages < WAL_SAFETY_PAGES
+    assert first.left == 0 and first.locked and not first.busy
+    assert checkpointer.round() == Round(first.wal_pages, 0, locked=False)  # nothing new
+    _write(sqlite_store, 1)
+    assert checkpointer.round().wal_pages < 50  # the next writer started it again
+
+
+def test_the_wal_starts_again_while_a_writer_and_a_reader_never_pause(sqlite_store: Store) -> None:
+    checkpointer = _checkpointer(sqlite_store)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            while not stop.is_set():
+                _write(sqlite_store, 4, 4000)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    def reader() -> None:
+        # Single statements all the time, as the bot's reads: the rounds go on beside them.
+        try:
+            while not stop.is_set():
+                sqlite_store.detail("no such key")
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    for thread in threads:
+        thread.start()
+    try:
+        _write(sqlite_store, 200)  # a WAL to copy before the first round
+        rounds = [checkpointer.round() for _ in range(12)]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    assert not errors
+    locked = [r for r in rounds if r.locked]
+    # Writers came during the unlocked copy, so the round finished under the lock, and then
+    # the WAL was wholly copied: the next writer began it again, so it did not only grow.
+    assert locked and all(r.left == 0 for r in locked), rounds
+    pages = [r.wal_pages for r in rounds]
+    assert any(later < earlier for earlier, later in itertools.pairwise(pages)), pages
+
+
+def test_a_failing_round_is_logged_once_and_the_next_ones_go_on(
+    sqlite_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    checkpointer = _checkpointer(sqlite_store, interval=0.01)
+    calls: list[int] = []
+    failures = 5
+    real = checkpointer._connect
+    done = threading.Event()
+
+    def flaky() -> sqlite3.Connection:
+        calls.append(1)
+        if len(calls) <= failures:
+            raise sqlite3.OperationalError("unable to open database file")
+        done.set()
+        return real()
+
+    checkpointer._connect = flaky  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="certmatch.bot"):
+        checkpointer.start()
+        try:
+            assert done.wait(10)
+        finally:
+            checkpointer.stop()
+    failed = [r for r in caplog.records if "WAL checkpoint failed" in r.getMessage()]
+    assert len(failed) == 1 and "OperationalError" in failed[0].getMessage()
+    assert len(calls) > failures
+    assert checkpointer._thread is not None and not checkpointer._thread.is_alive()
+
+
+def test_the_bot_checkpoints_on_sqlite_only_and_stops_with_its_workers(
+    standin: SlackStandIn, database: tuple[str, str]
+) -> None:
+    url, prefix = database
+    bot = start_bot(settings_for(standin, url, prefix))
+    assert bot.bot is not None
+    checkpointer = bot.bot.checkpointer
+    try:
+        if url.startswith("sqlite"):
+            assert checkpointer is not None and checkpointer._thread is not None
+            assert checkpointer._thread.is_alive()
+        else:
+            assert checkpointer is None and bot.store.wal_checkpointer() is None
+    finally:
+        bot.stop()
+    if checkpointer is not None:
+        assert checkpointer._thread is not None and not checkpointer._thread.is_alive()
