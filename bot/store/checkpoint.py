@@ -2,28 +2,31 @@
 
 By default SQLite checkpoints inside the commit that takes the WAL past 1,000 pages: that
 commit copies the pages, syncs the WAL and the database file, and every other writer waits
-for it behind the write lock (bot.store.writelock). Under the sustained load about one job
-commit in thirty did it, for 20-30 ms, and a commit cost 0.8 ms on average against 0.3 ms
-without (issue 17, docs/performance.md). Here the store's connections checkpoint by themselves
+for it behind the write lock (bot.store.writelock). Commits of six inserts (offline, issue
+17, docs/performance.md) cost 0.8 ms on average that way, one in a hundred 20-30 ms, against
+0.2-0.3 ms without. Here the store's connections checkpoint by themselves
 only past `WAL_SAFETY_PAGES` (bot.store.engine: a process without this thread, or one whose
 thread fell behind, still bounds the WAL), and this thread does the work every `interval`
 seconds, on a connection of its own:
 
 1. PASSIVE checkpoints without the write lock: each copies what is committed so far while
-   writers append more, and the next copies what they appended, up to four times;
-2. unless nothing was written since the last round, a RESTART checkpoint under the write
-   lock: it copies the few pages left and waits (at most `_READERS_WAIT_MS`) for the readers still on older
-   snapshots, so that the next writer starts the WAL again from its beginning. A PASSIVE one
-   there was not enough: readers come all the time, one of them nearly always still held an
-   older snapshot when the next writer came, and the WAL only grew (to the safety bound).
+   writers append more, and the next copies what they appended, up to four times. When
+   writers and readers pause, the next writer starts the WAL again from its beginning.
+2. Once the WAL holds `restart_pages` or more, a RESTART checkpoint under the write lock: it
+   copies the few pages left and waits (at most `_READERS_WAIT_MS`) for the readers still on
+   older snapshots, so that the next writer starts the WAL again. Under load they never
+   pause: without this the WAL only grew, to the safety bound. It costs the writers a wait
+   (8-18 ms a round under the sustained load, once the files are synced before it), hence
+   only past a size and not every round.
 
 Several processes on one file: a checkpoint that finds another one running gets SQLITE_BUSY
-and this round is skipped.
+and this round is skipped; a WAL one process restarted is small for the others.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -40,9 +43,12 @@ DEFAULT_INTERVAL = 0.5
 # until at most _LOCKED_PAGES are left for the pass under the lock.
 _UNLOCKED_PASSES = 4
 _LOCKED_PAGES = 256
-# How long the pass under the lock waits for readers on older snapshots (theirs are single
-# statements, well under this); past it the WAL goes on growing until a later round.
-_READERS_WAIT_MS = 20
+# The WAL is started again under the lock once it holds this many pages (about 32 MB; under
+# the sustained load half a second to a second of writes).
+DEFAULT_RESTART_PAGES = 8_000
+# How long the pass under the lock waits for readers on older snapshots (single statements,
+# slowed by their process's other threads); past it the WAL grows until a later round.
+_READERS_WAIT_MS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +63,19 @@ class Round:
 
 class WalCheckpointer:
     def __init__(
-        self, database: Path, write_lock: WriteLock, interval: float = DEFAULT_INTERVAL
+        self,
+        database: Path,
+        write_lock: WriteLock,
+        interval: float = DEFAULT_INTERVAL,
+        restart_pages: int = DEFAULT_RESTART_PAGES,
     ) -> None:
         self.database = database
         self.write_lock = write_lock
         self.interval = interval
+        self.restart_pages = restart_pages
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_wal_pages = -2  # WAL pages after the last locked round (-1: not WAL)
+        self._restarted_at = -2  # the WAL's pages when the last RESTART here succeeded
 
     def start(self) -> WalCheckpointer:
         self._thread = threading.Thread(target=self._run, name="certmatch-checkpoint", daemon=True)
@@ -77,7 +88,7 @@ class WalCheckpointer:
             self._thread.join(5.0)
 
     def round(self) -> Round:
-        """Checkpoint once (without the lock, then under it if writers came meanwhile)."""
+        """Checkpoint once: without the lock, then under it if the WAL is to start again."""
         conn = self._connect()
         try:
             for _ in range(_UNLOCKED_PASSES):
@@ -88,14 +99,20 @@ class WalCheckpointer:
                     break
                 # Writers added that much while this pass copied: copy it too before taking
                 # the lock, so that what is left to do under it (writers waiting) is small.
-            if done >= log and log == self._last_wal_pages:
-                return Round(log, 0, locked=False)  # nothing written since the last round
+            if log < self.restart_pages or (done >= log and log == self._restarted_at):
+                # Small, or started again already and waiting for its next writer.
+                return Round(log, max(0, log - done), locked=False)
+            # A pass that readers kept from copying everything does not sync the database
+            # file: the RESTART would then sync all it copied (tens of MB) with the writers
+            # waiting, 30-80 ms a round in the sustained load, for a few pages left.
+            _sync(self.database, self.database.with_name(self.database.name + "-wal"))
             # Even a WAL copied whole above is not started again while a writer's transaction
-            # that began before the copy ended is still open, and with writers that never
-            # pause one always is: the copy must end with the writers stopped.
+            # that began before the copy ended is still open, or a reader's: the copy must end
+            # with the writers stopped and those readers gone.
             with self.write_lock.held():
                 busy, log, done = _checkpoint(conn, "RESTART")
-            self._last_wal_pages = log
+            if not busy:
+                self._restarted_at = log
             return Round(log, max(0, log - done), locked=True, busy=bool(busy))
         finally:
             conn.close()
@@ -119,15 +136,17 @@ class WalCheckpointer:
         while not self._stop.wait(self.interval):
             try:
                 done = self.round()
-            except sqlite3.Error as error:
+            except (sqlite3.Error, OSError) as error:
                 # The database is away (or a migration holds it): the next round tries again.
                 if not failing:
                     logger.warning("WAL checkpoint failed (%s); retrying", type(error).__name__)
                 failing = True
                 continue
             failing = False
-            # The locked round could not finish: a reader held an older snapshot for longer.
-            if done.locked and (done.left or done.busy) and not warned_left:
+            # The locked round could not finish: a reader held an older snapshot for longer
+            # (-1 pages: another process's checkpoint was running, nothing to say).
+            stuck = done.locked and done.wal_pages >= 0 and (done.left or done.busy)
+            if stuck and not warned_left:
                 warned_left = True
                 logger.warning(
                     "WAL checkpoint waited for readers in vain (%d of %d pages left); the WAL "
@@ -142,3 +161,13 @@ def _checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:
     (RESTART); -1s when the database is not in WAL mode."""
     row = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
     return int(row[0]), int(row[1]), int(row[2])
+
+
+def _sync(*files: Path) -> None:
+    """fsync each file (what was written to it through any descriptor reaches the disk)."""
+    for path in files:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

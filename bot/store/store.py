@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.memory import Fingerprint
 from bot.store import migrate
-from bot.store.checkpoint import DEFAULT_INTERVAL, WalCheckpointer
+from bot.store.checkpoint import DEFAULT_INTERVAL, DEFAULT_RESTART_PAGES, WalCheckpointer
 from bot.store.engine import open_engine, sqlite_path
 from bot.store.erase import Erasing
 from bot.store.fingerprints import fingerprint, fingerprint_row, fingerprint_select, related_select
@@ -96,12 +96,14 @@ class Store(Erasing):
         """A connection for exactly one statement, committed by itself (no BEGIN and COMMIT)."""
         return self._transactions.single()
 
-    def wal_checkpointer(self, interval: float = DEFAULT_INTERVAL) -> WalCheckpointer | None:
+    def wal_checkpointer(
+        self, interval: float = DEFAULT_INTERVAL, restart_pages: int = DEFAULT_RESTART_PAGES
+    ) -> WalCheckpointer | None:
         """SQLite: a thread to checkpoint the WAL outside the commits (bot.store.checkpoint), not
         started; None on PostgreSQL. A process that writes a lot runs one (bot.wiring)."""
         if self._write_lock is None or self._sqlite_file is None:
             return None
-        return WalCheckpointer(self._sqlite_file, self._write_lock, interval)
+        return WalCheckpointer(self._sqlite_file, self._write_lock, interval, restart_pages)
 
     # -- schema -------------------------------------------------------------------------------
 
