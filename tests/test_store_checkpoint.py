@@ -97,7 +97,7 @@ def test_the_wal_starts_again_while_a_writer_and_a_reader_never_pause(sqlite_sto
         thread.start()
     try:
         _write(sqlite_store, 200)  # a WAL to copy before the first round
-        rounds = []
+        rounds: list[Round] = []
         # Rounds among the writer's commits (on a busy machine its thread may get few turns).
         deadline = time.monotonic() + 20
         while (len(rounds) < 12 or len(commits) < 300) and time.monotonic() < deadline:
