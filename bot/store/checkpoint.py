@@ -147,8 +147,8 @@ class WalCheckpointer:
             # (-1 pages: another process's checkpoint was running, nothing to say).
             stuck = done.locked and done.wal_pages >= 0 and (done.left or done.busy)
             if stuck and not warned_left:
-                warned_left = True
-                logger.warning(
+                warned_left = True  # normal now and then under load: said once, as info
+                logger.info(
                     "WAL checkpoint waited for readers in vain (%d of %d pages left); the WAL "
                     "grows until a later round",
                     done.left,
