@@ -65,7 +65,6 @@ def build_bot(
     store: Store,
     clock: Callable[[], float] = time.time,
     *,
-    start_workers: bool = True,
     remind: bool = False,
 ) -> Bot:
     """The whole bot on an open store. `clock` (epoch seconds) is what retention and the memory read.
@@ -96,13 +95,11 @@ def build_bot(
     app = build_app(settings, service, message_intake(queue, sealer, notify))
     workers = Workers(queue, app.client, runner.run, settings.job_workers, batch_scope=runner.batch)
     holder.append(workers)
-    checkpointer = None
-    if start_workers:
-        workers.start()
-        # SQLite: the workers' commits no longer each stop to checkpoint the WAL.
-        checkpointer = store.wal_checkpointer()
-        if checkpointer is not None:
-            checkpointer.start()
+    workers.start()
+    # SQLite: the workers' commits no longer each stop to checkpoint the WAL.
+    checkpointer = store.wal_checkpointer()
+    if checkpointer is not None:
+        checkpointer.start()
     poller = ReminderPoller(service.reminders, app.client).start() if remind else None
     return Bot(settings, store, service, queue, workers, app, poller, checkpointer)
 
