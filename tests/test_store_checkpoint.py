@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
-from bot.store.checkpoint import Round, WalCheckpointer
+from bot.store.checkpoint import DEFAULT_RESTART_PAGES, Round, WalCheckpointer
 from bot.store.engine import WAL_SAFETY_PAGES
 from standin import SlackStandIn
 from tests.bot_e2e_support import settings_for, start_bot
@@ -31,7 +31,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _checkpointer(
-    store: Store, interval: float = 1.0, restart_pages: int = 8_000
+    store: Store, interval: float = 1.0, restart_pages: int = DEFAULT_RESTART_PAGES
 ) -> WalCheckpointer:
     checkpointer = store.wal_checkpointer(interval, restart_pages)
     assert checkpointer is not None

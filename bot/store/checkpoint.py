@@ -64,12 +64,14 @@ class Round:
 class WalCheckpointer:
     def __init__(
         self,
-        database: Path,
         write_lock: WriteLock,
         interval: float = DEFAULT_INTERVAL,
         restart_pages: int = DEFAULT_RESTART_PAGES,
     ) -> None:
-        self.database = database
+        """Checkpoint the database `write_lock` guards, taking that lock for the RESTART."""
+        database = write_lock.database
+        self._uri = f"{database.resolve().as_uri()}?mode=rw"
+        self._files = (database, database.with_name(database.name + "-wal"))
         self.write_lock = write_lock
         self.interval = interval
         self.restart_pages = restart_pages
@@ -105,7 +107,7 @@ class WalCheckpointer:
             # A pass that readers kept from copying everything does not sync the database
             # file: the RESTART would then sync all it copied (tens of MB) with the writers
             # waiting, 30-80 ms a round in the sustained load, for a few pages left.
-            _sync(self.database, self.database.with_name(self.database.name + "-wal"))
+            _sync(*self._files)
             # Even a WAL copied whole above is not started again while a writer's transaction
             # that began before the copy ended is still open, or a reader's: the copy must end
             # with the writers stopped and those readers gone.
@@ -121,7 +123,7 @@ class WalCheckpointer:
         # Its own connection, opened each round: never one of the pool's (whose busy timeout
         # is 30 s), and never a database that is not there (mode=rw does not create one).
         conn = sqlite3.connect(
-            f"{self.database.resolve().as_uri()}?mode=rw",
+            self._uri,
             uri=True,
             timeout=_READERS_WAIT_MS / 1000,
             isolation_level=None,

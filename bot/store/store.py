@@ -101,9 +101,9 @@ class Store(Erasing):
     ) -> WalCheckpointer | None:
         """SQLite: a thread to checkpoint the WAL outside the commits (bot.store.checkpoint), not
         started; None on PostgreSQL. A process that writes a lot runs one (bot.wiring)."""
-        if self._write_lock is None or self._sqlite_file is None:
+        if self._write_lock is None:
             return None
-        return WalCheckpointer(self._sqlite_file, self._write_lock, interval, restart_pages)
+        return WalCheckpointer(self._write_lock, interval, restart_pages)
 
     # -- schema -------------------------------------------------------------------------------
 

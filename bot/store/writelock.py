@@ -30,6 +30,7 @@ _LOCKS: weakref.WeakSet[WriteLock] = weakref.WeakSet()
 
 class WriteLock:
     def __init__(self, database: Path) -> None:
+        self.database = database
         self.path = database.with_name(database.name + ".writelock")
         self._reset()
         _LOCKS.add(self)
