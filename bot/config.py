@@ -67,6 +67,8 @@ class Settings:
     # Server-side prepared statements on PostgreSQL (bot.store.engine); off behind a pooler
     # that cannot keep them (pgbouncer in transaction mode before 1.21).
     pg_prepared_statements: bool = True
+    # SQLite: log how long each holder keeps the write lock (bot.store.lockstats), a diagnostic.
+    write_lock_stats: bool = False
 
     @property
     def socket_mode(self) -> bool:
@@ -150,6 +152,9 @@ def load_settings(
         ),
         pg_prepared_statements=_on_off(
             "CERTMATCH_PG_PREPARED_STATEMENTS", get("CERTMATCH_PG_PREPARED_STATEMENTS"), True
+        ),
+        write_lock_stats=_on_off(
+            "CERTMATCH_WRITE_LOCK_STATS", get("CERTMATCH_WRITE_LOCK_STATS"), False
         ),
         reminder_days=_reminder_days(get("CERTMATCH_REMINDER_DAYS")),
         reminder_poll_seconds=float(

@@ -57,6 +57,7 @@ class Bot:
             given_back += poller.stop(max(0.0, deadline - time.monotonic()))
         if self.checkpointer is not None:
             self.checkpointer.stop()
+        self.store.log_write_lock_stats()
         return given_back
 
 
@@ -113,6 +114,7 @@ def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) 
                 settings.database_url,
                 settings.table_prefix,
                 prepared_statements=settings.pg_prepared_statements,
+                write_lock_stats=settings.write_lock_stats,
             )
         except Exception as exc:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"

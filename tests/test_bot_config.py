@@ -65,6 +65,7 @@ def test_api_url_gets_a_trailing_slash_and_postgres_urls_are_accepted() -> None:
         ({**GOOD, "CERTMATCH_RETENTION_DAYS": "0"}, "CERTMATCH_RETENTION_DAYS"),
         ({**GOOD, "LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
         ({**GOOD, "CERTMATCH_PG_PREPARED_STATEMENTS": "maybe"}, "CERTMATCH_PG_PREPARED_STATEMENTS"),
+        ({**GOOD, "CERTMATCH_WRITE_LOCK_STATS": "sometimes"}, "CERTMATCH_WRITE_LOCK_STATS"),
     ],
 )
 def test_bad_settings_fail_with_one_line_naming_the_variable(
@@ -80,6 +81,12 @@ def test_bad_settings_fail_with_one_line_naming_the_variable(
 def test_prepared_statements_are_on_unless_turned_off(raw: str | None, expected: bool) -> None:
     env = GOOD if raw is None else {**GOOD, "CERTMATCH_PG_PREPARED_STATEMENTS": raw}
     assert _load(env).pg_prepared_statements is expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(None, False), ("on", True), ("OFF", False)])
+def test_write_lock_stats_are_off_unless_turned_on(raw: str | None, expected: bool) -> None:
+    env = GOOD if raw is None else {**GOOD, "CERTMATCH_WRITE_LOCK_STATS": raw}
+    assert _load(env).write_lock_stats is expected
 
 
 def test_tokens_do_not_appear_in_the_settings_repr() -> None:

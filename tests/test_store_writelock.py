@@ -114,3 +114,36 @@ def test_a_transaction_holds_the_lock_from_its_first_write_to_its_end(
         assert store.channel_profile("T1", "C1") == expected
     finally:
         store.close()
+
+
+def _remember_one(store: Store, key: str) -> None:
+    with store.transaction():
+        store.save_detail(key, "details", None, team="T1", channel="C1")
+        time.sleep(0.02)  # inside the hold: the tally must count it
+
+
+def test_write_lock_stats_name_each_holder_and_time_its_holds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}", write_lock_stats=True)
+    for n in range(3):
+        _remember_one(store, f"k{n}")
+    store.claim("event-1")
+    stats = store._write_lock.stats  # type: ignore[union-attr]
+    assert stats is not None
+    tallies = stats.snapshot()
+    # Named by the caller outside the store's plumbing, not by Store.save_detail or contextlib.
+    assert tallies["_remember_one"].holds == 3
+    assert 0.06 <= tallies["_remember_one"].seconds < 1.0
+    assert tallies["test_write_lock_stats_name_each_holder_and_time_its_holds"].holds == 1
+    with caplog.at_level("INFO", logger="certmatch.bot"):
+        store.log_write_lock_stats()
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("write lock:")]
+    assert lines[0].startswith("write lock: _remember_one holds=3 mean=")  # the longest first
+    assert len(lines) == 2
+
+
+def test_write_lock_stats_are_off_by_default(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    _remember_one(store, "k")
+    assert store._write_lock is not None and store._write_lock.stats is None

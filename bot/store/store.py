@@ -26,6 +26,7 @@ from bot.store.checkpoint import DEFAULT_INTERVAL, DEFAULT_RESTART_PAGES, WalChe
 from bot.store.engine import open_engine, sqlite_path
 from bot.store.erase import Erasing
 from bot.store.fingerprints import fingerprint, fingerprint_row, fingerprint_select, related_select
+from bot.store.lockstats import LockStats
 from bot.store.rows import StoredArtefact, StoredDetail
 from bot.store.schema import Tables, check_prefix, tables
 from bot.store.transactions import ThreadTransactions
@@ -41,6 +42,7 @@ class Store(Erasing):
         table_prefix: str = "certmatch_",
         *,
         prepared_statements: bool = True,
+        write_lock_stats: bool = False,
     ) -> None:
         check_prefix(table_prefix)
         self.tables: Tables = tables(table_prefix)
@@ -51,7 +53,11 @@ class Store(Erasing):
         # was compiled anew each time, while an executemany of one INSERT is compiled once.
         self.statements: dict[Any, Any] = {}
         # What a thread does inside `transaction()` shares one connection and one commit.
-        self._write_lock = WriteLock(self._sqlite_file) if self._sqlite_file is not None else None
+        self._write_lock = (
+            WriteLock(self._sqlite_file, LockStats() if write_lock_stats else None)
+            if self._sqlite_file is not None
+            else None
+        )
         self._transactions = ThreadTransactions(self.engine, self._write_lock)
         # A store dropped without close() (tests open many) still closes its connections.
         weakref.finalize(self, self.engine.dispose)
@@ -63,8 +69,14 @@ class Store(Erasing):
         table_prefix: str = "certmatch_",
         *,
         prepared_statements: bool = True,
+        write_lock_stats: bool = False,
     ) -> Store:
-        store = cls(database_url, table_prefix, prepared_statements=prepared_statements)
+        store = cls(
+            database_url,
+            table_prefix,
+            prepared_statements=prepared_statements,
+            write_lock_stats=write_lock_stats,
+        )
         store.create_tables()
         return store
 
@@ -104,6 +116,11 @@ class Store(Erasing):
         if self._write_lock is None:
             return None
         return WalCheckpointer(self._write_lock, interval, restart_pages)
+
+    def log_write_lock_stats(self) -> None:
+        """Log the write lock's holds so far, when CERTMATCH_WRITE_LOCK_STATS is on (SQLite)."""
+        if self._write_lock is not None and self._write_lock.stats is not None:
+            self._write_lock.stats.log()
 
     # -- schema -------------------------------------------------------------------------------
 

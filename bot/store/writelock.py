@@ -18,10 +18,13 @@ import fcntl
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from bot.store.lockstats import LockStats
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -29,8 +32,10 @@ _LOCKS: weakref.WeakSet[WriteLock] = weakref.WeakSet()
 
 
 class WriteLock:
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, stats: LockStats | None = None) -> None:
         self.database = database
+        # CERTMATCH_WRITE_LOCK_STATS: each hold timed by holder (bot.store.lockstats).
+        self.stats = stats
         self.path = database.with_name(database.name + ".writelock")
         self._reset()
         _LOCKS.add(self)
@@ -41,6 +46,8 @@ class WriteLock:
         self._depth = 0  # how deep the holding thread is (an RLock re-entered)
         self._fd: int | None = None
         self._unavailable = False
+        self._held_since = 0.0
+        self._holder = ""
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -57,11 +64,21 @@ class WriteLock:
             fd = self._file()
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
+            if self.stats is not None:
+                self._holder = self.stats.holder()
+                self._held_since = time.perf_counter()
 
     def release(self) -> None:
         self._depth -= 1
-        if self._depth == 0 and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._depth == 0:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if self.stats is not None:
+                held = time.perf_counter() - self._held_since
+                holder = self._holder
+                self._threads.release()
+                self.stats.add(holder, held)  # logging outside the lock
+                return
         self._threads.release()
 
     def _file(self) -> int | None:
