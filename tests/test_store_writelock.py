@@ -136,7 +136,7 @@ def test_write_lock_stats_name_each_holder_and_time_its_holds(
     assert tallies["_remember_one"].holds == 3
     assert 0.06 <= tallies["_remember_one"].seconds < 1.0
     assert tallies["test_write_lock_stats_name_each_holder_and_time_its_holds"].holds == 1
-    with caplog.at_level("INFO", logger="certmatch.bot"):
+    with caplog.at_level("WARNING", logger="certmatch.bot"):
         store.log_write_lock_stats()
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("write lock:")]
     assert lines[0].startswith("write lock: _remember_one holds=3 mean=")  # the longest first

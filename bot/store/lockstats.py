@@ -80,7 +80,8 @@ class LockStats:
         with self._mutex:
             self._last_log = time.monotonic()
         for name, tally in sorted(self.snapshot().items(), key=lambda kv: -kv[1].seconds):
-            logger.info(
+            # WARNING: switched on by its own setting, it shows whatever LOG_LEVEL says.
+            logger.warning(
                 "write lock: %s holds=%d mean=%.2fms total=%.2fs",
                 name,
                 tally.holds,
