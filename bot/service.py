@@ -9,9 +9,7 @@ logging (one line per check: ids, kinds and verdict, never text or key material)
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -19,15 +17,22 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.endpoint import EndpointChecker
-from bot.eventlog import log_event, ms
 from bot.files import SlackFileFetcher
 from bot.jobs.relevance import is_cert_named, worth_fetching
 from bot.memory import Fingerprint
 from bot.origins import REMEMBERED_SUFFIX, Origin, artefact_origins, own_indexes
+from bot.prepared import (
+    MEMORY_DOWN_NOTE,
+    CheckLog,
+    CheckWrites,
+    PreparedCheck,
+    memory_down,
+)
 from bot.recall import Lookups, Recall
 from bot.reminder_watch import ReminderWatch
 from bot.reminders import Reminders
-from bot.store import Store, storable
+from bot.retention import Retention
+from bot.store import NewDetail, Store, storable
 from certmatch import (
     PROFILE_NAMES,
     Artefact,
@@ -41,13 +46,6 @@ from handlers.blocks import Reply, build_notice_blocks, escape
 from handlers.ports import About, CheckOutcome, Detail, SlackMessage
 
 logger = logging.getLogger("certmatch.bot")
-
-_PURGE_EVERY_SECONDS = 3600.0
-MEMORY_DOWN_NOTE = (
-    "certmatch's database is unavailable right now: this reply covers only this message, it "
-    "will not be remembered for the thread, and the detail buttons are missing. Nothing to do on "
-    "your side; it recovers by itself."
-)
 
 
 class Service:
@@ -75,8 +73,7 @@ class Service:
         # by bot.reminders.
         self.reminders = Reminders(store, settings, clock)
         self.reminder_watch = ReminderWatch(self.reminders.rows, settings, self.recall, clock)
-        self._purge_lock = threading.Lock()
-        self._last_purge = 0.0
+        self.retention = Retention(store, settings.retention_days, clock)
         self.endpoints = EndpointChecker(settings.connect_allow)
         # Set by bot.wiring once the job queue exists (bot.jobs.intake.request_intake).
         self.request_intake: Callable[[str, Mapping[str, Any]], bool] | None = None
@@ -165,29 +162,21 @@ class Service:
     def check(
         self, client: WebClient, message: SlackMessage, *, quiet: bool
     ) -> CheckOutcome | None:
+        """Check a message and store what it leaves (in the caller's transaction if one is open)."""
+        return self.complete(self.prepare(client, message, quiet=quiet))
+
+    def prepare(self, client: WebClient, message: SlackMessage, *, quiet: bool) -> PreparedCheck:
+        """A check done up to its writes: fetched, read, checked and rendered; nothing written.
+
+        `complete` (or `store_checks` and `PreparedCheck.reply`, for several checks in one transaction:
+        bot.jobs.runner) finishes it. Nothing is read or asked of Slack after this: on SQLite
+        the writes hold the host's one write lock, which every other writer waits for.
+        """
         started = time.monotonic()
-        self._maybe_purge()
+        self.retention.maybe()
         candidates = [f for f in message.files if worth_fetching(f)]
         fetched, fetch_problems = self.fetcher.fetch_all(client, candidates)
-        fetch_seconds = time.monotonic() - started
-
-        def done(
-            verdict: str, kinds: str = "", memory: int = 0, check_seconds: float = 0.0
-        ) -> None:
-            log_event(
-                id=message.event_id,
-                team=message.team,
-                channel=message.channel,
-                thread=message.thread_ts,
-                files=len(message.files),
-                fetch_problems=",".join(p.code for p in fetch_problems),
-                kinds=kinds,
-                memory=memory,
-                verdict=verdict,
-                fetch_ms=ms(fetch_seconds),
-                check_ms=ms(check_seconds),
-                total_ms=ms(time.monotonic() - started),
-            )
+        log = CheckLog(message, started, time.monotonic() - started, fetch_problems)
 
         text_has_material = bool(message.text) and contains_material(message.text)
         inputs = [Input(f.name, f.data) for f in fetched]
@@ -200,10 +189,13 @@ class Service:
         )
         if not inputs:
             if fetch_problems and loud:
-                done("unreadable-files")
-                return CheckOutcome(None, file_problems=[p.message for p in fetch_problems])
-            done("quiet" if quiet else "nothing-found")
-            return None if quiet else CheckOutcome(None)
+                log.done("unreadable-files")
+                return PreparedCheck(
+                    message,
+                    CheckOutcome(None, file_problems=[p.message for p in fetch_problems]),
+                )
+            log.done("quiet" if quiet else "nothing-found")
+            return PreparedCheck(message, None if quiet else CheckOutcome(None))
 
         profile, product = channel_setting(self.channel_profile(message.team, message.channel))
         notes = [p.message for p in fetch_problems]
@@ -216,14 +208,15 @@ class Service:
         # our own words (they need a Slack-side fix, not a different file).
         check_started = time.monotonic()
         report = check([m for m, _ in memory] + inputs, profile=profile, product=product)
-        check_seconds = time.monotonic() - check_started
+        log.check_seconds = time.monotonic() - check_started
+        log.memory = len(memory)
         origins = artefact_origins(report.artifacts, [pem for _, pem in memory])
         current_indexes = [i for i, o in enumerate(origins) if o is Origin.MESSAGE]
         current = [report.artifacts[i] for i in current_indexes]
         if quiet and not loud and not current:
             # Files that turned out to hold nothing (a log, a screenshot without a name).
-            done("quiet", check_seconds=check_seconds)
-            return None
+            log.done("quiet")
+            return PreparedCheck(message, None)
         probes = self.recall.probes(message, current)
         recalled: list[str] = []
         lookups: Lookups = {}
@@ -233,45 +226,72 @@ class Service:
             # The reply stands without it; a database outage is already noted by the thread
             # memory read above, so no second note here.
             logger.exception("workspace memory lookup failed")
-        new_key = uuid.uuid4().hex
-        detail_key: str | None = new_key
-        # Rendered, and the reminders' reads done, before the first write: on SQLite the
-        # transaction holds the one write lock from its first write to its commit, and every
-        # other process's enqueue waits for it.
-        details = render_text(report)
         try:
             watching = self.reminder_watch.plan(
                 client, message, report, current_indexes, probes, lookups
             )
-            # The memory, the details and the reminders in one transaction (one commit, and
-            # inside a job's transaction none of its own: bot.jobs.runner): all kept or none.
-            with self.store.transaction():
-                self._remember(message, current, probes)
-                self.store.save_detail(
-                    new_key,
-                    details,
-                    report.ca_note,
-                    team=message.team,
-                    channel=message.channel,
-                    now=self.clock(),
-                )
-                # A certificate already inside a reminder window: its first reply says so.
-                in_window = self.reminder_watch.watch(watching)
-            recalled += in_window
         except Exception:
-            # The answer matters more than the memory: reply without buttons, say why. No
-            # reminder sentence either: none of them was scheduled.
+            # The reminders' reads failed: nothing is stored, as when the writes fail.
             logger.exception("could not store the check; expiry reminders not scheduled")
-            detail_key = None
-            if MEMORY_DOWN_NOTE not in notes:
-                notes.append(MEMORY_DOWN_NOTE)
-        done(
-            report.verdict.value,
-            ",".join(a.kind.value for a in current),
-            len(memory),
-            check_seconds,
+            log.done(report.verdict.value)
+            return PreparedCheck(
+                message, CheckOutcome(report, notes=memory_down(notes), recalled=recalled)
+            )
+        log.kinds = ",".join(a.kind.value for a in current)
+        return PreparedCheck(
+            message,
+            CheckOutcome(report, notes=notes, recalled=recalled),
+            CheckWrites(
+                current, probes, render_text(report), report.ca_note, watching, log, self.clock()
+            ),
         )
-        return CheckOutcome(report, detail_key=detail_key, notes=notes, recalled=recalled)
+
+    def complete(self, prepared: PreparedCheck) -> CheckOutcome | None:
+        """Store one prepared check (its own transaction, or the caller's) and return its reply."""
+        if prepared.writes is None:
+            return prepared.outcome
+        in_window: list[str] | None = None
+        try:
+            with self.store.transaction():
+                in_window = self.store_checks([prepared])[0]
+        except Exception:
+            logger.exception("could not store the check; expiry reminders not scheduled")
+        return prepared.reply(in_window)
+
+    def store_checks(self, prepared: Sequence[PreparedCheck]) -> list[list[str] | None]:
+        """Write several prepared checks in the caller's transaction, a statement a table; raises
+        what the database raises. For each: the reminder sentences for its reply (None when it
+        had nothing to store), for `PreparedCheck.reply`.
+
+        The checks must not read what another of them writes (bot.jobs.runner groups them so):
+        each was prepared before any of them was stored.
+        """
+        writes = [p.writes for p in prepared]
+        posted = [
+            (p.message, w)
+            for p, w in zip(prepared, writes, strict=True)
+            if w is not None and p.message.thread_ts is not None and p.message.message_ts
+        ]
+        # Slash commands and the form have no thread to remember for, nor a message to index.
+        self.store.add_artefacts_of_threads(
+            [
+                ((m.team, m.channel, m.thread_ts or ""), w.stored(m.message_ts or ""))
+                for m, w in posted
+            ]
+        )
+        # The index takes every artefact, a private key by its public fingerprint only.
+        self.recall.index([probe for _, w in posted for probe in w.probes])
+        self.store.save_details(
+            [
+                NewDetail(
+                    w.detail_key, w.details, w.ca_note, p.message.team, p.message.channel, w.now
+                )
+                for p, w in zip(prepared, writes, strict=True)
+                if w is not None
+            ]
+        )
+        # A certificate already inside a reminder window: its first reply says so.
+        return [None if w is None else self.reminder_watch.watch(w.watching) for w in writes]
 
     def check_endpoint(
         self, client: WebClient, message: SlackMessage, text: str
@@ -350,27 +370,7 @@ class Service:
 
     def purge_expired(self) -> None:
         """Delete everything older than the retention window now (safe from every process)."""
-        with self._purge_lock:
-            self._last_purge = 0.0
-        self._maybe_purge()
-
-    def _maybe_purge(self) -> None:
-        now = self.clock()
-        with self._purge_lock:
-            if now - self._last_purge < _PURGE_EVERY_SECONDS:
-                return
-            self._last_purge = now
-        try:
-            removed = self.store.purge(now - self.settings.retention_days * 86400, now=now)
-            if removed:
-                logger.info(
-                    "purged %d rows older than %d days", removed, self.settings.retention_days
-                )
-        except Exception:
-            # Retention must not cost anyone their answer; the next check tries again.
-            logger.exception("purge failed")
-            with self._purge_lock:
-                self._last_purge = 0.0
+        self.retention.purge_now()
 
 
 def channel_setting(stored: str) -> tuple[str, str | None]:

@@ -17,7 +17,8 @@ from bot.jobs.queue import JobQueue
 from bot.jobs.replies import ReplyLedger
 from bot.jobs.runner import JobRunner
 from bot.jobs.sealing import Sealer
-from bot.service import MEMORY_DOWN_NOTE, Service
+from bot.prepared import MEMORY_DOWN_NOTE
+from bot.service import Service
 from bot.store import Store
 from bot.store.reminders import ReminderStore
 from standin import BOT_TOKEN, SlackStandIn

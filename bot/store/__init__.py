@@ -7,7 +7,7 @@ its queue in the same database through `Store.engine` and `Store.tables`.
 from __future__ import annotations
 
 from bot.store.engine import PG_POOL_SIZE
-from bot.store.rows import StoredArtefact, StoredDetail, storable
+from bot.store.rows import NewDetail, StoredArtefact, StoredDetail, storable
 from bot.store.store import Store
 
-__all__ = ["PG_POOL_SIZE", "Store", "StoredArtefact", "StoredDetail", "storable"]
+__all__ = ["PG_POOL_SIZE", "NewDetail", "Store", "StoredArtefact", "StoredDetail", "storable"]

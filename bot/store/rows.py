@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from certmatch import Artefact, ArtefactKind
 
@@ -28,6 +30,40 @@ class StoredDetail:
     detail: str
     ca_note: str | None
     forgotten_at: float | None = None  # when `/certmatch forget` emptied it
+
+
+@dataclass(frozen=True, slots=True)
+class NewDetail:
+    """A reply's long form to keep (`Store.save_details`); team and channel for `/certmatch forget`."""
+
+    key: str
+    detail: str
+    ca_note: str | None
+    team: str | None
+    channel: str | None
+    created_at: float
+
+
+def thread_artefact_row(
+    team: str, channel: str, thread_ts: str, art: StoredArtefact
+) -> dict[str, Any]:
+    """The thread_artefacts row remembering `art` for a thread; refuses private key material."""
+    if "PRIVATE KEY" in art.public_pem:
+        raise ValueError("refusing to store private key material")
+    return {
+        "team": team,
+        "channel": channel,
+        "thread_ts": thread_ts,
+        "fingerprint": hashlib.sha256(art.public_pem.encode("utf-8")).hexdigest(),
+        "kind": art.kind,
+        "source": art.source,
+        "subject": art.subject,
+        "spki_sha256": art.spki_sha256,
+        "modulus_md5": art.modulus_md5,
+        "public_pem": art.public_pem,
+        "message_ts": art.message_ts,
+        "posted_at": art.posted_at,
+    }
 
 
 def storable(artefact: Artefact, message_ts: str, posted_at: float) -> StoredArtefact | None:

@@ -10,7 +10,6 @@ thread-safe and recovers by itself when the database comes back (bot.store.engin
 
 from __future__ import annotations
 
-import hashlib
 import time
 import weakref
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ from bot.store.engine import open_engine, sqlite_path
 from bot.store.erase import Erasing
 from bot.store.fingerprints import fingerprint, fingerprint_row, fingerprint_select, related_select
 from bot.store.lockstats import LockStats
-from bot.store.rows import StoredArtefact, StoredDetail
+from bot.store.rows import NewDetail, StoredArtefact, StoredDetail, thread_artefact_row
 from bot.store.schema import Tables, check_prefix, tables
 from bot.store.transactions import ThreadTransactions
 from bot.store.writelock import WriteLock
@@ -156,26 +155,17 @@ class Store(Erasing):
         self, team: str, channel: str, thread_ts: str, artefacts: Sequence[StoredArtefact]
     ) -> int:
         """Remember public artefacts for a thread; ones already remembered are skipped."""
-        rows = []
-        for art in artefacts:
-            if "PRIVATE KEY" in art.public_pem:
-                raise ValueError("refusing to store private key material")
-            rows.append(
-                {
-                    "team": team,
-                    "channel": channel,
-                    "thread_ts": thread_ts,
-                    "fingerprint": hashlib.sha256(art.public_pem.encode("utf-8")).hexdigest(),
-                    "kind": art.kind,
-                    "source": art.source,
-                    "subject": art.subject,
-                    "spki_sha256": art.spki_sha256,
-                    "modulus_md5": art.modulus_md5,
-                    "public_pem": art.public_pem,
-                    "message_ts": art.message_ts,
-                    "posted_at": art.posted_at,
-                }
-            )
+        return self.add_artefacts_of_threads([((team, channel, thread_ts), artefacts)])
+
+    def add_artefacts_of_threads(
+        self, threads: Sequence[tuple[tuple[str, str, str], Sequence[StoredArtefact]]]
+    ) -> int:
+        """`add_thread_artefacts` for several threads, each (team, channel, thread_ts), in one statement."""
+        rows = [
+            thread_artefact_row(team, channel, thread_ts, art)
+            for (team, channel, thread_ts), artefacts in threads
+            for art in artefacts
+        ]
         return self._insert_new(self.tables.thread_artefacts, rows)
 
     def thread_artefacts(self, team: str, channel: str, thread_ts: str) -> list[StoredArtefact]:
@@ -302,15 +292,23 @@ class Store(Erasing):
         now: float | None = None,
     ) -> None:
         """Keep a reply's long form; team/channel let `/certmatch forget` find it again."""
-        row = {
-            "detail_key": key,
-            "detail": detail,
-            "ca_note": ca_note,
-            "created_at": time.time() if now is None else now,
-            "team": team,
-            "channel": channel,
-        }
-        self._insert_new(self.tables.details, [row])
+        created_at = time.time() if now is None else now
+        self.save_details([NewDetail(key, detail, ca_note, team, channel, created_at)])
+
+    def save_details(self, details: Sequence[NewDetail]) -> None:
+        """`save_detail` for several replies, in one statement."""
+        rows = [
+            {
+                "detail_key": d.key,
+                "detail": d.detail,
+                "ca_note": d.ca_note,
+                "created_at": d.created_at,
+                "team": d.team,
+                "channel": d.channel,
+            }
+            for d in details
+        ]
+        self._insert_new(self.tables.details, rows)
 
     def detail(self, key: str) -> StoredDetail | None:
         """A reply's details; `forgotten_at` is set (and the text empty) after `/certmatch forget`."""
