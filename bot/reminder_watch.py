@@ -23,7 +23,8 @@ from bot.memory import Fingerprint
 from bot.recall import Lookups, Recall
 from bot.reminders import DAY, KEEP_DAYS_AFTER_EXPIRY, certificate_facts, permalink
 from bot.store import reminders as rows
-from bot.store.reminders import ReminderStore, WatchedCertificate
+from bot.store.reminders import ReminderStore
+from bot.store.rows import WatchedCertificate
 from certmatch import Report
 from handlers.ports import SlackMessage
 from handlers.reminder_blocks import slack_date, window_sentence
@@ -118,21 +119,34 @@ class ReminderWatch:
         return planned
 
     def watch(self, planned: WatchPlan) -> list[str]:
-        """Write what `plan` found (inside the check's transaction); sentences for its reply.
+        """Write what `plan` found (inside the check's transaction); sentences for its reply."""
+        return self.watch_many([planned])[0]
+
+    def watch_many(self, plans: Sequence[WatchPlan]) -> list[list[str]]:
+        """`watch` for several checks' plans, their certificates in two statements: for each
+        plan, the sentences for its reply.
 
         A certificate this conversation already had is left as it was, renewals included.
         """
-        now, sentences = planned.now, []
-        for p in planned.certificates:
-            superseded = False
-            if self.rows.watch(p.cert, self.windows, now=now, keep_days=KEEP_DAYS_AFTER_EXPIRY):
-                for renewed, renewed_not_after, where in p.renewals:
-                    self.rows.mark_renewed(renewed, renewed_not_after, where, now=now)
-                superseded = p.superseded_if_new
-            sentence = self._window_sentence(p.cert, now, superseded or not p.reminders_on)
-            if sentence:
-                sentences.append(sentence)
-        return sentences
+        new = self.rows.watch_many(
+            [(p.cert, plan.now) for plan in plans for p in plan.certificates],
+            self.windows,
+            keep_days=KEEP_DAYS_AFTER_EXPIRY,
+        )
+        answers = []
+        for plan in plans:
+            sentences = []
+            for p in plan.certificates:
+                superseded = False
+                if p.cert.cert_key in new:
+                    for renewed, renewed_not_after, where in p.renewals:
+                        self.rows.mark_renewed(renewed, renewed_not_after, where, now=plan.now)
+                    superseded = p.superseded_if_new
+                sentence = self._window_sentence(p.cert, plan.now, superseded or not p.reminders_on)
+                if sentence:
+                    sentences.append(sentence)
+            answers.append(sentences)
+        return answers
 
     def _csr_partner(
         self, probe: Fingerprint, paired_here: bool, lookups: Lookups | None

@@ -30,7 +30,8 @@ from bot.eventlog import log_event
 from bot.jobs.replies import METADATA_EVENT_TYPE, find_in_thread
 from bot.store import Store
 from bot.store import reminders as rows
-from bot.store.reminders import DueReminder, ReminderStore, WatchedCertificate
+from bot.store.reminders import ReminderStore
+from bot.store.rows import DueReminder, WatchedCertificate
 from handlers.reminder_blocks import (
     CertificateFacts,
     build_reminder_blocks,

@@ -291,7 +291,8 @@ class Service:
             ]
         )
         # A certificate already inside a reminder window: its first reply says so.
-        return [None if w is None else self.reminder_watch.watch(w.watching) for w in writes]
+        sentences = iter(self.reminder_watch.watch_many([w.watching for w in writes if w]))
+        return [None if w is None else next(sentences) for w in writes]
 
     def check_endpoint(
         self, client: WebClient, message: SlackMessage, text: str

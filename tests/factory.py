@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -286,3 +286,15 @@ def csr_artefact(csr: x509.CertificateSigningRequest, source: str = "server.csr"
 
 def key_artefact(key: PrivateKey, source: str = "server.key") -> Artefact:
     return from_private_key(key, source, "pem", encrypted=False)
+
+
+def pasted_pairs(count: int) -> list[str]:
+    """`count` CSR + certificate pairs as one message's pasted PEM text, each of its own key and name."""
+    pki = make_pki()
+    pem = serialization.Encoding.PEM
+    pairs = []
+    for n in range(count):
+        host = f"cucm{n}.example.com"
+        csr = make_csr(new_key("ec256"), name(CN=host), sans=[f"DNS:{host}"])
+        pairs.append((csr.public_bytes(pem) + issue(csr, pki).public_bytes(pem)).decode())
+    return pairs

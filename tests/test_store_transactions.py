@@ -23,6 +23,7 @@ from bot.store import Store
 from bot.store.reminders import ReminderStore
 from standin import BOT_TOKEN, SlackStandIn
 from tests.bot_e2e_support import message_event, post_text, vector
+from tests.factory import pasted_pairs
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_a_check_whose_reminders_cannot_be_written_keeps_none_of_its_memory_and_
     def refuse(*_: Any, **__: Any) -> bool:
         raise OperationalError("INSERT", {}, Exception("disk full"))
 
-    monkeypatch.setattr(ReminderStore, "watch", refuse)
+    monkeypatch.setattr(ReminderStore, "watch_many", refuse)
     text = (vector("server.csr.pem") + vector("server.cert.pem")).decode()
     payload = message_event(text=text)
     message_intake(queue, sealer, lambda: None)(body=payload, next=lambda: None)
@@ -92,3 +93,39 @@ def test_a_check_whose_reminders_cannot_be_written_keeps_none_of_its_memory_and_
     # The reply's claim and ts, and the finish, were kept: answered once.
     assert set(queue.states().values()) == {"done"}
     assert store.count(tables.replies) == 1
+
+
+def test_a_take_whose_checks_cannot_be_stored_together_stores_each_alone(
+    database: tuple[str, str],
+    store: Store,
+    standin: SlackStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One check that cannot be stored costs only its own memory, not its take's."""
+    runner, queue, sealer = _runner(store, standin, database[0])
+    store_checks = Service.store_checks
+
+    def refuse_the_bad_one(service: Service, prepared: Any) -> Any:
+        if any(p.message.channel == "C0BAD" for p in prepared):
+            raise OperationalError("INSERT", {}, Exception("disk full"))
+        return store_checks(service, prepared)
+
+    monkeypatch.setattr(Service, "store_checks", refuse_the_bad_one)
+    intake = message_intake(queue, sealer, lambda: None)
+    channels = ["C0GOOD1", "C0BAD", "C0GOOD2"]
+    for channel, text in zip(channels, pasted_pairs(3), strict=True):
+        intake(body=message_event(text=text, channel=channel), next=lambda: None)
+    taken = queue.take_many(4)
+    client = WebClient(token=BOT_TOKEN, base_url=standin.api_url)
+    with runner.batch():
+        for job in taken:
+            runner.run(client, job)
+    replies = {p["channel"]: post_text(p) for p in standin.posts()}
+    assert len(standin.posts()) == 3 and set(replies) == set(channels)
+    assert MEMORY_DOWN_NOTE in replies["C0BAD"]
+    for good in ("C0GOOD1", "C0GOOD2"):
+        assert MEMORY_DOWN_NOTE not in replies[good] and "Details" in replies[good]
+    assert store.count(store.tables.details) == 2
+    assert store.count(store.tables.thread_artefacts) == 4
+    assert set(queue.states().values()) == {"done"}
+    assert store.count(store.tables.replies) == 3

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -95,6 +95,30 @@ class ReplyLedger:
         }
         with self.store.begin() as conn:
             return bool(conn.execute(self.store.insert_new(self._replies), row).rowcount == 1)
+
+    def claim_many(self, claims: Sequence[tuple[str, str, str | None]]) -> set[str]:
+        """`claim` for several jobs, each (key, channel, thread_ts), in one statement: the keys
+        this caller claimed first (one claimed before, by an earlier attempt, is not among them)."""
+        if not claims:
+            return set()
+        now = time.time()
+        rows = [
+            {
+                "reply_key": key,
+                "channel": channel,
+                "thread_ts": thread_ts,
+                "ts": None,
+                "claimed_at": now,
+            }
+            for key, channel, thread_ts in claims
+        ]
+        stmt = self.store.statements.get("claim_replies")
+        if stmt is None:
+            stmt = self.store.statements["claim_replies"] = self.store.insert_new(
+                self._replies
+            ).returning(self._replies.c.reply_key)
+        with self.store.begin() as conn:
+            return {str(key) for (key,) in conn.execute(stmt, rows)}
 
     def _posted_ts(self, key: str) -> str | None:
         r = self._replies

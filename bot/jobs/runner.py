@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -23,10 +24,11 @@ from bot.faults import CHANNEL_REFUSED, failure_reply, slack_error
 from bot.jobs.queue import Job, JobQueue
 from bot.jobs.replies import ReplyLedger
 from bot.jobs.sealing import Sealer, UnsealError
+from bot.prepared import PreparedCheck
 from bot.service import Service
 from handlers.blocks import Reply, build_reply
 from handlers.messages import message_from_event
-from handlers.ports import SlackMessage
+from handlers.ports import CheckOutcome, SlackMessage
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -52,6 +54,17 @@ def payload_message(payload: dict[str, Any]) -> SlackMessage:
     )
 
 
+@dataclass
+class _Answer:
+    """A message job checked up to its writes, waiting for its group's commit and its post."""
+
+    client: WebClient
+    job: Job
+    event: dict[str, Any]
+    message: SlackMessage
+    prepared: PreparedCheck
+
+
 class JobRunner:
     def __init__(
         self,
@@ -66,33 +79,47 @@ class JobRunner:
         self.ledger = ledger
         self.sealer = sealer
         self.kinds = dict(kinds or {})
-        # Inside batch(): the jobs done on this thread, finished together when it ends.
+        # Inside batch(): the jobs done on this thread, finished together when it ends, and
+        # the checked messages whose writes and reply claims wait for one commit.
         self._local = threading.local()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Jobs run on this thread inside are finished together at the end, in one commit.
+        """Jobs run on this thread inside are stored together and finished together at the end.
 
-        A worker runs the jobs of one take inside (bot.jobs.workers): one finishing commit
-        a take instead of one a job. Until then a job answered is still queued under this
-        process's lease: were the process to die first, the job is taken again after the
-        lease, finds its reply claimed, and finds the reply in the thread (bot.jobs.replies)
-        instead of posting it again.
+        A worker runs the jobs of one take inside (bot.jobs.workers). Their checks are
+        prepared one after another; their writes and reply claims go in one transaction, a
+        statement a table, when the batch ends or before a check that would read what an
+        earlier one of the batch writes (the same thread, the same key or names: its reads
+        would miss those writes); then the replies are posted and the jobs finished in one
+        commit. On SQLite that is one hold of the write lock for a take's checks, not one
+        each (issue 17, docs/performance.md). Until then a job answered is still queued
+        under this process's lease: were the process to die first, the job is taken again
+        after the lease, finds its reply claimed, and finds the reply in the thread
+        (bot.jobs.replies) instead of posting it again.
         """
         done: list[tuple[Job, str | None]] = []
-        self._local.done = done
+        waiting: list[_Answer] = []
+        self._local.done, self._local.waiting = done, waiting
         try:
             yield
         finally:
-            self._local.done = None
             try:
-                self.queue.finish_many(done)
-            except SQLAlchemyError:
-                # Replies posted stay posted; the jobs come back after their lease and find them.
-                logger.exception("could not mark %d jobs done", len(done))
+                self._answer(waiting)
+            finally:
+                self._local.done = self._local.waiting = None
+                try:
+                    self.queue.finish_many(done)
+                except SQLAlchemyError:
+                    # Replies posted stay posted; the jobs come back after their lease and find them.
+                    logger.exception("could not mark %d jobs done", len(done))
 
     def run(self, client: WebClient, job: Job) -> None:
-        """Answer `job` (or give it back); never raises."""
+        """Answer `job` (or give it back): inside batch() perhaps only at its end; never raises."""
+        if getattr(self._local, "waiting", None) is None:
+            with self.batch():  # a batch of one
+                self.run(client, job)
+            return
         try:
             self._run(client, job)
         except SQLAlchemyError:
@@ -120,6 +147,108 @@ class JobRunner:
             return
         event: dict[str, Any] = payload["event"]
         message = payload_message(payload)
+        waiting: list[_Answer] = self._local.waiting
+        thread = ("thread", message.team, message.channel, message.thread_ts)
+        if waiting and any(thread in w.prepared.touches() for w in waiting):
+            self._answer(waiting)  # its thread's memory first
+        answer = self._prepare(client, job, event, message, payload)
+        if answer is None:
+            return
+        reads = answer.prepared.reads()
+        if any(reads & w.prepared.touches() for w in waiting):
+            # Its lookups ran before a check of this batch stored the same key or names:
+            # store that one, then check this one again (rare: two posts of one key at once).
+            self._answer(waiting)
+            answer = self._prepare(client, job, event, message, payload)
+            if answer is None:
+                return
+        waiting.append(answer)
+
+    def _prepare(
+        self,
+        client: WebClient,
+        job: Job,
+        event: dict[str, Any],
+        message: SlackMessage,
+        payload: dict[str, Any],
+    ) -> _Answer | None:
+        """The job's check up to its writes; None when it is answered already (or needs no reply).
+
+        A database failure here raises (the job is given back: nothing was written); any
+        other failure is told to the person as the job's reply.
+        """
+        try:
+            # Nothing written: the writes wait for the batch's one transaction (`_store`).
+            with self.service.store.reads():
+                prepared = self.service.prepare(
+                    client, message, quiet=bool(payload.get("quiet", True))
+                )
+        except SQLAlchemyError:
+            raise
+        except Exception as error:
+            self._apologise(client, job, error, message, event)
+            self._finish(job)
+            return None
+        if prepared.outcome is None and prepared.writes is None:
+            self._finish(job)  # a quiet check: no reply, nothing to store
+            return None
+        return _Answer(client, job, event, message, prepared)
+
+    def _answer(self, waiting: list[_Answer]) -> None:
+        """Store the waiting checks and claim their replies in one commit, then post each."""
+        answers, waiting[:] = list(waiting), []
+        for answer, outcome, claimed in self._store(answers):
+            try:
+                self._post(answer, outcome, claimed)
+            except SQLAlchemyError:
+                logger.exception("database failed during job %s; it is tried again", answer.job.key)
+                self._give_back(answer.job)
+            except Exception:
+                logger.exception("job %s failed", answer.job.key)
+                self._finish(answer.job)
+
+    def _store(self, answers: list[_Answer]) -> list[tuple[_Answer, CheckOutcome | None, bool]]:
+        """Each check stored and its reply claimed: all in one transaction, else one by one."""
+        if len(answers) > 1:
+            try:
+                with self.service.store.transaction():
+                    in_window = self.service.store_checks([a.prepared for a in answers])
+                    claimed = self.ledger.claim_many(
+                        [(a.job.key, a.message.channel, a.message.thread_ts) for a in answers]
+                    )
+            except Exception as error:
+                # Nothing of it was kept; one by one, a check that cannot be stored costs only
+                # its own memory, and a database that is down gives each job back.
+                logger.warning(
+                    "storing %d checks together failed (%s); storing each alone",
+                    len(answers),
+                    type(error).__name__,
+                )
+            else:
+                return [
+                    (a, a.prepared.reply(window), a.job.key in claimed)
+                    for a, window in zip(answers, in_window, strict=True)
+                ]
+        stored = []
+        for a in answers:
+            try:
+                # The check's writes and the reply claim: one connection, one commit, before
+                # the post (bot.store.transactions). A failure of the writes is the reply's
+                # note (Service.complete); of the claim, the job goes back: nothing was posted.
+                with self.service.store.transaction():
+                    outcome = self.service.complete(a.prepared)
+                    first = outcome is not None and self.ledger.claim(
+                        a.job.key, a.message.channel, a.message.thread_ts
+                    )
+            except SQLAlchemyError:
+                logger.exception("database failed during job %s; it is tried again", a.job.key)
+                self._give_back(a.job)
+                continue
+            stored.append((a, outcome, first))
+        return stored
+
+    def _post(self, answer: _Answer, outcome: CheckOutcome | None, claimed: bool) -> None:
+        job, message = answer.job, answer.message
         finished: list[bool] = []
 
         def finish_with_the_ts(ts: str | None) -> None:
@@ -128,19 +257,9 @@ class JobRunner:
             finished.append(True)
 
         try:
-            # The check's reads and writes and the reply claim: one connection, one commit,
-            # before the post (bot.store.transactions). A database failure here posts nothing
-            # and gives the job back; its memory is written again by the next attempt.
-            with self.service.store.transaction():
-                outcome = self.service.check(
-                    client, message, quiet=bool(payload.get("quiet", True))
-                )
-                claimed = outcome is not None and self.ledger.claim(
-                    job.key, message.channel, message.thread_ts
-                )
             if outcome is not None:
                 self.ledger.post_once(
-                    client,
+                    answer.client,
                     job.key,
                     channel=message.channel,
                     thread_ts=message.thread_ts,
@@ -151,7 +270,7 @@ class JobRunner:
         except SQLAlchemyError:
             raise
         except Exception as error:
-            self._apologise(client, job, error, message, event)
+            self._apologise(answer.client, job, error, message, answer.event)
         if not finished:
             self._finish(job)
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, literal, or_, select, update
 
+from bot.store.rows import DueReminder, WatchedCertificate
 from bot.store.store import Store
 
 # States a reminder ends in; `pending` and `claimed` are the only ones that still lead to a post.
@@ -28,38 +28,6 @@ CANCELLED = "cancelled"  # a renewed certificate for the same names was seen
 MUTED = "muted"  # due while `/certmatch reminders off` held for the channel
 FAILED = "failed"  # Slack refused it for good (not in the channel, archived) or kept failing
 RENEWED_WINDOW = "renewed"
-
-
-@dataclass(frozen=True, slots=True)
-class WatchedCertificate:
-    """A server certificate seen in a conversation, as its reminders name it."""
-
-    cert_key: str
-    team: str
-    channel: str
-    thread_ts: str
-    message_ts: str
-    key_id: str | None
-    subject: str | None
-    common_name: str | None
-    san_set: tuple[str, ...]
-    serial: str | None
-    not_after: float
-    csr_where: str | None
-    posted_at: float
-    csr_channel: str | None = None
-    csr_message_ts: str | None = None
-    renewed_not_after: float | None = None
-    renewed_where: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DueReminder:
-    reminder_key: str
-    window_days: float | None  # None: the note that a renewal cancelled the remaining ones
-    due_at: float
-    attempts: int
-    certificate: WatchedCertificate
 
 
 def cert_key(
@@ -86,48 +54,53 @@ class ReminderStore:
     def watch(
         self, cert: WatchedCertificate, windows: Sequence[float], *, now: float, keep_days: float
     ) -> bool:
-        """Record a certificate and its reminders; False when this conversation already had it.
+        """Record a certificate and its reminders; False when this conversation already had it."""
+        return bool(self.watch_many([(cert, now)], windows, keep_days=keep_days))
 
-        A window already entered gets `in_reply` (the first reply says it), not a reminder.
-        """
-        keep_until = cert.not_after + keep_days * 86400
-        row = {
-            "cert_key": cert.cert_key,
-            "team": cert.team,
-            "channel": cert.channel,
-            "thread_ts": cert.thread_ts,
-            "message_ts": cert.message_ts,
-            "key_id": cert.key_id,
-            "subject": cert.subject,
-            "common_name": cert.common_name,
-            "san_set": "\n".join(cert.san_set),
-            "serial": cert.serial,
-            "not_after": cert.not_after,
-            "csr_where": cert.csr_where,
-            "csr_channel": cert.csr_channel,
-            "csr_message_ts": cert.csr_message_ts,
-            "posted_at": cert.posted_at,
-            "keep_until": keep_until,
-        }
-        reminders = [
-            {
-                "reminder_key": f"{cert.cert_key}:{window_label(days)}",
-                "cert_key": cert.cert_key,
-                "window_days": days,
-                "due_at": cert.not_after - days * 86400,
-                "state": PENDING if cert.not_after - days * 86400 > now else IN_REPLY,
-                "attempts": 0,
-                "keep_until": keep_until,
-            }
-            for days in windows
-        ]
+    def watch_many(
+        self,
+        certs: Sequence[tuple[WatchedCertificate, float]],
+        windows: Sequence[float],
+        *,
+        keep_days: float,
+    ) -> set[str]:
+        """Record certificates, each with the time it was checked, and their reminders, in two
+        statements; the keys of those this conversation did not have yet (only theirs get
+        reminders). A window entered by then gets `in_reply` (the first reply says it)."""
+        if not certs:
+            return set()
+        rows = {c.cert_key: _watched_row(c, c.not_after + keep_days * 86400) for c, _ in certs}
+        checked_at = {c.cert_key: now for c, now in certs}
+        statements = self.store.statements
+        stmt = statements.get("watch_certificates")
+        if stmt is None:
+            w = self.t.watched_certificates
+            stmt = statements["watch_certificates"] = self.store.insert_new(w).returning(
+                w.c.cert_key
+            )
         with self.store.begin() as conn:
-            stmt = self.store.insert_new(self.t.watched_certificates)
-            if conn.execute(stmt, row).rowcount != 1:
-                return False
+            new = {str(key) for (key,) in conn.execute(stmt, list(rows.values()))}
+            reminders = [
+                {
+                    "reminder_key": f"{key}:{window_label(days)}",
+                    "cert_key": key,
+                    "window_days": days,
+                    "due_at": rows[key]["not_after"] - days * 86400,
+                    "state": (
+                        PENDING
+                        if rows[key]["not_after"] - days * 86400 > checked_at[key]
+                        else IN_REPLY
+                    ),
+                    "attempts": 0,
+                    "keep_until": rows[key]["keep_until"],
+                }
+                for key in rows
+                if key in new
+                for days in windows
+            ]
             if reminders:
                 conn.execute(self.store.insert_new(self.t.reminders), reminders)
-        return True
+        return new
 
     def same_names(
         self, team: str, channel: str, common_name: str | None, san_set: Sequence[str]
@@ -398,3 +371,24 @@ def _watched(row: Sequence[Any]) -> WatchedCertificate:
         csr_channel=csr_channel,
         csr_message_ts=csr_ts,
     )
+
+
+def _watched_row(cert: WatchedCertificate, keep_until: float) -> dict[str, Any]:
+    return {
+        "cert_key": cert.cert_key,
+        "team": cert.team,
+        "channel": cert.channel,
+        "thread_ts": cert.thread_ts,
+        "message_ts": cert.message_ts,
+        "key_id": cert.key_id,
+        "subject": cert.subject,
+        "common_name": cert.common_name,
+        "san_set": "\n".join(cert.san_set),
+        "serial": cert.serial,
+        "not_after": cert.not_after,
+        "csr_where": cert.csr_where,
+        "csr_channel": cert.csr_channel,
+        "csr_message_ts": cert.csr_message_ts,
+        "posted_at": cert.posted_at,
+        "keep_until": keep_until,
+    }

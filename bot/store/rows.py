@@ -44,6 +44,38 @@ class NewDetail:
     created_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class WatchedCertificate:
+    """A server certificate seen in a conversation, as its reminders name it."""
+
+    cert_key: str
+    team: str
+    channel: str
+    thread_ts: str
+    message_ts: str
+    key_id: str | None
+    subject: str | None
+    common_name: str | None
+    san_set: tuple[str, ...]
+    serial: str | None
+    not_after: float
+    csr_where: str | None
+    posted_at: float
+    csr_channel: str | None = None
+    csr_message_ts: str | None = None
+    renewed_not_after: float | None = None
+    renewed_where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    reminder_key: str
+    window_days: float | None  # None: the note that a renewal cancelled the remaining ones
+    due_at: float
+    attempts: int
+    certificate: WatchedCertificate
+
+
 def thread_artefact_row(
     team: str, channel: str, thread_ts: str, art: StoredArtefact
 ) -> dict[str, Any]:

@@ -95,6 +95,10 @@ class Store(Erasing):
         """One connection and one commit for everything this thread does through the store inside."""
         return self._transactions.transaction()
 
+    def reads(self) -> AbstractContextManager[None]:
+        """Reads that share a connection where that costs nothing (bot.store.transactions)."""
+        return self._transactions.reads()
+
     def begin(self) -> AbstractContextManager[Connection]:
         """A connection to write with: the thread's transaction, else one of its own."""
         return self._transactions.begin()

@@ -77,6 +77,13 @@ class ThreadTransactions:
             finally:
                 self._unlock()
 
+    def reads(self) -> AbstractContextManager[None]:
+        """Reads on one connection where that is free: on SQLite `transaction()` (pysqlite
+        begins nothing for a read, and a checkout costs a stat of the file: bot.store.engine);
+        on PostgreSQL nothing, each read in autocommit (a transaction would cost its BEGIN and
+        COMMIT round trips, a checkout none)."""
+        return self.transaction() if self._autocommit is None else nullcontext()
+
     def begin(self) -> AbstractContextManager[Connection]:
         """`engine.begin()`, or the thread's transaction when one is open (committed with it)."""
         return self._own_or_joined(self._engine.connect, write=True)
