@@ -141,13 +141,15 @@ class JobRunner:
             self._finish(job)
             return
         handle = self.kinds.get(job.kind)
+        waiting: list[_Answer] = self._local.waiting
         if handle is not None:
+            if waiting:
+                self._answer(waiting)  # a command in a thread reads what those store
             handle(client, job, payload)
             self._finish(job)
             return
         event: dict[str, Any] = payload["event"]
         message = payload_message(payload)
-        waiting: list[_Answer] = self._local.waiting
         thread = ("thread", message.team, message.channel, message.thread_ts)
         if waiting and any(thread in w.prepared.touches() for w in waiting):
             self._answer(waiting)  # its thread's memory first
@@ -243,6 +245,14 @@ class JobRunner:
             except SQLAlchemyError:
                 logger.exception("database failed during job %s; it is tried again", a.job.key)
                 self._give_back(a.job)
+                continue
+            except Exception as error:
+                try:
+                    self._apologise(a.client, a.job, error, a.message, a.event)
+                except SQLAlchemyError:
+                    self._give_back(a.job)  # the apology's claim failed: tried again later
+                else:
+                    self._finish(a.job)
                 continue
             stored.append((a, outcome, first))
         return stored
