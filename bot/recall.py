@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -26,9 +27,17 @@ logger = logging.getLogger("certmatch.bot")
 # At most this many memory sentences in one reply (a bundle of ten certificates stays readable).
 _MAX_NOTES = 3
 
-# One check's lookups by probe: the reply's notes and the expiry reminders ask about the same
-# certificate, and the second asking cost a statement per job (issue 17).
-Lookups = dict[Fingerprint, list[Fingerprint]]
+
+class Lookups(dict[Fingerprint, list[Fingerprint]]):
+    """One check's lookups by probe: the reply's notes and the expiry reminders ask about the
+    same certificate, and the second asking cost a statement per job (issue 17). `answers`
+    are the store's answers by what was asked: a CSR and its certificate share their key and
+    names, and the second lookup, a statement and up to 50 rows made Fingerprints, was about
+    6 % of the bot's CPU under the sustained benchmark (docs/performance.md)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: dict[Any, list[Fingerprint]] = {}
 
 
 class Recall:
@@ -128,19 +137,21 @@ class Recall:
     def _candidates(self, probe: Fingerprint, lookups: Lookups | None = None) -> list[Fingerprint]:
         if lookups is not None and probe in lookups:
             return lookups[probe]
-        found = self._look_up(probe)
+        found = self._look_up(probe, lookups.answers if lookups is not None else None)
         if lookups is not None:
             lookups[probe] = found
         return found
 
-    def _look_up(self, probe: Fingerprint) -> list[Fingerprint]:
+    def _look_up(
+        self, probe: Fingerprint, answers: dict[Any, list[Fingerprint]] | None = None
+    ) -> list[Fingerprint]:
         since = self.clock() - self.retention_days * 86400
         # A reader who may see no other conversation is looked up in its own only; the others
         # only among their own and public internal channels (the rule below still decides).
         sees_others = memory.may_see_other_conversations(probe)
         channel = None if self.scope == "workspace" and sees_others else probe.channel
         rows = self.store.related_fingerprints(
-            probe, channel=channel, since=since, public_elsewhere=channel is None
+            probe, channel=channel, since=since, public_elsewhere=channel is None, answers=answers
         )
         kept = [
             row

@@ -219,7 +219,7 @@ class Service:
             return PreparedCheck(message, None)
         probes = self.recall.probes(message, current)
         recalled: list[str] = []
-        lookups: Lookups = {}
+        lookups = Lookups()
         try:
             recalled = self.recall.notes(client, report, current_indexes, probes, lookups)
         except Exception:

@@ -212,6 +212,7 @@ class Store(Erasing):
         channel: str | None = None,
         since: float = 0.0,
         public_elsewhere: bool = False,
+        answers: dict[Any, list[Fingerprint]] | None = None,
     ) -> list[Fingerprint]:
         """Rows in `probe`'s workspace sharing its key, its CN or its SAN set, posted at or after `since`.
 
@@ -219,6 +220,8 @@ class Store(Erasing):
         channel and public internal channels, so rows the privacy rule would hide never take
         a place under the lookup's limit (bot.privacy still decides). The rules in bot.memory
         decide what the rows mean; this only fetches candidates through the indexes.
+        `answers` keeps one check's answers by what was asked (bot.recall): a CSR and its
+        certificate share their key and names, so the second lookup reads nothing.
         """
         values = {
             name: value
@@ -245,8 +248,15 @@ class Store(Erasing):
         params = {**values, "team": probe.team, "since": since, "here": probe.channel}
         if channel is not None:
             params["channel"] = channel
+        # Not `since`: within one check it moves by microseconds, not by a row.
+        asked = (shape, *(v for k, v in params.items() if k != "since"))
+        if answers is not None and asked in answers:
+            return answers[asked]
         with self.connect() as conn:
-            return [fingerprint(r) for r in conn.execute(stmt, params)]
+            found = [fingerprint(r) for r in conn.execute(stmt, params)]
+        if answers is not None:
+            answers[asked] = found
+        return found
 
     def channel_fingerprints(self, team: str, channel: str) -> list[Fingerprint]:
         """Every index row from one channel, oldest first (tests and `forget` checks)."""
