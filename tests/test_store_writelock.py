@@ -139,7 +139,8 @@ def test_write_lock_stats_name_each_holder_and_time_its_holds(
     with caplog.at_level("WARNING", logger="certmatch.bot"):
         store.log_write_lock_stats()
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("write lock:")]
-    assert lines[0].startswith("write lock: _remember_one holds=3 mean=")  # the longest first
+    # The longest first; the process named, for a log that two gunicorn workers write.
+    assert lines[0].startswith(f"write lock: pid={os.getpid()} _remember_one holds=3 mean=")
     assert len(lines) == 2
 
 
