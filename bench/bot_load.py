@@ -35,6 +35,7 @@ from bench.bot_client import (
 )
 from bench.bot_paced import paced
 from bench.corpus import OUT
+from bench.lock_report import lock_per_reply
 from bench.procs import machine_busy_seconds, named_cpu_seconds, tree_cpu_seconds
 from standin import SlackStandIn
 
@@ -216,6 +217,8 @@ def sustained(
     got = _replies(standin)
     latencies = [min(got[ts]) - at for ts, at in sent.items() if ts in got]
     in_window = sum(1 for ts in sent if ts in got and min(got[ts]) <= window_end)
+    # The warm-up's and the drain's replies too: the lock's tallies cover the bot's whole life.
+    locked = lock_per_reply(OUT / f"bot-{port}.log", _posted(standin))
     row = {
         "offered_per_s": rate,
         "seconds": took,
@@ -231,6 +234,7 @@ def sustained(
         "rss_every_10s_mib": [round(x) for x in series],
         **_cpu_per_event(cpu_before, cpu_after, answered_window, took),
         "answered_every_10s": answered,
+        **locked,
     }
     # Flat: over the second half of the run RSS grew by at most 5 % of its peak (warm-up is
     # the first half's business). Judged only on a run of 10 minutes, as the issue asks.

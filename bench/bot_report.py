@@ -37,7 +37,7 @@ def bot_table(bot: dict[str, Any]) -> list[str]:
                 f"twice; CPU per answered event: bot {r['bot_cpu_ms_per_event']:.1f} ms, "
                 f"database server {r['db_cpu_ms_per_event']:.1f} ms, machine "
                 f"{r['machine_cores_busy']:.2f} cores busy; RSS {r['rss_start_mib']:.0f} "
-                f"-> {r['rss_end_mib']:.0f} MiB over {r['seconds']:.0f} s | | | >= 200/s, ack p99 "
+                f"-> {r['rss_end_mib']:.0f} MiB over {r['seconds']:.0f} s{_lock(r)} | | | >= 200/s, ack p99 "
                 f"<= 50 ms, reply p95 <= 1 s; memory flat over 600 s | {met}; memory "
                 f"{r['memory']} |"
             )
@@ -50,3 +50,11 @@ def bot_table(bot: dict[str, Any]) -> list[str]:
                 f"| | | every event once | {met} |"
             )
     return lines
+
+
+def _lock(r: dict[str, Any]) -> str:
+    """The write lock a reply cost, and its largest holders (CERTMATCH_WRITE_LOCK_STATS=on)."""
+    if "lock_ms_per_reply" not in r:
+        return ""
+    top = ", ".join(f"{h} {ms:.2f}" for h, ms in list(r["lock_holders"].items())[:3])
+    return f"; SQLite write lock {r['lock_ms_per_reply']:.2f} ms a reply ({top})"
