@@ -12,12 +12,14 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bot.eventlog import log_event, ms
 from bot.files import FileProblem
 from bot.memory import Fingerprint
 from bot.reminder_watch import WatchPlan
 from bot.store import StoredArtefact, storable
+from bot.store.fingerprints import lookup_values
 from certmatch import Artefact
 from handlers.ports import CheckOutcome, SlackMessage
 
@@ -111,10 +113,15 @@ class PreparedCheck:
     def touches(self) -> frozenset[tuple[str | None, ...]]:
         """What another check's reads would find of this one's writes: its thread, and its
         fingerprints' terms in the workspace (bot.recall's lookups, the reminders' names)."""
-        return self.reads() if self.writes is not None else frozenset()
+        return self._terms if self.writes is not None else frozenset()
 
     def reads(self) -> frozenset[tuple[str | None, ...]]:
         """What this check read that another's writes could change (the same terms)."""
+        return self._terms
+
+    @cached_property
+    def _terms(self) -> frozenset[tuple[str | None, ...]]:
+        # Asked of each waiting check again for every later check of its take.
         m = self.message
         probes = self.writes.probes if self.writes is not None else []
         return frozenset(
@@ -125,14 +132,7 @@ class PreparedCheck:
 
 def lookup_terms(probe: Fingerprint) -> list[tuple[str | None, ...]]:
     """The index terms a lookup of `probe` searches (bot.store.fingerprints), in its workspace."""
-    terms = [
-        ("key_id", probe.key_id),
-        ("modulus_md5", probe.modulus_md5),
-        ("spki_sha256", probe.spki_sha256),
-        ("common_name", probe.common_name),
-        ("san_set", "\n".join(probe.san_set) or None),
-    ]
-    return [(name, probe.team, value) for name, value in terms if value]
+    return [(name, probe.team, value) for name, value in lookup_values(probe).items()]
 
 
 def memory_down(notes: Sequence[str]) -> list[str]:

@@ -4,7 +4,7 @@ Each server certificate is recorded for its conversation with one reminder per w
 (`CERTMATCH_REMINDER_DAYS`); a window it is already inside goes into the first reply
 instead; a newer certificate for the same names cancels an older one's remaining reminders.
 `plan` does the reads (the certificates of the same names, whether the channel takes
-reminders) and asks Slack for a renewal's permalink; `watch` does the writes, inside the
+reminders) and asks Slack for a renewal's permalink; `watch_many` does the writes, inside the
 check's transaction. On SQLite that transaction holds the host's one write lock from its
 first write to its commit, and every other writer waits for it (issue 17): nothing is read
 or asked of Slack after the first write. bot.reminders posts them.
@@ -44,7 +44,7 @@ class _Planned:
 
 @dataclass
 class WatchPlan:
-    """`ReminderWatch.plan`'s answer for `ReminderWatch.watch`."""
+    """`ReminderWatch.plan`'s answer for `ReminderWatch.watch_many`."""
 
     now: float
     certificates: list[_Planned] = field(default_factory=list)
@@ -118,13 +118,9 @@ class ReminderWatch:
             planned.certificates.append(_Planned(cert, renewals, superseded, on))
         return planned
 
-    def watch(self, planned: WatchPlan) -> list[str]:
-        """Write what `plan` found (inside the check's transaction); sentences for its reply."""
-        return self.watch_many([planned])[0]
-
     def watch_many(self, plans: Sequence[WatchPlan]) -> list[list[str]]:
-        """`watch` for several checks' plans, their certificates in two statements: for each
-        plan, the sentences for its reply.
+        """Write what `plan` found for each of several checks (inside their transaction), their
+        certificates in two statements: for each plan, the sentences for its reply.
 
         A certificate this conversation already had is left as it was, renewals included.
         """

@@ -86,15 +86,7 @@ class ReplyLedger:
         """Claim the reply key; True if this caller is the first. Inside the thread's open
         transaction (bot.store.transactions) it is committed with it, which must be before
         the post: a post whose claim was never committed could be posted twice."""
-        row = {
-            "reply_key": key,
-            "channel": channel,
-            "thread_ts": thread_ts,
-            "ts": None,
-            "claimed_at": time.time(),
-        }
-        with self.store.begin() as conn:
-            return bool(conn.execute(self.store.insert_new(self._replies), row).rowcount == 1)
+        return key in self.claim_many([(key, channel, thread_ts)])
 
     def claim_many(self, claims: Sequence[tuple[str, str, str | None]]) -> set[str]:
         """`claim` for several jobs, each (key, channel, thread_ts), in one statement: the keys

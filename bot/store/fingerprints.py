@@ -33,6 +33,21 @@ from bot.memory import Fingerprint
 LOOKUP_LIMIT = 50
 
 
+def lookup_values(probe: Fingerprint) -> dict[str, str]:
+    """What a lookup of `probe` searches the index by: column name to value, the unset left out."""
+    terms = (
+        ("key_id", probe.key_id),
+        ("modulus_md5", probe.modulus_md5),
+        # The SPKI decides the key, and so its key id: every row sharing the probe's SPKI
+        # shares its key id (only hash lines have neither), and the term would be one more
+        # branch to plan and read for rows the key id's already finds.
+        ("spki_sha256", None if probe.key_id else probe.spki_sha256),
+        ("common_name", probe.common_name),
+        ("san_set", "\n".join(probe.san_set) or None),
+    )
+    return {name: value for name, value in terms if value}
+
+
 def fingerprint_row(row: Fingerprint) -> dict[str, Any]:
     return {
         "row_key": _row_key(row),

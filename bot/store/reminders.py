@@ -51,12 +51,6 @@ class ReminderStore:
 
     # -- scheduling -----------------------------------------------------------------------------
 
-    def watch(
-        self, cert: WatchedCertificate, windows: Sequence[float], *, now: float, keep_days: float
-    ) -> bool:
-        """Record a certificate and its reminders; False when this conversation already had it."""
-        return bool(self.watch_many([(cert, now)], windows, keep_days=keep_days))
-
     def watch_many(
         self,
         certs: Sequence[tuple[WatchedCertificate, float]],

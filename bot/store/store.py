@@ -24,7 +24,13 @@ from bot.store import migrate
 from bot.store.checkpoint import DEFAULT_INTERVAL, DEFAULT_RESTART_PAGES, WalCheckpointer
 from bot.store.engine import open_engine, sqlite_path
 from bot.store.erase import Erasing
-from bot.store.fingerprints import fingerprint, fingerprint_row, fingerprint_select, related_select
+from bot.store.fingerprints import (
+    fingerprint,
+    fingerprint_row,
+    fingerprint_select,
+    lookup_values,
+    related_select,
+)
 from bot.store.lockstats import LockStats
 from bot.store.rows import NewDetail, StoredArtefact, StoredDetail, thread_artefact_row
 from bot.store.schema import Tables, check_prefix, tables
@@ -223,20 +229,7 @@ class Store(Erasing):
         `answers` keeps one check's answers by what was asked (bot.recall): a CSR and its
         certificate share their key and names, so the second lookup reads nothing.
         """
-        values = {
-            name: value
-            for name, value in (
-                ("key_id", probe.key_id),
-                ("modulus_md5", probe.modulus_md5),
-                # The SPKI decides the key, and so its key id: every row sharing the probe's
-                # SPKI shares its key id (only hash lines have neither), and the term would be
-                # one more branch to plan and read for rows the key id's already finds.
-                ("spki_sha256", None if probe.key_id else probe.spki_sha256),
-                ("common_name", probe.common_name),
-                ("san_set", "\n".join(probe.san_set) or None),
-            )
-            if value
-        }
+        values = lookup_values(probe)
         if not values:
             return []
         shape = ("related", tuple(values), channel is not None, public_elsewhere)
