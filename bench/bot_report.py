@@ -57,4 +57,6 @@ def _lock(r: dict[str, Any]) -> str:
     if "lock_ms_per_reply" not in r:
         return ""
     top = ", ".join(f"{h} {ms:.2f}" for h, ms in list(r["lock_holders"].items())[:3])
-    return f"; SQLite write lock {r['lock_ms_per_reply']:.2f} ms a reply ({top})"
+    cpu = r.get("lock_cpu_ms_per_reply")
+    of_it = "" if cpu is None else f", {cpu:.2f} of it the holders' CPU"
+    return f"; SQLite write lock {r['lock_ms_per_reply']:.2f} ms a reply{of_it} ({top})"

@@ -135,6 +135,8 @@ def test_write_lock_stats_name_each_holder_and_time_its_holds(
     # Named by the caller outside the store's plumbing, not by Store.save_detail or contextlib.
     assert tallies["_remember_one"].holds == 3
     assert 0.06 <= tallies["_remember_one"].seconds < 1.0
+    # The holder's own CPU: its 60 ms asleep in the holds are waits, not work.
+    assert 0 < tallies["_remember_one"].cpu_seconds < tallies["_remember_one"].seconds - 0.05
     assert tallies["test_write_lock_stats_name_each_holder_and_time_its_holds"].holds == 1
     with caplog.at_level("WARNING", logger="certmatch.bot"):
         store.log_write_lock_stats()

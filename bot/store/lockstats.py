@@ -5,11 +5,13 @@ so what holds the lock, how often and for how long is the figure that says wheth
 helped. `CERTMATCH_WRITE_LOCK_STATS=on` makes each bot process log, every `every` seconds and
 at its stop, one line per holder:
 
-    write lock: pid=4242 Service.store_checks holds=3120 mean=10.61ms total=33.14s
+    write lock: pid=4242 Service.store_checks holds=3120 mean=10.61ms cpu=2.40ms total=33.14s
 
 A holder is the first function up the stack outside the lock's plumbing (the store's
 methods and transactions, contextlib, SQLAlchemy), named by its qualified name so that two
-`_run` methods stay apart.
+`_run` methods stay apart. `cpu` is the holder thread's own CPU time in a hold (its
+Python, SQLite's work in the thread, the statements): the rest of `mean` it spent waiting,
+for its process's GIL behind the other threads, or for the disk.
 Finding it walks a few frames at each first acquire: only when switched on.
 """
 
@@ -44,6 +46,7 @@ _PLUMBING = (
 class Tally:
     holds: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 class LockStats:
@@ -63,18 +66,21 @@ class LockStats:
             frame = frame.f_back  # type: ignore[assignment]
         return frame.f_code.co_qualname if frame is not None else "?"
 
-    def add(self, holder: str, seconds: float) -> None:
+    def add(self, holder: str, seconds: float, cpu_seconds: float = 0.0) -> None:
         with self._mutex:
             tally = self._tallies.setdefault(holder, Tally())
             tally.holds += 1
             tally.seconds += seconds
+            tally.cpu_seconds += cpu_seconds
             due = time.monotonic() - self._last_log >= self.every
         if due:
             self.log()
 
     def snapshot(self) -> dict[str, Tally]:
         with self._mutex:
-            return {name: Tally(t.holds, t.seconds) for name, t in self._tallies.items()}
+            return {
+                name: Tally(t.holds, t.seconds, t.cpu_seconds) for name, t in self._tallies.items()
+            }
 
     def log(self) -> None:
         """One line per holder, the longest total first: the tallies since the process started."""
@@ -83,10 +89,11 @@ class LockStats:
         for name, tally in sorted(self.snapshot().items(), key=lambda kv: -kv[1].seconds):
             # WARNING: switched on by its own setting, it shows whatever LOG_LEVEL says.
             logger.warning(
-                "write lock: pid=%d %s holds=%d mean=%.2fms total=%.2fs",
+                "write lock: pid=%d %s holds=%d mean=%.2fms cpu=%.2fms total=%.2fs",
                 os.getpid(),
                 name,
                 tally.holds,
                 1000 * tally.seconds / tally.holds,
+                1000 * tally.cpu_seconds / tally.holds,
                 tally.seconds,
             )

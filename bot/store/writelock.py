@@ -47,6 +47,7 @@ class WriteLock:
         self._fd: int | None = None
         self._unavailable = False
         self._held_since = 0.0
+        self._cpu_since = 0.0
         self._holder = ""
 
     @contextmanager
@@ -67,6 +68,7 @@ class WriteLock:
             if self.stats is not None:
                 self._holder = self.stats.holder()
                 self._held_since = time.perf_counter()
+                self._cpu_since = time.thread_time()
 
     def release(self) -> None:
         self._depth -= 1
@@ -75,9 +77,10 @@ class WriteLock:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             if self.stats is not None:
                 held = time.perf_counter() - self._held_since
+                cpu = time.thread_time() - self._cpu_since
                 holder = self._holder
                 self._threads.release()
-                self.stats.add(holder, held)  # logging outside the lock
+                self.stats.add(holder, held, cpu)  # logging outside the lock
                 return
         self._threads.release()
 
