@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from slack_bolt import BoltResponse
-from sqlalchemy import literal_column
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.jobs.intake import message_intake
 from bot.jobs.queue import JobQueue, QueueFull
@@ -66,43 +64,6 @@ def test_a_finished_job_keeps_its_key_and_loses_its_payload(store: Store) -> Non
         payloads = conn.execute(store.tables.jobs.select()).mappings().all()
     assert [p["payload"] for p in payloads] == [None]
     assert queue.enqueue("message:C1:1.1", "message", "again") is False  # a late retry
-
-
-def test_a_take_finishes_the_last_takes_jobs_and_stores_their_reply_ts_in_its_commit(
-    store: Store,
-) -> None:
-    queue, ledger = JobQueue(store), ReplyLedger(store)
-    for n in range(3):
-        queue.enqueue(f"message:C1:{n}.1", "message", "p", now=100.0)
-    first = queue.take_many(2, now=100.0)
-    for job in first:
-        assert ledger.claim(job.key, "C1", None)
-    before = queue.waiting()
-    (last,) = queue.take_many(2, now=101.0, finishing=[(first[0], "1700.1"), (first[1], None)])
-    states = queue.states()
-    assert {states[j.key] for j in first} == {"done"} and states[last.key] == "queued"
-    assert last.key not in {j.key for j in first}
-    r = store.tables.replies
-    with store.engine.connect() as conn:
-        stored = dict(conn.execute(r.select().with_only_columns(r.c.reply_key, r.c.ts)).all())
-    assert stored == {first[0].key: "1700.1", first[1].key: None}
-    assert queue.waiting() == before - 2  # the count follows without waiting for a recount
-
-
-def test_a_take_that_fails_finishes_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    queue = JobQueue(store)
-    queue.enqueue("message:C1:1.1", "message", "p", now=100.0)
-    (job,) = queue.take_many(1, now=100.0)
-    statements = store.statements
-    monkeypatch.setitem(statements, "take_jobs", statements["take_jobs"].where(_broken()))
-    with pytest.raises(SQLAlchemyError):
-        queue.take_many(1, now=101.0, finishing=[(job, None)])
-    # One commit: the finish went with the take that failed, to be tried again with the next.
-    assert queue.states()[job.key] == "queued"
-
-
-def _broken() -> Any:
-    return literal_column("no_such_column") == 1
 
 
 def test_a_released_job_is_taken_at_once_by_another_process(store: Store) -> None:

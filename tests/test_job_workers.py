@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from bot.jobs import workers as workers_module
-from bot.jobs.queue import Finished, Job
+from bot.jobs.queue import Job
 from bot.jobs.workers import Workers
 
 
@@ -27,8 +27,6 @@ class CountingQueue:
     def __init__(self) -> None:
         self.ready: list[Job] = []
         self.takes: list[int] = []  # jobs each take returned
-        self.finished_with_takes: list[list[str]] = []  # the jobs each take finished
-        self.finished_alone: list[list[str]] = []  # finish_many's
         self.lock = threading.Lock()
         self.hold: threading.Event | None = None
         self.in_take = threading.Event()
@@ -37,9 +35,7 @@ class CountingQueue:
         with self.lock:
             self.ready += [Job(k, "message", None, 1) for k in keys]
 
-    def take_many(self, limit: int, *, finishing: Sequence[Finished] = ()) -> list[Job]:
-        if finishing:
-            self.finished_with_takes.append([job.key for job, _ in finishing])
+    def take_many(self, limit: int) -> list[Job]:
         hold = self.hold
         if hold is not None:
             self.hold = None
@@ -49,9 +45,6 @@ class CountingQueue:
             jobs, self.ready = self.ready[:limit], self.ready[limit:]
             self.takes.append(len(jobs))
         return jobs
-
-    def finish_many(self, done: Sequence[Finished]) -> None:
-        self.finished_alone.append([job.key for job, _ in done])
 
     def release(self, job: Job) -> None:
         raise AssertionError("nothing is given back in these tests")
@@ -140,11 +133,10 @@ def test_the_jobs_of_one_take_run_inside_one_batch_scope() -> None:
     ran: list[str] = []
 
     @contextmanager
-    def scope(finish: Callable[[list[Finished]], None]) -> Iterator[None]:
+    def scope() -> Iterator[None]:
         began = len(ran)
         yield
         scopes.append(ran[began:])  # the jobs run inside this scope
-        finish([(Job(key, "message", None, 1), None) for key in ran[began:]])
 
     workers = Workers(
         queue,  # type: ignore[arg-type]
@@ -156,11 +148,6 @@ def test_the_jobs_of_one_take_run_inside_one_batch_scope() -> None:
     ).start()
     try:
         _wait_for(lambda: len(ran) == 6 and len(scopes) == 2)
-        _wait_for(lambda: queue.finished_alone)  # while the worker is idle, not at its stop
     finally:
         workers.stop(1)
     assert scopes == [[f"job-{n}" for n in range(4)], ["job-4", "job-5"]]
-    # The full take's jobs were finished by the next take; the last take was not full, so its
-    # jobs were finished alone before the worker waited (not left for a take that may be 0.5 s off).
-    assert queue.finished_with_takes == [[f"job-{n}" for n in range(4)]]
-    assert queue.finished_alone == [["job-4", "job-5"]]

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, select, update
 
 from bot.jobs.grouped import GroupedInsert
 from bot.jobs.replies import reply_ts_update
@@ -40,10 +40,6 @@ class Job:
     kind: str
     payload: str | None
     attempts: int  # including this one
-
-
-# A job answered, with its reply's ts (None: no reply, or its ts stored already): to finish.
-Finished = tuple[Job, str | None]
 
 
 class QueueFull(Exception):
@@ -137,19 +133,8 @@ class JobQueue:
         jobs = self.take_many(1, now)
         return jobs[0] if jobs else None
 
-    def take_many(
-        self,
-        limit: int,
-        now: float | None = None,
-        *,
-        finishing: Sequence[Finished] = (),
-    ) -> list[Job]:
-        """Lease up to `limit` of the oldest ready jobs to this process, in one statement.
-
-        `finishing` are jobs this process answered (each with its reply's ts, or None), to be
-        finished (`finish_many`) in the same commit: a worker finishes a take's jobs with its
-        next take, on SQLite one hold of the write lock for both instead of two (issue 17).
-        """
+    def take_many(self, limit: int, now: float | None = None) -> list[Job]:
+        """Lease up to `limit` of the oldest ready jobs to this process, in one statement."""
         at = time.time() if now is None else now
         stmt = self.store.statements.get("take_jobs")
         if stmt is None:
@@ -181,14 +166,8 @@ class JobQueue:
                 .returning(j.c.job_key, j.c.kind, j.c.payload, j.c.attempts, j.c.created_at)
             )
         params = {"now": at, "limit": limit, "owner": self.owner, "until": at + self.lease_seconds}
-        if finishing:
-            with self.store.begin() as conn:
-                self._finish_in(conn, finishing, at)
-                rows = list(conn.execute(stmt, params))
-            self._finished(len(finishing))
-        else:
-            with self.store.single() as conn:  # one statement: atomic in autocommit
-                rows = list(conn.execute(stmt, params))
+        with self.store.single() as conn:  # one statement: atomic in autocommit
+            rows = list(conn.execute(stmt, params))
         # RETURNING's order is not the subquery's: oldest first again.
         rows.sort(key=lambda r: (r[4], r[0]))
         return [Job(str(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]
@@ -211,9 +190,10 @@ class JobQueue:
             with self.store.begin() as conn:
                 conn.execute(reply_ts_update(self.store), {"key": job.key, "ts": reply_ts})
                 conn.execute(self._finish_stmt(), params)
-        self._finished(1)
+        with self._count_lock:
+            self._waiting = max(0, self._waiting - 1)
 
-    def finish_many(self, done: Sequence[Finished], now: float | None = None) -> None:
+    def finish_many(self, done: Sequence[tuple[Job, str | None]], now: float | None = None) -> None:
         """`finish` for several jobs (each with its reply's ts, or None), in one commit.
 
         A worker finishes the jobs of one take together (bot.jobs.runner): on SQLite one wait
@@ -226,21 +206,15 @@ class JobQueue:
             ((job, ts),) = done
             self.finish(job, now, reply_ts=ts)
             return
-        with self.store.begin() as conn:
-            self._finish_in(conn, done, now or time.time())
-        self._finished(len(done))
-
-    def _finish_in(self, conn: Connection, done: Sequence[Finished], at: float) -> None:
-        """finish_many's statements, in the caller's transaction."""
+        at = now or time.time()
         finishing = [{"finished_at": at, "key": job.key, "owner": self.owner} for job, _ in done]
         stored = [{"key": job.key, "ts": ts} for job, ts in done if ts is not None]
-        if stored:
-            conn.execute(reply_ts_update(self.store), stored)
-        conn.execute(self._finish_stmt(), finishing)
-
-    def _finished(self, count: int) -> None:
+        with self.store.begin() as conn:
+            if stored:
+                conn.execute(reply_ts_update(self.store), stored)
+            conn.execute(self._finish_stmt(), finishing)
         with self._count_lock:
-            self._waiting = max(0, self._waiting - count)
+            self._waiting = max(0, self._waiting - len(done))
 
     def release(self, job: Job, delay: float = 0.0) -> None:
         """Give the job back, for this or another process to take after `delay` seconds."""

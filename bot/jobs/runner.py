@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.eventlog import log_event
 from bot.faults import CHANNEL_REFUSED, failure_reply, slack_error
-from bot.jobs.queue import Finished, Job, JobQueue
+from bot.jobs.queue import Job, JobQueue
 from bot.jobs.replies import ReplyLedger
 from bot.jobs.sealing import Sealer, UnsealError
 from bot.prepared import PreparedCheck
@@ -42,8 +42,6 @@ RETRY_AFTER_SECONDS = 2.0
 # Answers a job of another kind than "message" (bot.jobs.surfaces): it tells the person about
 # its own failures; a database error it raises gives the job back, as for messages.
 KindHandler = Callable[[WebClient, Job, dict[str, Any]], None]
-# Takes a batch's jobs done, to finish them.
-Finisher = Callable[[list[Finished]], None]
 
 
 def payload_message(payload: dict[str, Any]) -> SlackMessage:
@@ -86,7 +84,7 @@ class JobRunner:
         self._local = threading.local()
 
     @contextmanager
-    def batch(self, finish: Finisher | None = None) -> Iterator[None]:
+    def batch(self) -> Iterator[None]:
         """Jobs run on this thread inside are stored together and finished together at the end.
 
         A worker runs the jobs of one take inside (bot.jobs.workers). Their checks are
@@ -98,10 +96,9 @@ class JobRunner:
         each (issue 17, docs/performance.md). Until then a job answered is still queued
         under this process's lease: were the process to die first, the job is taken again
         after the lease, finds its reply claimed, and finds the reply in the thread
-        (bot.jobs.replies) instead of posting it again. `finish` takes the jobs done instead
-        of `JobQueue.finish_many`: a worker finishes them in its next take's commit.
+        (bot.jobs.replies) instead of posting it again.
         """
-        done: list[Finished] = []
+        done: list[tuple[Job, str | None]] = []
         waiting: list[_Answer] = []
         self._local.done, self._local.waiting = done, waiting
         try:
@@ -112,7 +109,7 @@ class JobRunner:
             finally:
                 self._local.done = self._local.waiting = None
                 try:
-                    (finish or self.queue.finish_many)(done)
+                    self.queue.finish_many(done)
                 except SQLAlchemyError:
                     # Replies posted stay posted; the jobs come back after their lease and find them.
                     logger.exception("could not mark %d jobs done", len(done))
@@ -325,7 +322,7 @@ class JobRunner:
 
     def _done(self, job: Job, ts: str | None) -> None:
         """Finish `job` (storing its reply's ts), or leave it to the batch's end."""
-        done: list[Finished] | None = getattr(self._local, "done", None)
+        done: list[tuple[Job, str | None]] | None = getattr(self._local, "done", None)
         if done is not None:
             done.append((job, ts))
         else:

@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.jobs.queue import Finished, Job, JobQueue
+from bot.jobs.queue import Job, JobQueue
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -35,9 +35,6 @@ TAKE_AT_ONCE = 4
 # After the database failed to hand out a job, wait this long before asking again.
 _DB_DOWN_PAUSE = 1.0
 
-# Around a take's jobs, given what takes the jobs done (JobRunner.batch).
-BatchScope = Callable[[Callable[[list[Finished]], None]], AbstractContextManager[None]]
-
 
 class Workers:
     def __init__(
@@ -47,14 +44,12 @@ class Workers:
         run: Callable[[WebClient, Job], None],
         count: int,
         batch: int = TAKE_AT_ONCE,
-        batch_scope: BatchScope = lambda finish: nullcontext(),
+        batch_scope: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.queue = queue
         self.client = client
         self._run = run
-        # Around the jobs of one take (JobRunner.batch: they are stored together); it hands
-        # the jobs done to the callable it is given, and the worker finishes them with its
-        # next take, in one commit.
+        # Around the jobs of one take (JobRunner.batch: they are finished together).
         self._batch_scope = batch_scope
         self._count = count
         self._batch = batch
@@ -104,15 +99,11 @@ class Workers:
 
     def _loop(self) -> None:
         ident = threading.get_ident()
-        # The last take's jobs, answered: finished in the commit of the next take (on SQLite
-        # one hold of the write lock fewer a take), or before the worker waits.
-        done: list[Finished] = []
         while not self._stopping.is_set():
             with self._wake:
                 queued_before = self._queued
             try:
-                jobs = self.queue.take_many(self._batch, finishing=done)
-                done = []
+                jobs = self.queue.take_many(self._batch)
             except SQLAlchemyError as exc:
                 self._note_outage(exc)
                 self._stopping.wait(_DB_DOWN_PAUSE)
@@ -127,34 +118,16 @@ class Workers:
                         self._queue_down = False
                         logger.warning("job queue available again")
             if jobs:
-                self._run_batch(ident, jobs, time.monotonic(), done.extend)
+                self._run_batch(ident, jobs, time.monotonic())
             if len(jobs) < self._batch:
-                # Nothing more was ready when the take ran: wait for a job queued since, the
-                # jobs answered finished first (their replies' ts stored, the count right).
-                done = self._finish(done)
+                # Nothing more was ready when the take ran: wait for a job queued since.
                 self._idle(queued_before)
-        self._finish(done)
 
-    def _finish(self, done: list[Finished]) -> list[Finished]:
-        """Finish `done` alone; what is left to finish (all of it if the database failed)."""
-        if not done:
-            return done
-        try:
-            self.queue.finish_many(done)
-        except SQLAlchemyError:
-            # Tried again with the next take; were the process to stop first, the jobs come
-            # back after their lease and find their replies (bot.jobs.replies).
-            logger.warning("could not mark %d jobs done; tried again", len(done))
-            return done
-        return []
-
-    def _run_batch(
-        self, ident: int, jobs: list[Job], taken_at: float, finish: Callable[[list[Finished]], None]
-    ) -> None:
+    def _run_batch(self, ident: int, jobs: list[Job], taken_at: float) -> None:
         with self._lock:
             self._in_hand[ident] = list(jobs)
         try:
-            with self._batch_scope(finish):
+            with self._batch_scope():
                 self._run_each(ident, jobs, taken_at)
         finally:
             with self._lock:
