@@ -64,7 +64,7 @@ def run(bot: Bot) -> int:
         return _finish(bot)
     from bot.web import serve, wsgi_app
 
-    server = serve(wsgi_app(bot.app), "0.0.0.0", settings.port)
+    server = serve(wsgi_app(bot.app, intake=bot.door_intake), "0.0.0.0", settings.port)
 
     def stop_serving(signum: int, frame: object) -> None:
         # Not an exception in the main thread (it could land inside a lock or a request

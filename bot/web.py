@@ -17,7 +17,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.chatter import ChatterGate
+from bot.chatter import ChatterGate, DoorIntake
 from bot.config import ConfigError
 
 if TYPE_CHECKING:
@@ -29,14 +29,18 @@ HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def wsgi_app(app: App, signing_secret: str | None = None) -> WSGIApplication:
-    """The WSGI callable: /healthz, the body bound, chatter answered before Bolt, the rest to Bolt.
+def wsgi_app(
+    app: App, signing_secret: str | None = None, *, intake: DoorIntake | None = None
+) -> WSGIApplication:
+    """The WSGI callable: /healthz, the body bound, plain messages answered before Bolt, the rest to Bolt.
 
     `signing_secret` defaults to the Bolt app's own (the one Bolt verifies requests with).
+    `intake` queues a relevant message at the door (`Bot.door_intake`); without it only
+    chatter is answered there and relevant messages go through Bolt's intake middleware.
     """
     bolt = SlackRequestHandler(app, path=EVENTS_PATH)
     secret = getattr(app, "_signing_secret", "") if signing_secret is None else signing_secret
-    chatter = ChatterGate(secret) if secret else None
+    chatter = ChatterGate(secret, intake) if secret else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -53,9 +57,16 @@ def wsgi_app(app: App, signing_secret: str | None = None) -> WSGIApplication:
             return [b"request too large"]
         if chatter is not None and path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
             raw = environ["wsgi.input"].read(length) if length else b""
-            if chatter.is_chatter(environ, raw):
+            status = chatter.answer(environ, raw)
+            if status == 200:
                 start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
                 return [b""]
+            if status is not None:
+                # As the intake middleware answers: Slack retries it.
+                text = b"busy or database unavailable, retry later"
+                headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(text)))]
+                start_response("503 Service Unavailable", headers)
+                return [text]
             environ["wsgi.input"] = io.BytesIO(raw)  # Bolt reads the body again
         return bolt(environ, start_response)
 
@@ -88,7 +99,7 @@ def create_wsgi_app() -> WSGIApplication:
     except ConfigError as exc:
         raise SystemExit(f"certmatch: {exc}") from None
     atexit.register(bot.stop_workers, bot.settings.shutdown_seconds)
-    return wsgi_app(bot.app, bot.settings.signing_secret)
+    return wsgi_app(bot.app, bot.settings.signing_secret, intake=bot.door_intake)
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

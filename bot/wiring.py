@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from slack_bolt import App
 
 from bot.app import build_app
+from bot.chatter import DoorIntake
 from bot.config import ConfigError, Settings, load_settings
 from bot.files import SlackFileFetcher
-from bot.jobs.intake import message_intake, request_intake
+from bot.jobs.intake import door_intake, message_intake, request_intake
 from bot.jobs.queue import JobQueue
 from bot.jobs.replies import ReplyLedger
 from bot.jobs.runner import JobRunner
@@ -44,6 +45,8 @@ class Bot:
     app: App
     reminder_poller: ReminderPoller | None = None
     checkpointer: WalCheckpointer | None = None
+    # Queues a relevant message at the WSGI door, before Bolt (bot.chatter, bot.web).
+    door_intake: DoorIntake | None = None
 
     def stop_workers(self, seconds: float) -> int:
         """Stop taking jobs and reminders, let those in hand finish for up to `seconds`; return
@@ -102,7 +105,8 @@ def build_bot(
     if checkpointer is not None:
         checkpointer.start()
     poller = ReminderPoller(service.reminders, app.client).start() if remind else None
-    return Bot(settings, store, service, queue, workers, app, poller, checkpointer)
+    door = door_intake(queue, sealer, notify)
+    return Bot(settings, store, service, queue, workers, app, poller, checkpointer, door)
 
 
 def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) -> Store:

@@ -160,7 +160,7 @@ def start_bot(
     """The whole bot (bot.wiring, its job workers included) behind the real WSGI endpoint on 127.0.0.1."""
     store = store or Store.open(settings.database_url, settings.table_prefix)
     bot = build_bot(settings, store, clock)
-    server, stop_serving = serve_in_thread(wsgi_app(bot.app))
+    server, stop_serving = serve_in_thread(wsgi_app(bot.app, intake=bot.door_intake))
     host, port = str(server.server_address[0]), server.server_address[1]
 
     def stop() -> None:

@@ -1,4 +1,4 @@
-"""The WSGI chatter gate (bot.chatter): signed chatter gets its 200 before Bolt with no row written; everything else still reaches Bolt.
+"""The WSGI door (bot.chatter): signed chatter gets its 200 before Bolt with no row written, a person's relevant message is queued there; everything else still reaches Bolt.
 
 Requests are signed exactly as Slack signs them and sent to the real HTTP endpoint; Bolt's
 dispatch is counted, so a test tells the gate's answer from Bolt's.
@@ -121,13 +121,58 @@ def test_a_message_mentioning_someone_goes_to_bolt(
     assert _rows(bot) == 0
 
 
-def test_a_message_with_material_still_goes_to_bolt_and_is_answered_once(
+def test_a_message_with_material_is_queued_at_the_door_and_answered_once(
     bot: RunningBot, standin: SlackStandIn, bolt_calls: list[dict[str, Any]]
 ) -> None:
     pasted = message_event(text=CSR, channel="C0PKI")
     assert bot.send_event(pasted).status == 200
     standin.wait_for(lambda s: len(s.posts()) == 1)
+    assert bolt_calls == []
+    assert bot.store.count(bot.store.tables.jobs) == 1  # committed before the 200
+    # Slack's retry goes to Bolt, whose intake finds the job queued already: no second reply.
+    assert bot.send_event(pasted, retry_num=1).status == 200
     wait_quiet(standin, bot)
     assert len(bolt_calls) == 1
     assert len(standin.posts()) == 1
     assert standin.posts()[0]["thread_ts"] == pasted["event"]["ts"]
+
+
+def test_a_message_with_material_that_cannot_be_queued_is_refused_at_the_door_with_503(
+    bot: RunningBot, standin: SlackStandIn, bolt_calls: list[dict[str, Any]]
+) -> None:
+    bot.store.drop_tables()  # as if the database went away
+    assert bot.send_event(message_event(text=CSR, channel="C0PKI")).status == 503
+    assert bolt_calls == []
+    bot.store.create_tables()
+    assert standin.posts() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "to_bolt", "answered"),
+    [
+        # Perhaps `@certmatch check HOST`: the intake decides, with the bot's user id.
+        ("<@U0BOB> have a look\n" + CSR, {}, 1, 1),
+        # Another bot's post (or this one's own) and an edit are never checked: chatter.
+        (CSR, {"bot_id": "B0OTHER"}, 0, 0),
+        (CSR, {"subtype": "message_changed"}, 0, 0),
+    ],
+    ids=["mention", "bot", "edit"],
+)
+def test_a_message_with_material_is_judged_at_the_door_as_the_intake_judges_it(
+    bot: RunningBot,
+    standin: SlackStandIn,
+    bolt_calls: list[dict[str, Any]],
+    text: str,
+    extra: dict[str, Any],
+    to_bolt: int,
+    answered: int,
+) -> None:
+    payload = message_event(text=text, channel="C0PKI")
+    payload["event"].update(extra)
+    assert bot.send_event(payload).status == 200
+    if answered:
+        standin.wait_for(lambda s: len(s.posts()) == answered)
+    wait_quiet(standin, bot)
+    assert len(bolt_calls) == to_bolt
+    assert len(standin.posts()) == answered
+    assert bot.store.count(bot.store.tables.jobs) == answered

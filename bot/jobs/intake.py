@@ -71,22 +71,52 @@ def message_intake(
                 return None
         elif job_kind == "message" and not is_relevant_message(event):
             return BoltResponse(status=200, body="")  # chatter: no write, no queue
-        key = job_key(event)
-        payload = {
-            # A mention asked certmatch directly: it is answered even when it holds nothing.
-            "quiet": kind == "message" and job_kind == "message",
-            "event": {k: event[k] for k in _EVENT_FIELDS if k in event},
-            "team": body.get("team_id") or event.get("team"),
-            "event_id": body.get("event_id"),
-            # As delivered: anything but a bool is unknown (handlers.conversation).
-            "ext_shared": body.get("is_ext_shared_channel"),
-            "bot_user": bot_user,
-        }
-        if not _enqueue(queue, key, job_kind, sealer.seal(payload, key), notify):
+        # A mention asked certmatch directly: it is answered even when it holds nothing.
+        quiet = kind == "message" and job_kind == "message"
+        if not _queue_event(queue, sealer, notify, body, event, job_kind, quiet, bot_user):
             return BoltResponse(status=503, body="busy or database unavailable, retry later")
         return BoltResponse(status=200, body="")
 
     return queue_messages
+
+
+def door_intake(
+    queue: JobQueue, sealer: Sealer, notify: Callable[[], None]
+) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+    """What the WSGI door (bot.chatter) runs for a relevant message it answers before Bolt:
+    queued as `message_intake` queues it; True once committed, False to answer 503.
+
+    The door takes only a person's plain message that mentions no one near its start, so it
+    is never a connect job, and the bot's user id (which only those read) is not needed.
+    """
+
+    def enqueue(body: dict[str, Any], event: dict[str, Any]) -> bool:
+        return _queue_event(queue, sealer, notify, body, event, "message", True, None)
+
+    return enqueue
+
+
+def _queue_event(
+    queue: JobQueue,
+    sealer: Sealer,
+    notify: Callable[[], None],
+    body: dict[str, Any],
+    event: dict[str, Any],
+    job_kind: str,
+    quiet: bool,
+    bot_user: str | None,
+) -> bool:
+    key = job_key(event)
+    payload = {
+        "quiet": quiet,
+        "event": {k: event[k] for k in _EVENT_FIELDS if k in event},
+        "team": body.get("team_id") or event.get("team"),
+        "event_id": body.get("event_id"),
+        # As delivered: anything but a bool is unknown (handlers.conversation).
+        "ext_shared": body.get("is_ext_shared_channel"),
+        "bot_user": bot_user,
+    }
+    return _enqueue(queue, key, job_kind, sealer.seal(payload, key), notify)
 
 
 def request_intake(
