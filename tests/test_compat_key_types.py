@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from certmatch.check import check
 from certmatch.errors import UnsupportedInputError
-from certmatch.load import Input
+from certmatch.load import Input, load
 from tests.compat_vectors import COMPAT, load_compat, only, openssl_pin, path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 X_KEYS = [f"{kind}.{what}.pem" for kind in ("x25519", "x448") for what in ("cert", "key", "pub")]
 
@@ -53,3 +56,15 @@ def test_unsupported_key_type_is_named_not_called_damaged() -> None:
         check=True,
     )
     assert done.returncode != 0 and b"compat.example.test" in subject.stdout
+
+
+def test_an_ec_key_whose_curve_oid_is_cut_short_is_refused_by_name_not_by_a_traceback() -> None:
+    """The fuzzer's finding (fuzz/README.md): the curve OID's last byte has its high bit set."""
+    data = (ROOT / "fuzz" / "corpus" / "ec-public-key-curve-oid-cut-short.pem").read_bytes()
+    with pytest.raises(UnsupportedInputError) as raised:
+        load(Input("cut.pem", data))
+    message = str(raised.value)
+    assert "EC on a curve it cannot name" in message and "does not read" in message
+    # The oracle: openssl cannot read it either.
+    done = subprocess.run(["openssl", "pkey", "-pubin", "-noout"], input=data, capture_output=True)
+    assert done.returncode != 0

@@ -276,7 +276,12 @@ def algorithm_name(spki: bytes) -> str:
     except (DerError, IndexError, ValueError):
         return "an algorithm it cannot name"
     if oid.dotted_string == "1.2.840.10045.2.1" and len(algorithm) > 1:  # id-ecPublicKey
-        curve = oid_string(value(spki, algorithm[1]))
+        try:
+            curve = oid_string(value(spki, algorithm[1]))
+        except (DerError, IndexError, ValueError):
+            # A curve OID cut short (its last byte's high bit set): found by the fuzzer, it
+            # escaped as a DerError from the message about the key (fuzz/README.md).
+            return "EC on a curve it cannot name"
         return f"EC on the curve {_CURVE_NAMES.get(curve, curve)}"
     name = _ALGORITHM_NAMES.get(oid.dotted_string) or getattr(oid, "_name", "Unknown OID")
     return f"{name}, OID {oid.dotted_string}" if name != "Unknown OID" else oid.dotted_string
