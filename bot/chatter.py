@@ -21,18 +21,15 @@ their start, which may be `@certmatch check HOST`) goes to Bolt unchanged.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.jobs.intake import DoorIntake
 from bot.jobs.relevance import is_relevant_message
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIEnvironment
-
-# Queues a relevant message (the envelope and its event): True once committed.
-DoorIntake = Callable[[dict[str, Any], dict[str, Any]], bool]
 
 
 class ChatterGate:

@@ -17,8 +17,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.chatter import ChatterGate, DoorIntake
+from bot.chatter import ChatterGate
 from bot.config import ConfigError
+from bot.jobs.intake import REFUSED, DoorIntake
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -62,8 +63,7 @@ def wsgi_app(
                 start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
                 return [b""]
             if status is not None:
-                # As the intake middleware answers: Slack retries it.
-                text = b"busy or database unavailable, retry later"
+                text = REFUSED.encode("ascii")  # as the intake middleware answers
                 headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(text)))]
                 start_response("503 Service Unavailable", headers)
                 return [text]

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from slack_bolt import App
 
 from bot.app import build_app
-from bot.chatter import DoorIntake
 from bot.config import ConfigError, Settings, load_settings
 from bot.files import SlackFileFetcher
-from bot.jobs.intake import door_intake, message_intake, request_intake
+from bot.jobs.intake import DoorIntake, door_intake, message_intake, request_intake
 from bot.jobs.queue import JobQueue
 from bot.jobs.replies import ReplyLedger
 from bot.jobs.runner import JobRunner

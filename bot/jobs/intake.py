@@ -24,6 +24,11 @@ from bot.jobs.sealing import Sealer
 
 logger = logging.getLogger("certmatch.bot")
 
+# Queues a relevant message at the WSGI door (the envelope and its event): True once committed.
+DoorIntake = Callable[[dict[str, Any], dict[str, Any]], bool]
+# The body of a 503: the event could not be queued, and Slack retries it.
+REFUSED = "busy or database unavailable, retry later"
+
 # The event fields a check reads; nothing else of the delivery is kept (no token, no
 # authorizations). Files keep their URLs and names: they are fetched with the bot token.
 _EVENT_FIELDS = (
@@ -74,15 +79,13 @@ def message_intake(
         # A mention asked certmatch directly: it is answered even when it holds nothing.
         quiet = kind == "message" and job_kind == "message"
         if not _queue_event(queue, sealer, notify, body, event, job_kind, quiet, bot_user):
-            return BoltResponse(status=503, body="busy or database unavailable, retry later")
+            return BoltResponse(status=503, body=REFUSED)
         return BoltResponse(status=200, body="")
 
     return queue_messages
 
 
-def door_intake(
-    queue: JobQueue, sealer: Sealer, notify: Callable[[], None]
-) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+def door_intake(queue: JobQueue, sealer: Sealer, notify: Callable[[], None]) -> DoorIntake:
     """What the WSGI door (bot.chatter) runs for a relevant message it answers before Bolt:
     queued as `message_intake` queues it; True once committed, False to answer 503.
 
