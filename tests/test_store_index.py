@@ -57,6 +57,33 @@ def test_index_rows_round_trip_with_every_field(store: Store) -> None:
     assert store.channel_fingerprints("T1", "C1") == [row]
 
 
+@pytest.mark.parametrize("sans", [("dns:a.example.com", "dns:b.example.com"), ()])
+def test_each_field_comes_back_in_its_own_place(store: Store, sans: tuple[str, ...]) -> None:
+    # The row is read back positionally (bot.store.fingerprints.fingerprint): every field
+    # holds a value no other field holds, so two fields swapped would not compare equal.
+    row = Fingerprint(
+        kind="certificate",
+        spki_sha256="spki",
+        modulus_md5="md5",
+        key_id="keyid",
+        common_name="cn.example.com",
+        san_set=sans,
+        is_ca=True,
+        team="T1",
+        channel="C1",
+        thread_ts="100.000100",
+        message_ts="100.000200",
+        poster="U0ALICE",
+        posted_at=1234.5,
+        conversation_kind="group",
+        ext_shared=False,
+    )
+    assert store.add_fingerprints([row]) == 1
+    [back] = store.channel_fingerprints("T1", "C1")
+    assert back == row
+    assert store.related_fingerprints(replace(row, message_ts="200.0")) == [row]
+
+
 def test_the_same_artefact_in_the_same_message_is_indexed_once(store: Store) -> None:
     assert store.add_fingerprints([_row(), _row()]) == 1
     assert store.add_fingerprints([_row()]) == 0

@@ -6,6 +6,7 @@ probe's values are set, one channel or the public ones) with bound parameters.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -160,23 +161,50 @@ def _row_key(row: Fingerprint) -> str:
 
 
 def fingerprint(row: Sequence[Any]) -> Fingerprint:
-    (kind, spki, md5, key_id, cn, sans, is_ca, team, channel, thread_ts, ts, poster, at) = row[:13]
-    conversation_kind, ext_shared = row[13:15]
+    """The `Fingerprint` of a row of `fingerprint_select`.
+
+    Positional, and the SAN set's split kept per distinct text: a lookup returns up to
+    LOOKUP_LIMIT rows, mostly reposts of the same names, and keyword arguments with a
+    generator per row cost 5.5 against 2.9 µs a row (issue 17, docs/performance.md). Every
+    field's place is checked by tests/test_store_index.py.
+    """
+    (
+        kind,
+        spki,
+        md5,
+        key_id,
+        cn,
+        sans,
+        is_ca,
+        team,
+        channel,
+        thread_ts,
+        ts,
+        poster,
+        at,
+        ck,
+        ext,
+    ) = row
     return Fingerprint(
-        kind=str(kind),
-        spki_sha256=spki,
-        modulus_md5=md5,
-        key_id=key_id,
-        common_name=cn,
-        san_set=tuple(s for s in str(sans).split("\n") if s),
-        is_ca=bool(is_ca),
-        team=str(team),
-        channel=str(channel),
-        thread_ts=str(thread_ts),
-        message_ts=str(ts),
-        poster=poster,
-        posted_at=float(at),
+        str(kind),
+        spki,
+        md5,
+        key_id,
+        cn,
+        _san_set(str(sans)) if sans else (),
+        bool(is_ca),
+        str(team),
+        str(channel),
+        str(thread_ts),
+        str(ts),
+        poster,
+        float(at),
         # NULL (a row from before issue 13) stays None: unknown, which counts as private.
-        conversation_kind=conversation_kind,
-        ext_shared=None if ext_shared is None else bool(ext_shared),
+        ck,
+        None if ext is None else bool(ext),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _san_set(stored: str) -> tuple[str, ...]:
+    return tuple(s for s in stored.split("\n") if s)
