@@ -38,4 +38,5 @@ def message_from_event(
         event_id=event_id or None,
         conversation_kind=kind,
         ext_shared=ext_shared,
+        opens_thread=not event.get("thread_ts"),
     )

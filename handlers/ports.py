@@ -33,6 +33,10 @@ class SlackMessage:
     # with another organisation; None when the payload does not say (handlers.conversation).
     conversation_kind: str | None = None
     ext_shared: bool | None = None
+    # A message event outside any thread: its thread begins with it, so nothing can be
+    # remembered for it yet (its replies come after it) and its memory is not read. The
+    # shortcut re-checks a message whose thread may have grown since: it reads it.
+    opens_thread: bool = False
 
 
 @dataclass(frozen=True, slots=True)

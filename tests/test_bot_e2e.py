@@ -215,6 +215,35 @@ def test_memory_is_per_thread(bot: RunningBot, standin: SlackStandIn) -> None:
     assert "earlier in this thread" not in post_text(standin.posts()[1])
 
 
+def test_a_message_outside_any_thread_reads_no_thread_memory_but_its_shortcut_does(
+    bot: RunningBot, standin: SlackStandIn
+) -> None:
+    # A reply answered before its parent (the parent's job came later, say given back after a
+    # database failure): the parent's own check does not compare with it (its thread begins
+    # with it, so the thread memory is not read at all; the workspace memory still names the
+    # CSR), while the shortcut on the parent, later, reads the thread and compares.
+    parent_ts = new_ts()
+    reply = message_event(files=[standin.add_file("tomcat.csr", CSR)], thread_ts=parent_ts)
+    bot.send_event(reply)
+    standin.wait_for(lambda s: len(s.posts()) == 1)
+    parent = message_event(files=[standin.add_file("certnew.cer", CERT_DER)], ts=parent_ts)
+    bot.send_event(parent)
+    standin.wait_for(lambda s: len(s.posts()) == 2)
+    first = standin.posts()[1]
+    assert first["thread_ts"] == parent_ts
+    assert not first["text"].startswith("certmatch: Match"), first["text"]
+    assert "Only certificates were given" in post_text(first)
+    assert "matches the CSR posted earlier in this thread" in post_text(first)
+
+    message = {"type": "message", "user": "U0ALICE", "ts": parent_ts, "text": CERT_PEM.decode()}
+    assert bot.send_interaction(message_shortcut(message, standin)).status == 200
+    standin.wait_for(lambda s: len(s.posts()) == 3)
+    again = standin.posts()[2]
+    assert again["thread_ts"] == parent_ts
+    assert again["text"].startswith("certmatch: Match"), again["text"]
+    assert "Only certificates were given" not in post_text(again)
+
+
 # -- delivery guarantees ------------------------------------------------------------------------
 
 
