@@ -30,6 +30,15 @@ def wrap(text: str, width: int, initial_indent: str = "", subsequent_indent: str
         if not last.strip():
             flat = flat[: len(flat) - len(last)]
         return [initial_indent + flat] if flat else []
+    if flat and flat[0] != " " and flat[-1] != " " and "  " not in flat:
+        # Words between single spaces, the common case of a longer text (a CA note's line,
+        # a finding's explanation): no whitespace chunk can start or end a line, so lines are
+        # words packed greedily; the split below cost about 3 % of the bot's CPU (issue 17).
+        # Unless a word is blank by str.strip() (a no-break space on its own), which textwrap
+        # drops at a line's end as it drops spaces.
+        words = flat.split(" ")
+        if all(map(str.strip, words)):
+            return _packed(words, width, initial_indent, subsequent_indent)
     chunks = [c for c in re.split("( +)", flat) if c]
     chunks.reverse()  # a stack: the next chunk is at the end
     lines: list[str] = []
@@ -49,4 +58,29 @@ def wrap(text: str, width: int, initial_indent: str = "", subsequent_indent: str
             del line[-1]
         if line:
             lines.append(indent + "".join(line))
+    return lines
+
+
+def _packed(words: list[str], width: int, initial_indent: str, subsequent_indent: str) -> list[str]:
+    """textwrap's lines of `words` joined by single spaces (none of them empty)."""
+    lines: list[str] = []
+    indent = initial_indent
+    room = width - len(indent)
+    line: list[str] = []
+    length = 0
+    for word in words:
+        if line:
+            if length + 1 + len(word) <= room:
+                line.append(word)
+                length += 1 + len(word)
+                continue
+            lines.append(indent + " ".join(line))
+            indent, room, line = subsequent_indent, width - len(subsequent_indent), []
+        if len(word) > room:
+            lines.append(indent + word)  # too long for any line: on its own, unbroken
+            indent, room = subsequent_indent, width - len(subsequent_indent)
+            continue
+        line, length = [word], len(word)
+    if line:
+        lines.append(indent + " ".join(line))
     return lines

@@ -39,6 +39,27 @@ def test_wrap_gives_textwraps_lines(text: str, width: int, first: str, rest: str
     assert wrap(text, width, first, rest) == _textwrap(text, width, first, rest)
 
 
+# Words between single spaces take a path of their own (certmatch.wrap._packed): most of them
+# go through it here, words longer than the line and lone no-break spaces included.
+_WORDS = st.sampled_from(
+    ["word", "a", "long-hyphenated-word", "x" * 30, "y" * 75, "DNS:cucm.example.com,", "é",
+     "->", "\xa0", "b\xa0c", "-"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(_WORDS, min_size=1, max_size=30).map(" ".join),
+    st.integers(min_value=1, max_value=80),
+    st.sampled_from(["", " ", "   ", "-> ", " " * 12]),
+    st.sampled_from(["", " ", "      ", " " * 11, " " * 70]),
+)
+def test_words_between_single_spaces_wrap_as_textwrap_does(
+    text: str, width: int, first: str, rest: str
+) -> None:
+    assert wrap(text, width, first, rest) == _textwrap(text, width, first, rest)
+
+
 @pytest.mark.parametrize(
     "text",
     [
