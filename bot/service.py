@@ -33,6 +33,7 @@ from bot.reminder_watch import ReminderWatch
 from bot.reminders import Reminders
 from bot.retention import Retention
 from bot.store import NewDetail, Store, storable
+from bot.store.profiles import ProfileStore
 from certmatch import (
     PROFILE_NAMES,
     Artefact,
@@ -60,6 +61,8 @@ class Service:
     ) -> None:
         self.settings = settings
         self.store = store
+        # The channels' chosen profiles; bot.jobs.runner reads a take's at once (read_once).
+        self.profiles = ProfileStore(store)
         self.fetcher = fetcher
         # Injected so tests can move time past the retention window.
         self.clock = clock
@@ -110,7 +113,7 @@ class Service:
 
     def channel_profile(self, team: str, channel: str) -> str:
         try:
-            chosen = self.store.channel_profile(team, channel)
+            chosen = self.profiles.get(team, channel)
         except Exception:
             logger.exception("profile store unavailable; using the default profile")
             chosen = None
@@ -130,7 +133,7 @@ class Service:
             return f"Unknown product `{escape(product)}` for `{name}`: choose one of " + ", ".join(
                 f"`{p}`" for p in products
             )
-        self.store.set_channel_profile(team, channel, profile)
+        self.profiles.set(team, channel, profile)
         return None
 
     def about(self) -> About:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
+from bot.store.profiles import ProfileStore
 from handlers.ports import ACTION_FORGET_CONFIRM, ACTION_SHOW_CA_NOTE, ACTION_SHOW_DETAIL
 from standin import BOT_TOKEN, SlackStandIn
 from tests.bot_e2e_support import (
@@ -504,7 +505,7 @@ def test_profile_is_set_per_channel_and_used_for_checks(
     assert "generic" in bot.send_command(command_form("profile", standin)).json()["text"]
     response = bot.send_command(command_form("profile cisco-uc", standin))
     assert "cisco-uc" in response.json()["text"]
-    assert bot.store.channel_profile("T0EXAMPLE", "C0PKI") == "cisco-uc"
+    assert ProfileStore(bot.store).get("T0EXAMPLE", "C0PKI") == "cisco-uc"
     assert (
         "Unknown profile" in bot.send_command(command_form("profile nope", standin)).json()["text"]
     )

@@ -57,6 +57,8 @@ def _counted(store: Store, verbs: list[str] | None = None) -> Iterator[Counter[s
         if verbs is not None:
             verbs.append(sql.lstrip().split(None, 1)[0].upper())
         counts["statements"] += 1
+        if "channel_profiles" in sql:
+            counts["profile_reads"] += 1
         if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
             counts["transactions"] += 1
             counts["round_trips"] += 1
@@ -159,7 +161,7 @@ def test_the_checks_of_one_take_are_stored_in_one_transaction_and_finished_in_on
         taken = queue.take_many(4)
         assert len(taken) == 4
         sent: list[str] = []
-        with _counted(store, sent) as jobs, runner.batch():
+        with _counted(store, sent) as jobs, runner.batch(taken):
             for job in taken:
                 runner.run(client, job)
             # Checked, not yet stored nor posted: the writes wait for the end of the take.
@@ -173,13 +175,16 @@ def test_the_checks_of_one_take_are_stored_in_one_transaction_and_finished_in_on
         assert set(stored) == {job.key for job in taken}
         # Each reply's own ts (the stand-in's, never the "-" of an answer without one).
         assert len(set(stored.values())) == 4 and all(ts and ts != "-" for ts in stored.values())
-        # Four checks' writes in the statements of one: it was one set a job.
+        # Four checks' writes in the statements of one: it was one set a job. Their four
+        # channels' profiles in one read (bot.store.profiles): it was one a job.
         assert sent.count("INSERT") == CHECK_INSERTS, sent
+        assert jobs["profile_reads"] == 1, jobs
         tables = store.tables
         assert store.count(tables.thread_artefacts) == 8  # each thread's CSR and certificate
         assert store.count(tables.details) == 4
         if store.backend == "sqlite":
-            # The reads (one connection a check), one transaction for the writes, one finish.
+            # The reads (one connection a check), one transaction for the writes, one finish;
+            # the profiles' read opens none (pysqlite begins nothing for a read).
             assert jobs["transactions"] == 6, jobs
 
 

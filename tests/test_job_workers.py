@@ -130,10 +130,12 @@ def test_the_jobs_of_one_take_run_inside_one_batch_scope() -> None:
     queue = CountingQueue()
     queue.add(*(f"job-{n}" for n in range(6)))
     scopes: list[list[str]] = []
+    given: list[list[str]] = []
     ran: list[str] = []
 
     @contextmanager
-    def scope() -> Iterator[None]:
+    def scope(jobs: list[Job]) -> Iterator[None]:
+        given.append([job.key for job in jobs])  # the take's jobs, before any of them runs
         began = len(ran)
         yield
         scopes.append(ran[began:])  # the jobs run inside this scope
@@ -151,3 +153,4 @@ def test_the_jobs_of_one_take_run_inside_one_batch_scope() -> None:
     finally:
         workers.stop(1)
     assert scopes == [[f"job-{n}" for n in range(4)], ["job-4", "job-5"]]
+    assert given == scopes

@@ -21,6 +21,7 @@ import pytest
 from bot import memory
 from bot.config import Settings
 from bot.store import Store, storable
+from bot.store.profiles import ProfileStore
 from certmatch import Input, check
 from handlers.ports import ACTION_FORGET_CANCEL, ACTION_FORGET_CONFIRM, ACTION_SHOW_DETAIL
 from standin import TEAM_ID, SlackStandIn
@@ -441,7 +442,7 @@ def _another_workspace(store: Store) -> None:
     kept = storable(artefact, "1.1", time.time())
     assert kept is not None
     store.add_thread_artefacts("T0OTHER", "C0OTHER", "1.1", [kept])
-    store.set_channel_profile("T0OTHER", "C0OTHER", "cisco-uc")
+    ProfileStore(store).set("T0OTHER", "C0OTHER", "cisco-uc")
     store.save_detail("other-detail", "text", None, team="T0OTHER", channel="C0OTHER")
     store.claim("event:EvOTHER", team="T0OTHER")
 
@@ -498,7 +499,7 @@ def test_profile_change_is_announced_in_the_channel_with_who_and_from_what_to_wh
     assert again["response_type"] == "ephemeral" and "already uses" in again["text"]
     wrong = bot.send_command(command_form("profile nope", standin)).json()
     assert wrong["response_type"] == "ephemeral" and "Unknown profile" in wrong["text"]
-    assert bot.store.channel_profile(TEAM_ID, PKI.channel) == "cisco-uc"
+    assert ProfileStore(bot.store).get(TEAM_ID, PKI.channel) == "cisco-uc"
 
 
 def _forget_buttons(answer: dict[str, Any]) -> dict[str, str]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from bot.store import Store, StoredArtefact, migrate, storable
+from bot.store.profiles import ProfileStore
 from certmatch.model import Artefact, ArtefactKind, KeyInfo
 
 POSTGRES_URL = os.environ.get(
@@ -116,12 +119,41 @@ def test_storable_drops_private_keys_and_keeps_public_artefacts() -> None:
 
 
 def test_channel_profile_is_set_and_overwritten_per_channel(store: Store) -> None:
-    assert store.channel_profile("T1", "C1") is None
-    store.set_channel_profile("T1", "C1", "cisco-uc")
-    store.set_channel_profile("T1", "C1", "generic")
-    store.set_channel_profile("T1", "C2", "cisco-uc")
-    assert store.channel_profile("T1", "C1") == "generic"
-    assert store.channel_profile("T1", "C2") == "cisco-uc"
+    profiles = ProfileStore(store)
+    assert profiles.get("T1", "C1") is None
+    profiles.set("T1", "C1", "cisco-uc")
+    profiles.set("T1", "C1", "generic")
+    profiles.set("T1", "C2", "cisco-uc")
+    assert profiles.get("T1", "C1") == "generic"
+    assert profiles.get("T1", "C2") == "cisco-uc"
+
+
+def test_a_takes_profiles_are_read_once_and_each_workspace_keeps_its_own(store: Store) -> None:
+    profiles = ProfileStore(store)
+    profiles.set("T1", "C1", "cisco-uc")
+    profiles.set("T2", "C1", "generic")  # another workspace's channel of the same id
+    profiles.set("T1", "C3", "cisco-uc:expressway")
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        with profiles.read_once(["C1", "C2"]):
+            assert profiles.get("T1", "C1") == "cisco-uc"
+            assert profiles.get("T2", "C1") == "generic"
+            assert profiles.get("T1", "C2") is None
+            assert len(statements) == 1  # the three answers came from one statement
+            # A channel outside the take is read as before.
+            assert profiles.get("T1", "C3") == "cisco-uc:expressway"
+            assert len(statements) == 2
+            # A command of the take that changes a profile: the take's later checks see it.
+            profiles.set("T1", "C2", "cisco-uc")
+            assert profiles.get("T1", "C2") == "cisco-uc"
+        assert profiles.get("T1", "C2") == "cisco-uc"  # stored, and read again outside
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
 
 
 def test_details_round_trip(store: Store) -> None:

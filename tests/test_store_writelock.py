@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
+from bot.store.profiles import ProfileStore
 from bot.store.writelock import WriteLock
 
 
@@ -103,15 +104,15 @@ def test_a_transaction_holds_the_lock_from_its_first_write_to_its_end(
 
         failing = pytest.raises(RuntimeError) if ends == "rollback" else nullcontext()
         with failing, store.transaction():
-            store.channel_profile("T1", "C1")  # a read: no lock yet
+            ProfileStore(store).get("T1", "C1")  # a read: no lock yet
             assert free_for_another_thread()
-            store.set_channel_profile("T1", "C1", "cucm")
+            ProfileStore(store).set("T1", "C1", "cucm")
             assert not free_for_another_thread()
             if ends == "rollback":
                 raise RuntimeError("the job failed")
         assert free_for_another_thread()
         expected = "cucm" if ends == "commit" else None
-        assert store.channel_profile("T1", "C1") == expected
+        assert ProfileStore(store).get("T1", "C1") == expected
     finally:
         store.close()
 

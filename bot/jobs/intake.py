@@ -51,6 +51,14 @@ def job_key(event: dict[str, Any]) -> str:
     return f"message:{event.get('channel', '')}:{event.get('ts', '')}"
 
 
+def message_channel(key: str) -> str | None:
+    """The channel a message job's key names (`job_key`), None for a job of another kind."""
+    kind, _, rest = key.partition(":")
+    if kind != "message":
+        return None
+    return rest.partition(":")[0] or None
+
+
 def message_intake(
     queue: JobQueue, sealer: Sealer, notify: Callable[[], None]
 ) -> Callable[..., BoltResponse | None]:

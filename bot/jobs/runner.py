@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.eventlog import log_event
 from bot.faults import CHANNEL_REFUSED, failure_reply, slack_error
+from bot.jobs.intake import message_channel
 from bot.jobs.queue import Job, JobQueue
 from bot.jobs.replies import ReplyLedger
 from bot.jobs.sealing import Sealer, UnsealError
@@ -84,8 +85,11 @@ class JobRunner:
         self._local = threading.local()
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, jobs: Sequence[Job] = ()) -> Iterator[None]:
         """Jobs run on this thread inside are stored together and finished together at the end.
+
+        `jobs`, the take's, have their channels' profiles read in one statement first
+        (bot.store.profiles).
 
         A worker runs the jobs of one take inside (bot.jobs.workers). Their checks are
         prepared one after another; their writes and reply claims go in one transaction, a
@@ -101,8 +105,10 @@ class JobRunner:
         done: list[tuple[Job, str | None]] = []
         waiting: list[_Answer] = []
         self._local.done, self._local.waiting = done, waiting
+        channels = {c for c in map(message_channel, (j.key for j in jobs)) if c}
         try:
-            yield
+            with self.service.profiles.read_once(channels):
+                yield
         finally:
             try:
                 self._answer(waiting)

@@ -44,13 +44,13 @@ class Workers:
         run: Callable[[WebClient, Job], None],
         count: int,
         batch: int = TAKE_AT_ONCE,
-        batch_scope: Callable[[], AbstractContextManager[None]] = nullcontext,
+        batch_scope: Callable[[list[Job]], AbstractContextManager[None]] | None = None,
     ) -> None:
         self.queue = queue
         self.client = client
         self._run = run
-        # Around the jobs of one take (JobRunner.batch: they are finished together).
-        self._batch_scope = batch_scope
+        # Around the jobs of one take, given them (JobRunner.batch: they are finished together).
+        self._batch_scope = batch_scope or (lambda jobs: nullcontext())
         self._count = count
         self._batch = batch
         self._wake = threading.Condition()
@@ -127,7 +127,7 @@ class Workers:
         with self._lock:
             self._in_hand[ident] = list(jobs)
         try:
-            with self._batch_scope():
+            with self._batch_scope(jobs):
                 self._run_each(ident, jobs, taken_at)
         finally:
             with self._lock:

@@ -262,30 +262,6 @@ class Store(Erasing):
         with self.connect() as conn:
             return [fingerprint(r) for r in conn.execute(stmt)]
 
-    # -- channel profile ------------------------------------------------------------------------
-
-    def channel_profile(self, team: str, channel: str) -> str | None:
-        stmt = self.statements.get("channel_profile")
-        if stmt is None:
-            p = self.tables.channel_profiles
-            stmt = self.statements["channel_profile"] = select(p.c.profile).where(
-                p.c.team == bindparam("team"), p.c.channel == bindparam("channel")
-            )
-        with self.connect() as conn:
-            found = conn.execute(stmt, {"team": team, "channel": channel}).scalar_one_or_none()
-        return str(found) if found is not None else None
-
-    def set_channel_profile(self, team: str, channel: str, profile: str) -> None:
-        stmt = self.insert(self.tables.channel_profiles).values(
-            team=team, channel=channel, profile=profile, updated_at=time.time()
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["team", "channel"],
-            set_={"profile": stmt.excluded.profile, "updated_at": stmt.excluded.updated_at},
-        )
-        with self.begin() as conn:
-            conn.execute(stmt)
-
     # -- reply details (behind the buttons) -----------------------------------------------------
 
     def save_detail(
