@@ -30,15 +30,14 @@ def wrap(text: str, width: int, initial_indent: str = "", subsequent_indent: str
         if not last.strip():
             flat = flat[: len(flat) - len(last)]
         return [initial_indent + flat] if flat else []
-    if flat and flat[0] != " " and flat[-1] != " " and "  " not in flat:
+    words = flat.split(" ")
+    if all(map(str.strip, words)):
         # Words between single spaces, the common case of a longer text (a CA note's line,
         # a finding's explanation): no whitespace chunk can start or end a line, so lines are
         # words packed greedily; the split below cost about 3 % of the bot's CPU (issue 17).
-        # Unless a word is blank by str.strip() (a no-break space on its own), which textwrap
-        # drops at a line's end as it drops spaces.
-        words = flat.split(" ")
-        if all(map(str.strip, words)):
-            return _packed(words, width, initial_indent, subsequent_indent)
+        # A word blank by str.strip() (none between two spaces, or a no-break space on its
+        # own, which textwrap drops at a line's end as it drops spaces) takes that split.
+        return _packed(words, width, initial_indent, subsequent_indent)
     chunks = [c for c in re.split("( +)", flat) if c]
     chunks.reverse()  # a stack: the next chunk is at the end
     lines: list[str] = []

@@ -18,8 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store.store import Store
 
-# The channels read once, and the profiles they chose by (team, channel).
-_Known = tuple[set[str], dict[tuple[str, str], str]]
+# The channels read once, each with the profile it chose in each workspace (none: empty).
+_Known = dict[str, dict[str, str]]
 
 
 class ProfileStore:
@@ -34,8 +34,8 @@ class ProfileStore:
     def get(self, team: str, channel: str) -> str | None:
         """The profile `channel` chose, None when it chose none."""
         known: _Known | None = getattr(self._local, "known", None)
-        if known is not None and channel in known[0]:
-            return known[1].get((team, channel))
+        if known is not None and channel in known:
+            return known[channel].get(team)
         statements = self.store.statements
         stmt = statements.get("channel_profile")
         if stmt is None:
@@ -58,9 +58,9 @@ class ProfileStore:
         with self.store.begin() as conn:
             conn.execute(stmt)
         known: _Known | None = getattr(self._local, "known", None)
-        if known is not None and channel in known[0]:
+        if known is not None and channel in known:
             # A command of the take changed it: the take's later checks see the change.
-            known[1][(team, channel)] = profile
+            known[channel][team] = profile
 
     @contextmanager
     def read_once(self, channels: Collection[str]) -> Iterator[None]:
@@ -81,13 +81,16 @@ class ProfileStore:
             stmt = self.store.statements["channel_profiles"] = select(
                 p.c.team, p.c.channel, p.c.profile
             ).where(p.c.channel.in_(bindparam("channels", expanding=True)))
+        known: _Known = {channel: {} for channel in sorted(channels)}
         try:
             with self.store.connect() as conn:
-                rows = conn.execute(stmt, {"channels": sorted(set(channels))}).all()
+                rows = conn.execute(stmt, {"channels": list(known)}).all()
         except SQLAlchemyError:
             yield
             return
-        self._local.known = (set(channels), {(str(t), str(c)): str(p) for t, c, p in rows})
+        for team, channel, profile in rows:
+            known[str(channel)][str(team)] = str(profile)
+        self._local.known = known
         try:
             yield
         finally:
