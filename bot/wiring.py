@@ -28,6 +28,7 @@ from bot.reminder_poller import ReminderPoller
 from bot.service import Service
 from bot.store import Store
 from bot.store.checkpoint import WalCheckpointer
+from bot.store.statistics import PlannerStatistics
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -43,7 +44,8 @@ class Bot:
     workers: Workers
     app: App
     reminder_poller: ReminderPoller | None = None
-    checkpointer: WalCheckpointer | None = None
+    # SQLite's WAL checkpointer or PostgreSQL's planner statistics (Store.upkeep).
+    upkeep: WalCheckpointer | PlannerStatistics | None = None
     # Queues a relevant message at the WSGI door, before Bolt (bot.chatter, bot.web).
     door_intake: DoorIntake | None = None
 
@@ -57,8 +59,8 @@ class Bot:
         given_back = self.workers.stop(seconds)
         if poller is not None:
             given_back += poller.stop(max(0.0, deadline - time.monotonic()))
-        if self.checkpointer is not None:
-            self.checkpointer.stop()
+        if self.upkeep is not None:
+            self.upkeep.stop()
         self.store.log_write_lock_stats()
         return given_back
 
@@ -99,13 +101,12 @@ def build_bot(
     workers = Workers(queue, app.client, runner.run, settings.job_workers, batch_scope=runner.batch)
     holder.append(workers)
     workers.start()
-    # SQLite: the workers' commits no longer each stop to checkpoint the WAL.
-    checkpointer = store.wal_checkpointer()
-    if checkpointer is not None:
-        checkpointer.start()
+    # SQLite: the workers' commits no longer each stop to checkpoint the WAL. PostgreSQL: the
+    # cached plans follow the tables' growth.
+    upkeep = store.upkeep().start()
     poller = ReminderPoller(service.reminders, app.client).start() if remind else None
     door = door_intake(queue, sealer, notify)
-    return Bot(settings, store, service, queue, workers, app, poller, checkpointer, door)
+    return Bot(settings, store, service, queue, workers, app, poller, upkeep, door)
 
 
 def open_store(settings: Settings, attempts: int = 5, first_delay: float = 1.0) -> Store:

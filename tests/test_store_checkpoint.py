@@ -17,8 +17,6 @@ import pytest
 from bot.store import Store
 from bot.store.checkpoint import DEFAULT_RESTART_PAGES, Round, WalCheckpointer
 from bot.store.engine import WAL_SAFETY_PAGES
-from standin import SlackStandIn
-from tests.bot_e2e_support import settings_for, start_bot
 
 
 @pytest.fixture
@@ -143,22 +141,3 @@ def test_a_failing_round_is_logged_once_and_the_next_ones_go_on(
     assert len(failed) == 1 and "OperationalError" in failed[0].getMessage()
     assert len(calls) > failures
     assert checkpointer._thread is not None and not checkpointer._thread.is_alive()
-
-
-def test_the_bot_checkpoints_on_sqlite_only_and_stops_with_its_workers(
-    standin: SlackStandIn, database: tuple[str, str]
-) -> None:
-    url, prefix = database
-    bot = start_bot(settings_for(standin, url, prefix))
-    assert bot.bot is not None
-    checkpointer = bot.bot.checkpointer
-    try:
-        if url.startswith("sqlite"):
-            assert checkpointer is not None and checkpointer._thread is not None
-            assert checkpointer._thread.is_alive()
-        else:
-            assert checkpointer is None and bot.store.wal_checkpointer() is None
-    finally:
-        bot.stop()
-    if checkpointer is not None:
-        assert checkpointer._thread is not None and not checkpointer._thread.is_alive()

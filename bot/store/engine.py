@@ -35,7 +35,9 @@ POOL_WAIT_SECONDS = 30.0
 # A kept PostgreSQL connection unused this long is pinged (SELECT 1) before use.
 _PING_AFTER_IDLE_SECONDS = 10.0
 # psycopg prepares a statement server-side the second time a connection runs it: the server
-# then skips its parse and plan (the backend's CPU per job 6.3-7.3 -> 4.1-5.1 ms, issue 17).
+# then skips its parse and plan (the backend's CPU per job 6.3-7.3 -> 4.1-5.1 ms, issue 17),
+# and after five runs PostgreSQL keeps a generic plan where it is no dearer, which the
+# planner statistics' upkeep (bot.store.statistics) keeps in step with the tables' growth.
 _PREPARE_THRESHOLD = 2
 
 # A SQLite connection checkpoints the WAL in the commit that takes it past this many pages
@@ -99,7 +101,6 @@ def open_engine(database_url: str, *, prepared_statements: bool = True) -> Engin
             hide_parameters=True,
             execution_options={"preserve_rowcount": True},
         )
-        event.listen(engine, "connect", _custom_plans)
         event.listen(engine, "checkin", _note_checkin)
         event.listen(engine, "checkout", _check_alive)
     _ENGINES.add(engine)
@@ -144,18 +145,6 @@ def _same_file(path: Path) -> Any:
             raise exc.DisconnectionError("the database file was replaced")
 
     return check
-
-
-def _custom_plans(dbapi_connection: Any, connection_record: Any) -> None:
-    # A prepared statement is planned each time it runs, with the tables as they are then.
-    # PostgreSQL otherwise switches to one generic plan after five runs and keeps it for the
-    # session; a plan chosen while the tables were young (a new install, the benchmark's
-    # fresh database: no statistics yet) stays after they have grown. The fingerprint lookup
-    # took 11.6 ms a run that way, every row read, against 0.5 ms (0.4 of it planning)
-    # planned each time (issue 17, docs/performance.md). Parsing is still skipped.
-    # A SET rather than a startup option: poolers such as pgbouncer refuse unknown ones.
-    dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
-    dbapi_connection.commit()
 
 
 def _note_checkin(dbapi_connection: Any, record: Any) -> None:

@@ -34,6 +34,7 @@ from bot.store.fingerprints import (
 from bot.store.lockstats import LockStats
 from bot.store.rows import NewDetail, StoredArtefact, StoredDetail, thread_artefact_row
 from bot.store.schema import Tables, check_prefix, tables
+from bot.store.statistics import PlannerStatistics
 from bot.store.transactions import ThreadTransactions
 from bot.store.writelock import WriteLock
 
@@ -125,6 +126,15 @@ class Store(Erasing):
         if self._write_lock is None:
             return None
         return WalCheckpointer(self._write_lock, interval, restart_pages)
+
+    def upkeep(self) -> WalCheckpointer | PlannerStatistics:
+        """The thread a process that writes a lot runs beside its workers (bot.wiring), not
+        started: on SQLite the WAL checkpointer, on PostgreSQL the planner statistics' upkeep
+        (bot.store.statistics)."""
+        checkpointer = self.wal_checkpointer()
+        if checkpointer is not None:
+            return checkpointer
+        return PlannerStatistics(self.engine, [t.name for t in self.tables.metadata.sorted_tables])
 
     def log_write_lock_stats(self) -> None:
         """Log the write lock's holds so far, when CERTMATCH_WRITE_LOCK_STATS is on (SQLite)."""

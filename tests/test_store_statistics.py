@@ -1,0 +1,133 @@
+"""The planner statistics' upkeep on PostgreSQL (bot.store.statistics): a table that changed by as many rows as it held at its last ANALYZE is analyzed, one that did not is left alone, one process analyzes at a time, and the bot runs it beside its workers (on SQLite the WAL checkpointer instead)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from bot.store import Store
+from bot.store.checkpoint import WalCheckpointer
+from bot.store.statistics import PlannerStatistics
+from standin import SlackStandIn
+from tests.bot_e2e_support import settings_for, start_bot
+from tests.conftest import POSTGRES_URL
+from tests.fingerprint_rows import numbered_fingerprint
+
+
+@pytest.fixture
+def pg_store() -> Iterator[Store]:
+    store = Store.open(POSTGRES_URL, f"s{uuid.uuid4().hex[:12]}_")
+    try:
+        yield store
+    finally:
+        store.drop_tables()
+        store.close()
+
+
+def _upkeep(store: Store) -> PlannerStatistics:
+    upkeep = store.upkeep()
+    assert isinstance(upkeep, PlannerStatistics)
+    return upkeep
+
+
+def _add(store: Store, rows: range) -> None:
+    store.add_fingerprints([numbered_fingerprint(n, "C1") for n in rows])
+    with store.engine.connect() as conn:
+        # A session reports its counts within seconds; the upkeep reads them. Now, for the test.
+        conn.execute(text("SELECT pg_stat_force_next_flush()"))
+        conn.commit()
+
+
+def _analyzed(store: Store, table: str) -> int:
+    with store.engine.connect() as conn:
+        count = conn.execute(
+            text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = :t"), {"t": table}
+        )
+        return int(count.scalar_one())
+
+
+@pytest.mark.postgres
+def test_a_table_that_grew_past_its_size_is_analyzed_and_the_others_are_left_alone(
+    pg_store: Store,
+) -> None:
+    upkeep, fingerprints = _upkeep(pg_store), pg_store.tables.fingerprints.name
+    _add(pg_store, range(40))
+    assert upkeep.round() == []  # under autovacuum's base threshold of 50 changes
+    _add(pg_store, range(40, 200))
+    assert upkeep.round() == [fingerprints]
+    assert _analyzed(pg_store, fingerprints) == 1
+    assert upkeep.round() == []  # nothing changed since
+    _add(pg_store, range(200, 400))  # 200 changes: under 50 + the 200 rows it held
+    assert upkeep.round() == []
+    _add(pg_store, range(400, 460))  # 260: past it
+    assert upkeep.round() == [fingerprints]
+    assert _analyzed(pg_store, fingerprints) == 2
+
+
+@pytest.mark.postgres
+def test_a_round_is_skipped_while_another_process_analyzes_the_same_tables(
+    pg_store: Store,
+) -> None:
+    upkeep, fingerprints = _upkeep(pg_store), pg_store.tables.fingerprints.name
+    _add(pg_store, range(200))
+    other = Store(POSTGRES_URL, pg_store.tables.prefix)
+    try:
+        with other.engine.begin() as conn:
+            assert conn.execute(select(func.pg_try_advisory_xact_lock(upkeep.lock_key))).scalar()
+            assert upkeep.round() == []
+        # Another prefix's upkeep has its own key: it never waits for this one.
+        assert _upkeep(Store(POSTGRES_URL, "other_prefix_")).lock_key != upkeep.lock_key
+    finally:
+        other.close()
+    assert upkeep.round() == [fingerprints]
+
+
+@pytest.mark.postgres
+def test_a_database_away_is_logged_once_and_the_rounds_go_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Nothing listens on port 1: each round fails at once.
+    engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/test")
+    upkeep = PlannerStatistics(engine, ["t"], interval=0.01)
+    rounds = threading.Event()
+    calls: list[int] = []
+    real = upkeep.round
+
+    def counted() -> list[str]:
+        calls.append(1)
+        if len(calls) >= 5:
+            rounds.set()
+        return real()
+
+    upkeep.round = counted  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="certmatch.bot"):
+        upkeep.start()
+        try:
+            assert rounds.wait(10)
+        finally:
+            upkeep.stop()
+    warned = [r for r in caplog.records if "planner statistics" in r.getMessage()]
+    assert len(warned) == 1 and "OperationalError" in warned[0].getMessage()
+    assert upkeep._thread is not None and not upkeep._thread.is_alive()
+    engine.dispose()
+
+
+def test_the_bot_runs_its_store_upkeep_beside_the_workers_and_stops_it_with_them(
+    standin: SlackStandIn, database: tuple[str, str]
+) -> None:
+    url, prefix = database
+    bot = start_bot(settings_for(standin, url, prefix))
+    assert bot.bot is not None
+    upkeep = bot.bot.upkeep
+    try:
+        expected = WalCheckpointer if url.startswith("sqlite") else PlannerStatistics
+        assert isinstance(upkeep, expected)
+        assert upkeep._thread is not None and upkeep._thread.is_alive()
+    finally:
+        bot.stop()
+    assert upkeep._thread is not None and not upkeep._thread.is_alive()
