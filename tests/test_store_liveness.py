@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import exc
+from sqlalchemy import exc, text
 
-from bot.store import engine
+from bot.store import Store, engine
+from tests.conftest import POSTGRES_URL
+from tests.fingerprint_rows import numbered_fingerprint
 
 
 class _Conn:
@@ -21,13 +24,14 @@ class _Conn:
         self.sock = sock
         self.closed = False
         self.broken = False
+        self.autocommit = False
         self.sent: list[str] = []
 
     def fileno(self) -> int:
         return self.sock.fileno()
 
     def execute(self, sql: str) -> None:
-        self.sent.append(sql)
+        self.sent.append(f"{sql} (autocommit)" if self.autocommit else sql)
 
     def rollback(self) -> None:
         self.sent.append("ROLLBACK")
@@ -92,7 +96,8 @@ def test_a_connection_idle_for_long_is_pinged_and_replaced_when_the_ping_fails(
     conn, record = _Conn(pair[0]), _Record()
     record.info["idle_since"] = time.monotonic() - engine._PING_AFTER_IDLE_SECONDS - 1
     engine._check_alive(conn, record, None)
-    assert conn.sent == ["SELECT 1", "ROLLBACK"]
+    # No transaction to end: psycopg forgets the session's prepared statements at a ROLLBACK.
+    assert conn.sent == ["SELECT 1 (autocommit)"] and conn.autocommit is False
 
     def refuse(sql: str) -> None:
         raise OSError("no answer")
@@ -100,3 +105,26 @@ def test_a_connection_idle_for_long_is_pinged_and_replaced_when_the_ping_fails(
     conn.execute = refuse  # type: ignore[method-assign]
     with pytest.raises(exc.DisconnectionError):
         engine._check_alive(conn, record, None)
+
+
+@pytest.mark.postgres
+def test_the_ping_leaves_the_sessions_prepared_statements_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(engine, "PG_POOL_SIZE", 1)  # every checkout is the same session
+    store = Store.open(POSTGRES_URL, f"l{uuid.uuid4().hex[:12]}_")
+    try:
+        for _ in range(3):  # prepared at the second run
+            store.related_fingerprints(numbered_fingerprint(1, "C1"))
+        assert _prepared(store) > 0
+        monkeypatch.setattr(engine, "_PING_AFTER_IDLE_SECONDS", 0.0)
+        time.sleep(0.01)
+        assert _prepared(store) > 0  # this checkout was pinged
+    finally:
+        store.drop_tables()
+        store.close()
+
+
+def _prepared(store: Store) -> int:
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return int(conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar_one())

@@ -160,8 +160,11 @@ def _check_alive(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         raise exc.DisconnectionError("the server ended this connection")
     if time.monotonic() - idle_since > _PING_AFTER_IDLE_SECONDS:
         try:
+            # Outside a transaction: at a ROLLBACK psycopg deallocates every statement the
+            # session prepared (they would be prepared and planned again, issue 17).
+            dbapi_connection.autocommit = True
             dbapi_connection.execute("SELECT 1")
-            dbapi_connection.rollback()
+            dbapi_connection.autocommit = False
         except Exception as error:
             raise exc.DisconnectionError("the kept connection no longer answers") from error
 

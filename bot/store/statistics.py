@@ -3,21 +3,21 @@
 The bot's statements are prepared on the server (bot.store.engine), and PostgreSQL plans a
 prepared statement with its values for its first five runs on a connection, then keeps one
 generic plan when that plan is estimated no dearer. The generic plan skips the planning: the
-fingerprint lookup (a UNION of five indexed branches) costs the server 0.09-0.17 ms a run
-against 0.48-0.50 ms planned each time (issue 17, docs/performance.md). But a plan chosen
-while the tables were young (a new install, the benchmark's fresh database, no statistics
-yet) stays after they have grown: the lookups went from 0.4 to 1.8 ms a run within 4,000
-jobs. New statistics make PostgreSQL plan its cached statements again, with the tables as
-they are. Autovacuum analyzes a table once `50 + 0.1 x rows` of it changed, about once a
-minute at most; where it is off (as on the benchmark's machine), or before its first round
-on a new install, nothing would. This thread analyzes a table once `50 + 1.0 x rows` of it
-changed (the rows it held at its last ANALYZE), checked every `interval` seconds: a plan
-goes wrong when a table grows from a few pages to thousands, not by a tenth, and a table
-that keeps growing is then analyzed about log2(its size) times in all, not every few
-seconds (under the sustained benchmark, with a tenth, every table was analyzed every 5-7 s,
-a few percent of a core). A table autovacuum has just analyzed is left alone; of several
-processes on one database one analyzes at a time (an advisory lock), the others skip the
-round.
+fingerprint lookup (a UNION of one indexed branch per key or name) costs the server
+0.09-0.17 ms a run against 0.48-0.50 ms planned each time (issue 17, docs/performance.md).
+But a plan chosen while the tables were young (a new install, the benchmark's fresh
+database, no statistics yet) stays after they have grown: the lookups went from 0.4 to 1.8
+ms a run within 4,000 jobs. New statistics make PostgreSQL plan its cached statements again,
+with the tables as they are. Autovacuum analyzes a table once `50 + 0.1 x rows` of it
+changed, about once a minute at most; where it is off (as on the benchmark's machine), or
+before its first round on a new install, nothing would. This thread analyzes a table once
+`50 + 1.0 x rows` of it changed (the rows it held at its last ANALYZE), checked every
+`interval` seconds: a plan goes wrong when a table grows from a few pages to thousands, not
+by a tenth, and a table that keeps growing is then analyzed about log2(its size) times in
+all, not every few seconds (under the sustained benchmark, with a tenth, every table was
+analyzed every 5-7 s, a few percent of a core). A table autovacuum has just analyzed is left
+alone; of several processes on one database one analyzes at a time (an advisory lock), the
+others skip the round.
 """
 
 from __future__ import annotations
