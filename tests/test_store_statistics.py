@@ -9,9 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from bot.store import Store
 from bot.store.checkpoint import WalCheckpointer
+from bot.store.engine import sqlalchemy_url
 from bot.store.statistics import PlannerStatistics
 from standin import SlackStandIn
 from tests.bot_e2e_support import settings_for, start_bot
@@ -85,6 +87,28 @@ def test_a_round_is_skipped_while_another_process_analyzes_the_same_tables(
     finally:
         other.close()
     assert upkeep.round() == [fingerprints]
+
+
+@pytest.mark.postgres
+def test_tables_another_role_owns_are_left_to_their_owner(pg_store: Store) -> None:
+    """A bot whose database role does not own the tables (made by a migration role, say)."""
+    role = f"certmatch_reader_{uuid.uuid4().hex[:8]}"
+    with pg_store.engine.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.commit()
+    as_role = make_url(sqlalchemy_url(POSTGRES_URL)).set(username=role, password=None)
+    engine = create_engine(as_role)
+    try:
+        _add(pg_store, range(200))
+        tables = [t.name for t in pg_store.tables.metadata.sorted_tables]
+        assert PlannerStatistics(engine, tables).round() == []
+        assert _analyzed(pg_store, pg_store.tables.fingerprints.name) == 0
+        assert _upkeep(pg_store).round() == [pg_store.tables.fingerprints.name]  # the owner's
+    finally:
+        engine.dispose()
+        with pg_store.engine.connect() as conn:
+            conn.execute(text(f"DROP ROLE {role}"))
+            conn.commit()
 
 
 @pytest.mark.postgres

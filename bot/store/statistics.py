@@ -51,7 +51,7 @@ _STATS = table(
     column("n_mod_since_analyze"),
 )
 # reltuples: the rows at the last ANALYZE (or VACUUM), -1 before the first.
-_CLASS = table("pg_class", column("oid"), column("reltuples"))
+_CLASS = table("pg_class", column("oid"), column("reltuples"), column("relowner"))
 
 
 class PlannerStatistics:
@@ -88,6 +88,9 @@ class PlannerStatistics:
                 _STATS.c.schemaname == func.current_schema(),
                 _STATS.c.relname.in_(self._tables),
                 _STATS.c.n_mod_since_analyze >= _BASE_THRESHOLD + _SCALE_FACTOR * held,
+                # Only a table's owner may analyze it: another role's ANALYZE only warns, in
+                # the server's log, at every round.
+                func.pg_has_role(_CLASS.c.relowner, "USAGE"),
             )
             .order_by(_STATS.c.relname)
         )
