@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt import App
 
@@ -27,8 +28,7 @@ from bot.logs import configure_logging
 from bot.reminder_poller import ReminderPoller
 from bot.service import Service
 from bot.store import Store
-from bot.store.checkpoint import WalCheckpointer
-from bot.store.statistics import PlannerStatistics
+from bot.store.upkeep import Upkeep
 
 logger = logging.getLogger("certmatch.bot")
 
@@ -45,7 +45,7 @@ class Bot:
     app: App
     reminder_poller: ReminderPoller | None = None
     # SQLite's WAL checkpointer or PostgreSQL's planner statistics (Store.upkeep).
-    upkeep: WalCheckpointer | PlannerStatistics | None = None
+    upkeep: Upkeep[Any] | None = None
     # Queues a relevant message at the WSGI door, before Bolt (bot.chatter, bot.web).
     door_intake: DoorIntake | None = None
 

@@ -4,7 +4,6 @@ writers go on, and the WAL starts again from its beginning although writers neve
 from __future__ import annotations
 
 import itertools
-import logging
 import sqlite3
 import threading
 import time
@@ -17,6 +16,7 @@ import pytest
 from bot.store import Store
 from bot.store.checkpoint import DEFAULT_RESTART_PAGES, Round, WalCheckpointer
 from bot.store.engine import WAL_SAFETY_PAGES
+from tests.upkeep_support import warnings_until
 
 
 @pytest.fixture
@@ -131,13 +131,7 @@ def test_a_failing_round_is_logged_once_and_the_next_ones_go_on(
         return real()
 
     checkpointer._connect = flaky  # type: ignore[method-assign]
-    with caplog.at_level(logging.WARNING, logger="certmatch.bot"):
-        checkpointer.start()
-        try:
-            assert done.wait(10)
-        finally:
-            checkpointer.stop()
-    failed = [r for r in caplog.records if "WAL checkpoint failed" in r.getMessage()]
-    assert len(failed) == 1 and "OperationalError" in failed[0].getMessage()
+    warned = warnings_until(checkpointer, done, caplog)
+    failed = [w for w in warned if "WAL checkpoint failed" in w]
+    assert len(failed) == 1 and "OperationalError" in failed[0]
     assert len(calls) > failures
-    assert checkpointer._thread is not None and not checkpointer._thread.is_alive()

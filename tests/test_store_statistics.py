@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -19,16 +17,13 @@ from standin import SlackStandIn
 from tests.bot_e2e_support import settings_for, start_bot
 from tests.conftest import POSTGRES_URL
 from tests.fingerprint_rows import numbered_fingerprint
+from tests.upkeep_support import warnings_until
 
 
 @pytest.fixture
-def pg_store() -> Iterator[Store]:
-    store = Store.open(POSTGRES_URL, f"s{uuid.uuid4().hex[:12]}_")
-    try:
-        yield store
-    finally:
-        store.drop_tables()
-        store.close()
+def store_url() -> str:
+    """PostgreSQL only, for conftest's `store`: SQLite has no planner statistics to keep."""
+    return POSTGRES_URL
 
 
 def _upkeep(store: Store) -> PlannerStatistics:
@@ -55,29 +50,29 @@ def _analyzed(store: Store, table: str) -> int:
 
 @pytest.mark.postgres
 def test_a_table_that_grew_past_its_size_is_analyzed_and_the_others_are_left_alone(
-    pg_store: Store,
+    store: Store,
 ) -> None:
-    upkeep, fingerprints = _upkeep(pg_store), pg_store.tables.fingerprints.name
-    _add(pg_store, range(40))
+    upkeep, fingerprints = _upkeep(store), store.tables.fingerprints.name
+    _add(store, range(40))
     assert upkeep.round() == []  # under autovacuum's base threshold of 50 changes
-    _add(pg_store, range(40, 200))
+    _add(store, range(40, 200))
     assert upkeep.round() == [fingerprints]
-    assert _analyzed(pg_store, fingerprints) == 1
+    assert _analyzed(store, fingerprints) == 1
     assert upkeep.round() == []  # nothing changed since
-    _add(pg_store, range(200, 400))  # 200 changes: under 50 + the 200 rows it held
+    _add(store, range(200, 400))  # 200 changes: under 50 + the 200 rows it held
     assert upkeep.round() == []
-    _add(pg_store, range(400, 460))  # 260: past it
+    _add(store, range(400, 460))  # 260: past it
     assert upkeep.round() == [fingerprints]
-    assert _analyzed(pg_store, fingerprints) == 2
+    assert _analyzed(store, fingerprints) == 2
 
 
 @pytest.mark.postgres
 def test_a_round_is_skipped_while_another_process_analyzes_the_same_tables(
-    pg_store: Store,
+    store: Store,
 ) -> None:
-    upkeep, fingerprints = _upkeep(pg_store), pg_store.tables.fingerprints.name
-    _add(pg_store, range(200))
-    other = Store(POSTGRES_URL, pg_store.tables.prefix)
+    upkeep, fingerprints = _upkeep(store), store.tables.fingerprints.name
+    _add(store, range(200))
+    other = Store(POSTGRES_URL, store.tables.prefix)
     try:
         with other.engine.begin() as conn:
             assert conn.execute(select(func.pg_try_advisory_xact_lock(upkeep.lock_key))).scalar()
@@ -90,23 +85,23 @@ def test_a_round_is_skipped_while_another_process_analyzes_the_same_tables(
 
 
 @pytest.mark.postgres
-def test_tables_another_role_owns_are_left_to_their_owner(pg_store: Store) -> None:
+def test_tables_another_role_owns_are_left_to_their_owner(store: Store) -> None:
     """A bot whose database role does not own the tables (made by a migration role, say)."""
     role = f"certmatch_reader_{uuid.uuid4().hex[:8]}"
-    with pg_store.engine.connect() as conn:
+    with store.engine.connect() as conn:
         conn.execute(text(f"CREATE ROLE {role} LOGIN"))
         conn.commit()
     as_role = make_url(sqlalchemy_url(POSTGRES_URL)).set(username=role, password=None)
     engine = create_engine(as_role)
     try:
-        _add(pg_store, range(200))
-        tables = [t.name for t in pg_store.tables.metadata.sorted_tables]
+        _add(store, range(200))
+        tables = [t.name for t in store.tables.metadata.sorted_tables]
         assert PlannerStatistics(engine, tables).round() == []
-        assert _analyzed(pg_store, pg_store.tables.fingerprints.name) == 0
-        assert _upkeep(pg_store).round() == [pg_store.tables.fingerprints.name]  # the owner's
+        assert _analyzed(store, store.tables.fingerprints.name) == 0
+        assert _upkeep(store).round() == [store.tables.fingerprints.name]  # the owner's
     finally:
         engine.dispose()
-        with pg_store.engine.connect() as conn:
+        with store.engine.connect() as conn:
             conn.execute(text(f"DROP ROLE {role}"))
             conn.commit()
 
@@ -129,15 +124,8 @@ def test_a_database_away_is_logged_once_and_the_rounds_go_on(
         return real()
 
     upkeep.round = counted  # type: ignore[method-assign]
-    with caplog.at_level(logging.WARNING, logger="certmatch.bot"):
-        upkeep.start()
-        try:
-            assert rounds.wait(10)
-        finally:
-            upkeep.stop()
-    warned = [r for r in caplog.records if "planner statistics" in r.getMessage()]
-    assert len(warned) == 1 and "OperationalError" in warned[0].getMessage()
-    assert upkeep._thread is not None and not upkeep._thread.is_alive()
+    warned = [w for w in warnings_until(upkeep, rounds, caplog) if "planner statistics" in w]
+    assert len(warned) == 1 and "OperationalError" in warned[0]
     engine.dispose()
 
 

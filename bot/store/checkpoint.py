@@ -28,10 +28,10 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.store.upkeep import Upkeep
 from bot.store.writelock import WriteLock
 
 logger = logging.getLogger("certmatch.bot")
@@ -61,7 +61,11 @@ class Round:
     busy: bool = False
 
 
-class WalCheckpointer:
+class WalCheckpointer(Upkeep[Round]):
+    thread_name = "certmatch-checkpoint"
+    failures = (sqlite3.Error, OSError)
+    failure_words = "WAL checkpoint failed"
+
     def __init__(
         self,
         write_lock: WriteLock,
@@ -72,22 +76,11 @@ class WalCheckpointer:
         database = write_lock.database
         self._uri = f"{database.resolve().as_uri()}?mode=rw"
         self._files = (database, database.with_name(database.name + "-wal"))
+        super().__init__(interval)
         self.write_lock = write_lock
-        self.interval = interval
         self.restart_pages = restart_pages
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._restarted_at = -2  # the WAL's pages when the last RESTART here succeeded
-
-    def start(self) -> WalCheckpointer:
-        self._thread = threading.Thread(target=self._run, name="certmatch-checkpoint", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
+        self._warned_left = False
 
     def round(self) -> Round:
         """Checkpoint once: without the lock, then under it if the WAL is to start again."""
@@ -133,29 +126,18 @@ class WalCheckpointer:
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
-    def _run(self) -> None:
-        failing = warned_left = False
-        while not self._stop.wait(self.interval):
-            try:
-                done = self.round()
-            except (sqlite3.Error, OSError) as error:
-                # The database is away (or a migration holds it): the next round tries again.
-                if not failing:
-                    logger.warning("WAL checkpoint failed (%s); retrying", type(error).__name__)
-                failing = True
-                continue
-            failing = False
-            # The locked round could not finish: a reader held an older snapshot for longer
-            # (-1 pages: another process's checkpoint was running, nothing to say).
-            stuck = done.locked and done.wal_pages >= 0 and (done.left or done.busy)
-            if stuck and not warned_left:
-                warned_left = True  # normal now and then under load: said once, as info
-                logger.info(
-                    "WAL checkpoint waited for readers in vain (%d of %d pages left); the WAL "
-                    "grows until a later round",
-                    done.left,
-                    done.wal_pages,
-                )
+    def _after(self, done: Round) -> None:
+        # The locked round could not finish: a reader held an older snapshot for longer
+        # (-1 pages: another process's checkpoint was running, nothing to say).
+        stuck = done.locked and done.wal_pages >= 0 and (done.left or done.busy)
+        if stuck and not self._warned_left:
+            self._warned_left = True  # normal now and then under load: said once, as info
+            logger.info(
+                "WAL checkpoint waited for readers in vain (%d of %d pages left); the WAL "
+                "grows until a later round",
+                done.left,
+                done.wal_pages,
+            )
 
 
 def _checkpoint(conn: sqlite3.Connection, mode: str) -> tuple[int, int, int]:

@@ -22,15 +22,13 @@ others skip the round.
 
 from __future__ import annotations
 
-import logging
-import threading
 import zlib
 from collections.abc import Sequence
 
 from sqlalchemy import Engine, column, func, select, table, text
 from sqlalchemy.exc import SQLAlchemyError
 
-logger = logging.getLogger("certmatch.bot")
+from bot.store.upkeep import Upkeep
 
 # Seconds between rounds: a young table is analyzed within this of reaching the threshold.
 DEFAULT_INTERVAL = 5.0
@@ -54,28 +52,21 @@ _STATS = table(
 _CLASS = table("pg_class", column("oid"), column("reltuples"), column("relowner"))
 
 
-class PlannerStatistics:
+class PlannerStatistics(Upkeep[list[str]]):
     """ANALYZE `tables` (names in the connection's schema) as they grow; a thread once started."""
+
+    thread_name = "certmatch-analyze"
+    failures = (SQLAlchemyError,)
+    failure_words = "planner statistics not refreshed"
+    round_at_start = True  # tables a process finds grown and never analyzed: at once
 
     def __init__(
         self, engine: Engine, tables: Sequence[str], interval: float = DEFAULT_INTERVAL
     ) -> None:
+        super().__init__(interval)
         self._engine = engine
         self._tables = list(tables)
         self.lock_key = _ANALYZE_LOCK_KEY << 32 | zlib.crc32(",".join(sorted(tables)).encode())
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> PlannerStatistics:
-        self._thread = threading.Thread(target=self._run, name="certmatch-analyze", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
 
     def round(self) -> list[str]:
         """Analyze the tables past the threshold now; the names analyzed (none when another
@@ -104,19 +95,3 @@ class PlannerStatistics:
                 # each table lets reads and writes go on, and the advisory lock ends with it.
                 conn.execute(text("ANALYZE " + ", ".join(quote(n) for n in names)))
         return names
-
-    def _run(self) -> None:
-        failing = False
-        while True:
-            try:
-                self.round()
-                failing = False
-            except SQLAlchemyError as error:
-                # The database is away: the next round tries again.
-                if not failing:
-                    logger.warning(
-                        "planner statistics not refreshed (%s); retrying", type(error).__name__
-                    )
-                failing = True
-            if self._stop.wait(self.interval):
-                return

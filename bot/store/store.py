@@ -36,6 +36,7 @@ from bot.store.rows import NewDetail, StoredArtefact, StoredDetail, thread_artef
 from bot.store.schema import Tables, check_prefix, tables
 from bot.store.statistics import PlannerStatistics
 from bot.store.transactions import ThreadTransactions
+from bot.store.upkeep import Upkeep
 from bot.store.writelock import WriteLock
 
 
@@ -127,7 +128,7 @@ class Store(Erasing):
             return None
         return WalCheckpointer(self._write_lock, interval, restart_pages)
 
-    def upkeep(self) -> WalCheckpointer | PlannerStatistics:
+    def upkeep(self) -> Upkeep[Any]:
         """The thread a process that writes a lot runs beside its workers (bot.wiring), not
         started: on SQLite the WAL checkpointer, on PostgreSQL the planner statistics' upkeep
         (bot.store.statistics)."""
