@@ -142,6 +142,24 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _names(*known: str) -> Any:
+    """An argparse type: a comma-separated list of `known` names, any case, refused otherwise.
+
+    A name it does not know used to fall through: `--bot-databases SQLite` ran PostgreSQL
+    (anything but "sqlite" opened a PostgreSQL database) under the label SQLite."""
+
+    def parse(text: str) -> list[str]:
+        names = [n.strip().lower() for n in text.split(",") if n.strip()]
+        unknown = [n for n in names if n not in known]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"{', '.join(unknown) or 'nothing'} given; choose from {', '.join(known)}"
+            )
+        return names
+
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--repeat", type=int, default=15, help="one-pair repetitions")
@@ -165,9 +183,15 @@ def main(argv: list[str] | None = None) -> int:
         default="gunicorn",
         help="the Procfile's web: line (default) or `python -m bot`",
     )
-    bot.add_argument("--bot-databases", default="sqlite,postgresql", help="in this order")
+    bot.add_argument(
+        "--bot-databases",
+        type=_names("sqlite", "postgresql"),
+        default="sqlite,postgresql",
+        help="any of sqlite, postgresql, in this order",
+    )
     bot.add_argument(
         "--bot-scenarios",
+        type=_names("burst", "chatter", "sustained", "sigkill"),
         default="burst,chatter,sustained,sigkill",
         help="any of burst, chatter, sustained, sigkill (PostgreSQL only)",
     )
@@ -211,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         results["bot"] = bench_bot(
             {
                 "server": args.bot_server,
-                "databases": args.bot_databases.split(","),
-                "scenarios": args.bot_scenarios.split(","),
+                "databases": args.bot_databases,
+                "scenarios": args.bot_scenarios,
                 "concurrency": args.concurrency,
                 "burst": args.burst,
                 "chatter_rate": args.chatter_rate,
