@@ -44,7 +44,7 @@ class Bot:
     workers: Workers
     app: App
     reminder_poller: ReminderPoller | None = None
-    # SQLite's WAL checkpointer or PostgreSQL's planner statistics (Store.upkeep).
+    # SQLite's WAL checkpointer or PostgreSQL's table maintenance (Store.upkeep).
     upkeep: Upkeep[Any] | None = None
     # Queues a relevant message at the WSGI door, before Bolt (bot.chatter, bot.web).
     door_intake: DoorIntake | None = None

@@ -5,7 +5,7 @@ them. The bot's statements are prepared on the server, and after five runs a ses
 generic plan where it looks no dearer (bot.store.engine): one made on young tables (a new
 install, the benchmark's fresh database, no statistics yet) read every row of the grown
 table (11.6 ms a lookup, issue 17) until new statistics made the server plan it again, which
-the planner statistics' upkeep (bot.store.statistics) now brings. "young": the lookup runs
+the table maintenance (bot.store.maintenance) now brings. "young": the lookup runs
 on the empty tables first, the rows come, the upkeep's round runs; "analyzed": as autovacuum
 leaves a running install. Then the lookup runs as the bot runs it, on a store of one pooled
 connection, and the server EXPLAIN ANALYZEs that session's own prepared statement with the
@@ -78,8 +78,8 @@ def _settle(store: Store, statistics: str) -> None:
             conn.execute(text("SELECT pg_stat_force_next_flush()"))
         conn.commit()
     if statistics == "young":
-        analyzed = store.upkeep().round()
-        assert analyzed, "the upkeep analyzed no table"
+        done = store.upkeep().round()
+        assert done.analyzed, "the upkeep analyzed no table"
 
 
 def _fingerprint(n: int) -> Fingerprint:

@@ -37,7 +37,7 @@ _PING_AFTER_IDLE_SECONDS = 10.0
 # psycopg prepares a statement server-side the second time a connection runs it: the server
 # then skips its parse and plan (the backend's CPU per job 6.3-7.3 -> 4.1-5.1 ms, issue 17),
 # and after five runs PostgreSQL keeps a generic plan where it is no dearer, which the
-# planner statistics' upkeep (bot.store.statistics) keeps in step with the tables' growth.
+# table maintenance's ANALYZE (bot.store.maintenance) keeps in step with the tables' growth.
 _PREPARE_THRESHOLD = 2
 
 # A SQLite connection checkpoints the WAL in the commit that takes it past this many pages

@@ -32,9 +32,9 @@ from bot.store.fingerprints import (
     related_select,
 )
 from bot.store.lockstats import LockStats
+from bot.store.maintenance import TableMaintenance
 from bot.store.rows import NewDetail, StoredArtefact, StoredDetail, thread_artefact_row
 from bot.store.schema import Tables, check_prefix, tables
-from bot.store.statistics import PlannerStatistics
 from bot.store.transactions import ThreadTransactions
 from bot.store.upkeep import Upkeep
 from bot.store.writelock import WriteLock
@@ -130,12 +130,12 @@ class Store(Erasing):
 
     def upkeep(self) -> Upkeep[Any]:
         """The thread a process that writes a lot runs beside its workers (bot.wiring), not
-        started: on SQLite the WAL checkpointer, on PostgreSQL the planner statistics' upkeep
-        (bot.store.statistics)."""
+        started: on SQLite the WAL checkpointer, on PostgreSQL the tables' VACUUM and ANALYZE
+        (bot.store.maintenance)."""
         checkpointer = self.wal_checkpointer()
         if checkpointer is not None:
             return checkpointer
-        return PlannerStatistics(self.engine, [t.name for t in self.tables.metadata.sorted_tables])
+        return TableMaintenance(self.engine, [t.name for t in self.tables.metadata.sorted_tables])
 
     def log_write_lock_stats(self) -> None:
         """Log the write lock's holds so far, when CERTMATCH_WRITE_LOCK_STATS is on (SQLite)."""

@@ -1,7 +1,7 @@
 """A store's upkeep thread: one round every `interval` seconds beside the workers, a database that is away logged once until a round works again.
 
-Its two kinds are SQLite's WAL checkpointer (bot.store.checkpoint) and PostgreSQL's planner
-statistics (bot.store.statistics); `Store.upkeep()` gives the one for its database and
+Its two kinds are SQLite's WAL checkpointer (bot.store.checkpoint) and PostgreSQL's table
+maintenance, VACUUM and ANALYZE (bot.store.maintenance); `Store.upkeep()` gives the one for its database and
 bot.wiring runs it until the workers stop.
 """
 
