@@ -164,3 +164,32 @@ def test_a_lookup_does_no_more_work_for_a_key_posted_a_thousand_times(store: Sto
     # Twenty times the posts, the same work (824 and 824 steps; the OR on the (team, column)
     # indexes it replaced: 694 and 12,248).
     assert few > 0 and many < 1.5 * few, (few, many)
+
+
+def test_the_renewal_lookup_searches_its_conversation_not_every_certificate_of_the_name(
+    store: Store,
+) -> None:
+    from bot.store.reminders import ReminderStore
+    from tests.fingerprint_rows import watched_row
+
+    rows = [watched_row(f"k{n}", n, f"C{n:03d}", "cucm01.example.com") for n in range(250)]
+    rows += [watched_row(f"o{n}", n, "CHERE", f"other{n}.example.com") for n in range(2000)]
+    rows.append(watched_row("kHERE", 7, "CHERE", "cucm01.example.com"))
+    with store.engine.begin() as conn:
+        conn.execute(store.tables.watched_certificates.insert(), rows)
+    found: list[Any] = []
+    reminders = ReminderStore(store)
+    plans = _plans(
+        store,
+        lambda: found.extend(
+            reminders.same_names("T1", "CHERE", "cucm01.example.com", ["dns:cucm01.example.com"])
+        ),
+    )
+    assert [c.cert_key for c in found] == ["kHERE"]
+    (plan,) = plans.values()
+    # Before: `wc_cn (team=? AND common_name=?)`, the name's 251 certificates in every
+    # channel; and not the channel's 2,001 by wc_channel either.
+    p = store.tables.prefix
+    assert any(f"{p}wc_cn (team=? AND common_name=? AND channel=?)" in s for s in plan), plan
+    assert any(f"{p}wc_sans (team=? AND san_set=? AND channel=?)" in s for s in plan), plan
+    assert not any("wc_channel" in step for step in plan), plan

@@ -276,3 +276,34 @@ def test_the_renewal_lookup_reads_this_conversations_certificates_of_the_name_ne
     )
     # Before: the workspace's first 200 rows in no order, this channel's left out or mixed in.
     assert [c.cert_key for c in found] == ["kCHERE240", "kCHERE10"]
+
+
+def test_migration_0007_gives_a_database_at_0006_the_renewal_indexes(
+    store_url: str, prefix: str
+) -> None:
+    from sqlalchemy import inspect
+
+    from bot.store.reminders import ReminderStore
+    from tests.test_store import _migrate_to
+
+    _migrate_to(store_url, prefix, "0006")
+    old = Store(store_url, prefix)
+    try:  # a certificate watched before the upgrade
+        with old.engine.begin() as conn:
+            row = watched_row("k1", 1, "C1", "cucm01.example.com")
+            conn.execute(old.tables.watched_certificates.insert(), [row])
+    finally:
+        old.close()
+    store = Store.open(store_url, prefix)  # what every process does at start: up to 0007
+    try:
+        indexes = {
+            index["name"]: index["column_names"]
+            for index in inspect(store.engine).get_indexes(store.tables.watched_certificates.name)
+        }
+        assert indexes[f"{prefix}wc_cn"] == ["team", "common_name", "channel"]
+        assert indexes[f"{prefix}wc_sans"] == ["team", "san_set", "channel"]
+        found = ReminderStore(store).same_names("T1", "C1", "cucm01.example.com", [])
+        assert [c.cert_key for c in found] == ["k1"]
+    finally:
+        store.drop_tables()
+        store.close()

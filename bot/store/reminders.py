@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, or_, select, update
 
 from bot.store.rows import DueReminder, WatchedCertificate
 from bot.store.store import Store
@@ -110,14 +110,14 @@ class ReminderStore:
         statements = self.store.statements
         stmt = statements.get(("same_names", names))
         if stmt is None:
-            # The team inside each OR term, for SQLite's MULTI-INDEX OR (bot.store.fingerprints).
-            in_team = w.c.team == bindparam("team")
-            matches = [and_(in_team, w.c[n] == bindparam(n)) for n in names]
-            # `channel || ''`: SQLite keeps the name's index (as bot.store.fingerprints).
-            in_channel = w.c.channel.op("||")(literal("")) == bindparam("channel")
+            # The team and the channel inside each OR term: each term is then one search of
+            # its (team, name, channel) index (migration 0007), on SQLite by its MULTI-INDEX
+            # OR, and the channel's other certificates (wc_channel) are not read.
+            here = and_(w.c.team == bindparam("team"), w.c.channel == bindparam("channel"))
+            matches = [and_(here, w.c[n] == bindparam(n)) for n in names]
             stmt = statements[("same_names", names)] = (
                 self._watched_select()
-                .where(in_channel, or_(*matches))
+                .where(or_(*matches))
                 .order_by(w.c.posted_at.desc())
                 .limit(200)
             )

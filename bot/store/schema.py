@@ -224,8 +224,9 @@ def _reminder_tables(p: str, md: MetaData) -> tuple[Table, Table, Table]:
         Column("renewed_not_after", Float),
         Column("renewed_where", Text),
         Index(f"{p}wc_channel", "team", "channel", "not_after"),
-        Index(f"{p}wc_cn", "team", "common_name"),
-        Index(f"{p}wc_sans", "team", "san_set"),
+        # The renewal lookup's (migration 0007): a name's certificates of one conversation.
+        Index(f"{p}wc_cn", "team", "common_name", "channel"),
+        Index(f"{p}wc_sans", "team", "san_set", "channel"),
         Index(f"{p}wc_keep", "keep_until"),
         # The purge's: a fingerprint row is kept while its watched certificate is.
         Index(f"{p}wc_message", "team", "channel", "message_ts"),
