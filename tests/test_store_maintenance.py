@@ -93,39 +93,36 @@ def test_a_table_that_grew_past_its_size_is_analyzed_and_the_others_are_left_alo
     assert _stat(store, fingerprints, "vacuum_count") == 0  # 460 inserted: under 1,000
 
 
-@pytest.fixture
-def store_alone(fresh_database: str) -> Iterator[Store]:
-    """A store in a database of its own: VACUUM keeps the dead rows an open snapshot may still
-    see, and the other tests running beside this one keep snapshots open in the shared database."""
-    opened = Store.open(fresh_database, "certmatch_")
-    try:
-        yield opened
-    finally:
-        opened.close()
+class TestInADatabaseOfItsOwn:
+    """VACUUM keeps the dead rows an open snapshot may still see, and the tests running beside
+    these keep snapshots open in the shared database: conftest's `store`, in a database alone."""
 
+    @pytest.fixture
+    def store_url(self, fresh_database: str) -> str:
+        return fresh_database
 
-@pytest.mark.postgres
-def test_the_jobs_table_is_vacuumed_once_its_dead_rows_pile_up(store_alone: Store) -> None:
-    """A job taken and finished leaves two dead versions of its row, in the table and its indexes."""
-    store = store_alone
-    upkeep, jobs = _upkeep(store), store.tables.jobs.name
-    queue = JobQueue(store)
-    for n in range(40):
-        queue.enqueue(f"job-{n}", "message", "{}")
-    _flush(store)
-    assert upkeep.round() == Maintained()  # 40 inserted, nothing dead
-    queue.finish_many([(job, None) for job in queue.take_many(20)])
-    _flush(store)
-    # 40 dead versions, 80 changes since no ANALYZE: analyzed, not yet vacuumed (50 + 5 %).
-    assert upkeep.round() == Maintained(analyzed=(jobs,))
-    queue.finish_many([(job, None) for job in queue.take_many(20)])
-    _flush(store)
-    assert _stat(store, jobs, "n_dead_tup") == 80
-    assert upkeep.round() == Maintained(vacuumed=(jobs,))  # 80 >= 50 + 5 % of 40 rows
-    _flush(store)
-    assert _stat(store, jobs, "vacuum_count") == 1
-    assert _stat(store, jobs, "n_dead_tup") == 0
-    assert upkeep.round() == Maintained()
+    @pytest.mark.postgres
+    def test_the_jobs_table_is_vacuumed_once_its_dead_rows_pile_up(self, store: Store) -> None:
+        """A job taken and finished leaves two dead versions of its row, in the table and its
+        indexes."""
+        upkeep, jobs = _upkeep(store), store.tables.jobs.name
+        queue = JobQueue(store)
+        for n in range(40):
+            queue.enqueue(f"job-{n}", "message", "{}")
+        _flush(store)
+        assert upkeep.round() == Maintained()  # 40 inserted, nothing dead
+        queue.finish_many([(job, None) for job in queue.take_many(20)])
+        _flush(store)
+        # 40 dead versions, 80 changes since no ANALYZE: analyzed, not yet vacuumed (50 + 5 %).
+        assert upkeep.round() == Maintained(analyzed=(jobs,))
+        queue.finish_many([(job, None) for job in queue.take_many(20)])
+        _flush(store)
+        assert _stat(store, jobs, "n_dead_tup") == 80
+        assert upkeep.round() == Maintained(vacuumed=(jobs,))  # 80 >= 50 + 5 % of 40 rows
+        _flush(store)
+        assert _stat(store, jobs, "vacuum_count") == 1
+        assert _stat(store, jobs, "n_dead_tup") == 0
+        assert upkeep.round() == Maintained()
 
 
 @pytest.mark.postgres
