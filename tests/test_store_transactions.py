@@ -3,12 +3,15 @@ done inside it, nothing kept of a block that failed, and a job's check and claim
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event
+from sqlalchemy import text as sql
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.config import Settings
 from bot.files import SlackFileFetcher
@@ -129,3 +132,54 @@ def test_a_take_whose_checks_cannot_be_stored_together_stores_each_alone(
     assert store.count(store.tables.thread_artefacts) == 4
     assert set(queue.states().values()) == {"done"}
     assert store.count(store.tables.replies) == 3
+
+
+def _checkouts(store: Store) -> list[object]:
+    seen: list[object] = []
+    event.listen(store.engine, "checkout", lambda dbapi_conn, record, proxy: seen.append(record))
+    return seen
+
+
+def test_the_reads_of_a_block_share_one_pooled_connection(store: Store) -> None:
+    seen = _checkouts(store)
+    with store.connect() as a:
+        a.execute(sql("SELECT 1"))
+    with store.connect() as b:
+        b.execute(sql("SELECT 1"))
+    assert len(seen) == 2  # outside a block, each read checks out its own
+    seen.clear()
+    with store.reads():
+        assert seen == []  # taken at the first read, not before
+        with store.connect() as a:
+            assert a.execute(sql("SELECT 1")).scalar_one() == 1
+        with store.connect() as b:
+            assert b.execute(sql("SELECT 2")).scalar_one() == 2
+        assert a is b
+    assert len(seen) == 1
+    # Back in the pool after the block: the next read outside it is served as before.
+    with store.connect() as c:
+        assert c.execute(sql("SELECT 3")).scalar_one() == 3
+
+
+def test_a_read_that_fails_in_a_block_leaves_the_next_read_working(store: Store) -> None:
+    with store.reads():
+        with pytest.raises(DBAPIError), store.connect() as conn:
+            conn.execute(sql("SELECT * FROM certmatch_no_such_table"))
+        with store.connect() as conn:
+            assert conn.execute(sql("SELECT 4")).scalar_one() == 4
+
+
+def test_a_block_of_reads_sees_what_another_thread_commits_meanwhile(store: Store) -> None:
+    """The block's connection holds no snapshot (autocommit on PostgreSQL, no BEGIN for a read
+    on SQLite): a job's later read sees a commit made after its first one."""
+    rows = ReminderStore(store)
+
+    def turn_off() -> None:
+        rows.set_channel_enabled("T0", "C0", False, user="U0", now=1.0)
+
+    with store.reads():
+        assert rows.channel_enabled("T0", "C0") is True  # nothing stored: the default
+        writer = threading.Thread(target=turn_off)
+        writer.start()
+        writer.join()
+        assert rows.channel_enabled("T0", "C0") is False
