@@ -36,7 +36,12 @@ from bench.bot_client import (
 from bench.bot_paced import paced
 from bench.corpus import OUT
 from bench.lock_report import lock_per_reply
-from bench.procs import machine_busy_seconds, named_cpu_seconds, tree_cpu_seconds
+from bench.procs import (
+    machine_busy_seconds,
+    machine_steal_seconds,
+    named_cpu_seconds,
+    tree_cpu_seconds,
+)
 from standin import SlackStandIn
 
 CHATTER = "standup moved to 10:30, ok?"
@@ -261,22 +266,28 @@ def _posted(standin: SlackStandIn) -> int:
     return sum(1 for c in standin.calls_to("chat.postMessage") if c.ok)
 
 
-def _cpu_now(pid: int) -> tuple[float, float, float]:
-    return tree_cpu_seconds(pid), named_cpu_seconds("postgres"), machine_busy_seconds()
+def _cpu_now(pid: int) -> tuple[float, float, float, float]:
+    return (
+        tree_cpu_seconds(pid),
+        named_cpu_seconds("postgres"),
+        machine_busy_seconds(),
+        machine_steal_seconds(),
+    )
 
 
 def _cpu_per_event(
-    before: tuple[float, float, float],
-    after: tuple[float, float, float],
+    before: tuple[float, float, float, float],
+    after: tuple[float, float, float, float],
     answered: int,
     took: float,
 ) -> dict[str, float]:
-    bot, database, machine = (a - b for a, b in zip(after, before, strict=True))
+    bot, database, machine, stolen = (a - b for a, b in zip(after, before, strict=True))
     per = 1000 / max(answered, 1)
     return {
         "bot_cpu_ms_per_event": bot * per,
         "db_cpu_ms_per_event": database * per,
         "machine_cores_busy": machine / took,
+        "machine_cores_stolen": stolen / took,
     }
 
 

@@ -130,10 +130,31 @@ def named_cpu_seconds(name: str) -> float:
 
 def machine_busy_seconds() -> float:
     """CPU seconds the whole machine spent not idle so far (/proc/stat)."""
-    with open("/proc/stat") as handle:
-        fields = [int(x) for x in handle.readline().split()[1:]]
+    return cpu_line_seconds(_cpu_line())[0]
+
+
+def machine_steal_seconds() -> float:
+    """CPU seconds the host gave to others while this machine's cores wanted to run (/proc/stat).
+
+    Why it is printed: this machine is a VM on a shared host, and the same code's CPU an event
+    doubled between sessions (docs/performance.md); steal is the part of that the kernel sees.
+    It is counted inside machine_busy_seconds (a stolen tick is not an idle one).
+    """
+    return cpu_line_seconds(_cpu_line())[1]
+
+
+def cpu_line_seconds(line: str) -> tuple[float, float]:
+    """(not idle, stolen) seconds of /proc/stat's "cpu" line: user nice system idle iowait irq
+    softirq steal ..., in clock ticks."""
+    fields = [int(x) for x in line.split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / _TICKS
+    steal = fields[7] if len(fields) > 7 else 0  # kernels before 2.6.11 have no steal field
+    return (sum(fields[:8]) - idle) / _TICKS, steal / _TICKS
+
+
+def _cpu_line() -> str:
+    with open("/proc/stat") as handle:
+        return handle.readline()
 
 
 def tree_rss_kib(pid: int) -> int:
