@@ -36,12 +36,7 @@ from bench.bot_client import (
 from bench.bot_paced import paced
 from bench.corpus import OUT
 from bench.lock_report import lock_per_reply
-from bench.procs import (
-    machine_busy_seconds,
-    machine_steal_seconds,
-    named_cpu_seconds,
-    tree_cpu_seconds,
-)
+from bench.procs import machine_cpu_seconds, named_cpu_seconds, tree_cpu_seconds
 from standin import SlackStandIn
 
 CHATTER = "standup moved to 10:30, ok?"
@@ -267,12 +262,7 @@ def _posted(standin: SlackStandIn) -> int:
 
 
 def _cpu_now(pid: int) -> tuple[float, float, float, float]:
-    return (
-        tree_cpu_seconds(pid),
-        named_cpu_seconds("postgres"),
-        machine_busy_seconds(),
-        machine_steal_seconds(),
-    )
+    return (tree_cpu_seconds(pid), named_cpu_seconds("postgres"), *machine_cpu_seconds())
 
 
 def _cpu_per_event(

@@ -128,19 +128,16 @@ def named_cpu_seconds(name: str) -> float:
     return _cpu_seconds(pids)
 
 
-def machine_busy_seconds() -> float:
-    """CPU seconds the whole machine spent not idle so far (/proc/stat)."""
-    return cpu_line_seconds(_cpu_line())[0]
+def machine_cpu_seconds() -> tuple[float, float]:
+    """CPU seconds the whole machine spent not idle so far, and of them the host's steal (/proc/stat).
 
-
-def machine_steal_seconds() -> float:
-    """CPU seconds the host gave to others while this machine's cores wanted to run (/proc/stat).
-
-    Why it is printed: this machine is a VM on a shared host, and the same code's CPU an event
-    doubled between sessions (docs/performance.md); steal is the part of that the kernel sees.
-    It is counted inside machine_busy_seconds (a stolen tick is not an idle one).
+    Why steal is printed: this machine is a VM on a shared host, and the same code's CPU an
+    event doubled between sessions (docs/performance.md); steal is the part of that the kernel
+    sees. One read for both, so the two are of the same instant. A stolen tick is not an idle
+    one: it is inside the first figure.
     """
-    return cpu_line_seconds(_cpu_line())[1]
+    with open("/proc/stat") as handle:
+        return cpu_line_seconds(handle.readline())
 
 
 def cpu_line_seconds(line: str) -> tuple[float, float]:
@@ -150,11 +147,6 @@ def cpu_line_seconds(line: str) -> tuple[float, float]:
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
     steal = fields[7] if len(fields) > 7 else 0  # kernels before 2.6.11 have no steal field
     return (sum(fields[:8]) - idle) / _TICKS, steal / _TICKS
-
-
-def _cpu_line() -> str:
-    with open("/proc/stat") as handle:
-        return handle.readline()
 
 
 def tree_rss_kib(pid: int) -> int:
